@@ -1,0 +1,1 @@
+//! What a node boots from: per-cluster PKI, kubeconfig, bootstrap tokens, kubeadm config, cloud-init, etcd, CNI, binaries ISO.

@@ -1,0 +1,1 @@
+//! The Cloud trait (the IaaS nouns cks orchestrates) and the embedded simulator that implements it.
