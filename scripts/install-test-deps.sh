@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine: the real tools our generated
+# artifacts are checked with, the databases, and the third-party API client. Safe to run twice.
+set -euo pipefail
+
+APT_PACKAGES=(
+  openssl          # openssl verify / x509 checks of the generated PKI
+  cloud-init       # cloud-init schema --config-file on every generated user data document
+  etcd-server      # a real etcd cluster started with the rendered flags
+  etcd-client      # etcdctl endpoint health over TLS
+  xorriso          # reads back the binaries ISO
+  genisoimage      # isoinfo
+  postgresql       # the PostgreSQL backend's tests
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python `cs`: CloudStack's own signing rules, written by someone else, proves ours.
+python3 -c 'import cs' 2>/dev/null || python3 -m pip install -q 'cs==5.2.0'
+
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
