@@ -5,4 +5,6 @@
 //! with plain values. Types derive `serde` only so the store and the simulator can persist them.
 
 pub mod iaas;
+pub mod settings;
 pub mod tenancy;
+pub mod version;

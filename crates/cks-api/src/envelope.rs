@@ -1,0 +1,90 @@
+//! Response envelopes: `{"<command lowercase>response": {...}}`.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::ApiError;
+
+/// The envelope key for a command: its name lowercased plus `response`.
+pub fn response_key(command: &str) -> String {
+    format!("{}response", command.to_ascii_lowercase())
+}
+
+/// A sync answer holding one object: `{"<cmd>response": {"<object>": {...}}}`.
+pub fn object(command: &str, object_name: &str, value: Value) -> Value {
+    json!({ response_key(command): { object_name: value } })
+}
+
+/// A sync answer whose body is already the inner object (login, queryAsyncJobResult).
+pub fn flat(command: &str, body: Value) -> Value {
+    json!({ response_key(command): body })
+}
+
+/// A list answer. `count` is the number of matches before paging; an empty result is `{}`.
+pub fn list(command: &str, object_name: &str, items: Vec<Value>, count: usize) -> Value {
+    let mut inner = Map::new();
+    if count > 0 {
+        inner.insert("count".into(), json!(count));
+    }
+    if !items.is_empty() {
+        inner.insert(object_name.into(), Value::Array(items));
+    }
+    json!({ response_key(command): inner })
+}
+
+/// `{"success": true}` (plus `displaytext` when given).
+pub fn success_body(displaytext: Option<&str>) -> Value {
+    let mut body = json!({ "success": true });
+    if let Some(text) = displaytext {
+        body["displaytext"] = json!(text);
+    }
+    body
+}
+
+/// An async submit: `{"<cmd>response": {"jobid": ..}}`, plus `id` for create commands.
+pub fn async_submit(command: &str, job_id: &str, entity_id: Option<&str>) -> Value {
+    let mut inner = Map::new();
+    if let Some(id) = entity_id {
+        inner.insert("id".into(), json!(id));
+    }
+    inner.insert("jobid".into(), json!(job_id));
+    json!({ response_key(command): inner })
+}
+
+/// An error answer. Unknown commands (and failures before a command is known) use
+/// `errorresponse`.
+pub fn error(command: Option<&str>, err: &ApiError) -> Value {
+    let (code, cs_code) = err.codes();
+    let key = match (command, err) {
+        (Some(cmd), e) if !matches!(e, ApiError::UnknownCommand(_)) => response_key(cmd),
+        _ => "errorresponse".to_string(),
+    };
+    json!({ key: {
+        "uuidList": [],
+        "errorcode": code,
+        "cserrorcode": cs_code,
+        "errortext": err.to_string(),
+    }})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_lists_are_an_empty_object() {
+        assert_eq!(list("listZones", "zone", vec![], 0), json!({"listzonesresponse": {}}));
+        assert_eq!(
+            list("listZones", "zone", vec![json!({"id": "z"})], 3),
+            json!({"listzonesresponse": {"count": 3, "zone": [{"id": "z"}]}})
+        );
+    }
+
+    #[test]
+    fn errors_carry_codes_and_use_errorresponse_for_unknown_commands() {
+        let e = error(Some("nope"), &ApiError::UnknownCommand("nope".into()));
+        assert_eq!(e["errorresponse"]["errorcode"], 432);
+        assert_eq!(e["errorresponse"]["errortext"], "Unknown API command: nope");
+        let e = error(Some("listZones"), &ApiError::invalid("bad"));
+        assert_eq!(e["listzonesresponse"]["cserrorcode"], 4350);
+    }
+}

@@ -1,0 +1,156 @@
+//! Stage one of a request: the raw parameters, as sent.
+//!
+//! CloudStack merges the query string and a form body, looks names up case-insensitively, and
+//! decodes `name[0].field=value` into maps. The signature, however, is computed over the names
+//! *as sent*, so both views are kept.
+
+use std::collections::BTreeMap;
+
+use percent_encoding::percent_decode;
+
+use crate::error::ApiError;
+
+/// One map parameter: index → field (case kept) → value.
+pub type MapParam = BTreeMap<i64, BTreeMap<String, String>>;
+
+#[derive(Debug, Default, Clone)]
+pub struct RawParams {
+    /// Every pair in arrival order, names as sent, values decoded. Used for signing.
+    pairs: Vec<(String, String)>,
+    /// Plain parameters by lowercased name; the first occurrence wins.
+    plain: BTreeMap<String, String>,
+    /// Map parameters by lowercased map name.
+    maps: BTreeMap<String, MapParam>,
+}
+
+impl RawParams {
+    /// Parses `application/x-www-form-urlencoded` text (a query string or a POST body), adding to
+    /// what is already there.
+    pub fn add_form(&mut self, text: &str) -> Result<(), ApiError> {
+        for piece in text.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+            let name = form_decode(name)?;
+            let value = form_decode(value)?;
+            self.insert(name, value)?;
+        }
+        Ok(())
+    }
+
+    /// Builds parameters from already decoded pairs (tests, the CLI).
+    pub fn from_pairs<I, K, V>(pairs: I) -> Result<RawParams, ApiError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut res = RawParams::default();
+        for (k, v) in pairs {
+            res.insert(k.into(), v.into())?;
+        }
+        Ok(res)
+    }
+
+    fn insert(&mut self, name: String, value: String) -> Result<(), ApiError> {
+        if value.chars().any(|c| c.is_ascii_control()) {
+            return Err(ApiError::invalid(format!(
+                "Received value containing illegal ASCII non-printable characters for parameter {name}"
+            )));
+        }
+        if name.contains('[') || name.contains(']') {
+            let (map, index, field) = parse_map_key(&name)?;
+            self.maps.entry(map).or_default().entry(index).or_default().insert(field, value.clone());
+        } else {
+            self.plain.entry(name.to_ascii_lowercase()).or_insert_with(|| value.clone());
+        }
+        self.pairs.push((name, value));
+        Ok(())
+    }
+
+    /// The value of a plain parameter, looked up case-insensitively (`name` must be lowercase).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.plain.get(name).map(String::as_str)
+    }
+
+    pub fn map(&self, name: &str) -> Option<&MapParam> {
+        self.maps.get(name)
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    pub fn command(&self) -> Option<&str> {
+        self.get("command")
+    }
+}
+
+/// `name[<int>].<field>`: exactly one `[`, one `]`, an integer index and a `.field` after it.
+fn parse_map_key(key: &str) -> Result<(String, i64, String), ApiError> {
+    let bad = || {
+        ApiError::MalformedParameter(format!(
+            "Unable to decode parameter {key}; if specifying an object array, please use parameter[index].field=XXX, e.g. userGroupList[0].group=httpGroup"
+        ))
+    };
+    if key.matches('[').count() != 1 || key.matches(']').count() != 1 {
+        return Err(bad());
+    }
+    let (name, rest) = key.split_once('[').ok_or_else(bad)?;
+    let (index, rest) = rest.split_once(']').ok_or_else(bad)?;
+    let field = rest.strip_prefix('.').ok_or_else(bad)?;
+    let index: i64 = index.trim().parse().map_err(|_| bad())?;
+    if name.is_empty() || field.is_empty() {
+        return Err(bad());
+    }
+    Ok((name.to_ascii_lowercase(), index, field.to_string()))
+}
+
+fn form_decode(text: &str) -> Result<String, ApiError> {
+    let plus_as_space = text.replace('+', " ");
+    percent_decode(plus_as_space.as_bytes())
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::invalid("Request parameters must be valid UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_case_insensitive_and_first_value_wins() {
+        let mut p = RawParams::default();
+        p.add_form("Command=listZones&SIZE=3&size=4&name=a+b%2Bc").unwrap();
+        assert_eq!(p.get("command"), Some("listZones"));
+        assert_eq!(p.get("size"), Some("3"));
+        assert_eq!(p.get("name"), Some("a b+c"));
+        assert_eq!(p.pairs()[0].0, "Command");
+    }
+
+    #[test]
+    fn map_parameters_decode_by_index_and_keep_field_case() {
+        let mut p = RawParams::default();
+        p.add_form("nodeOfferings[0].node=worker&nodeofferings[0].offering=o1&nodeofferings[1].node=control")
+            .unwrap();
+        let m = p.map("nodeofferings").unwrap();
+        assert_eq!(m[&0]["node"], "worker");
+        assert_eq!(m[&0]["offering"], "o1");
+        assert_eq!(m[&1]["node"], "control");
+    }
+
+    #[test]
+    fn bad_map_syntax_is_430() {
+        for key in ["a[0]=x", "a[x].f=1", "a[0][1].f=1", "a]0[.f=1", "[0].f=1", "a[0]f=1"] {
+            let err = RawParams::default().add_form(key).unwrap_err();
+            assert_eq!(err.codes().0, 430, "{key}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_rejected() {
+        let err = RawParams::default().add_form("name=a%07b").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Received value containing illegal ASCII non-printable characters for parameter name"
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Global settings: the catalog of keys the service knows, their defaults and types.
+//!
+//! Values are stored as strings (as CloudStack does); this module validates them on update and
+//! parses them on read, so a bad value can never get into the store.
+
+/// How a setting's value is typed, as `listConfigurations` shows it in `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingType {
+    Boolean,
+    Integer,
+    String,
+}
+
+impl SettingType {
+    pub fn name(self) -> &'static str {
+        match self {
+            SettingType::Boolean => "Boolean",
+            SettingType::Integer => "Number",
+            SettingType::String => "String",
+        }
+    }
+}
+
+/// One entry of the catalog.
+#[derive(Debug)]
+pub struct SettingDef {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub kind: SettingType,
+    pub category: &'static str,
+    pub component: &'static str,
+    pub description: &'static str,
+    /// False: the new value only applies after a restart.
+    pub is_dynamic: bool,
+}
+
+pub const SERVICE_ENABLED: &str = "cloud.kubernetes.service.enabled";
+pub const CLUSTER_NETWORK_OFFERING: &str = "cloud.kubernetes.cluster.network.offering";
+pub const CLUSTER_START_TIMEOUT: &str = "cloud.kubernetes.cluster.start.timeout";
+pub const CLUSTER_SCALE_TIMEOUT: &str = "cloud.kubernetes.cluster.scale.timeout";
+pub const CLUSTER_UPGRADE_TIMEOUT: &str = "cloud.kubernetes.cluster.upgrade.timeout";
+pub const CLUSTER_UPGRADE_RETRIES: &str = "cloud.kubernetes.cluster.upgrade.retries";
+pub const CLUSTER_ADD_NODE_TIMEOUT: &str = "cloud.kubernetes.cluster.add.node.timeout";
+pub const CLUSTER_REMOVE_NODE_TIMEOUT: &str = "cloud.kubernetes.cluster.remove.node.timeout";
+pub const EXPERIMENTAL_FEATURES: &str = "cloud.kubernetes.cluster.experimental.features.enabled";
+pub const CLUSTER_MAX_SIZE: &str = "cloud.kubernetes.cluster.max.size";
+pub const CONTROL_INSTALL_WAIT: &str = "cloud.kubernetes.control.node.install.attempt.wait.duration";
+pub const CONTROL_INSTALL_ATTEMPTS: &str = "cloud.kubernetes.control.node.install.reattempt.count";
+pub const WORKER_INSTALL_WAIT: &str = "cloud.kubernetes.worker.node.install.attempt.wait.duration";
+pub const WORKER_INSTALL_ATTEMPTS: &str = "cloud.kubernetes.worker.node.install.reattempt.count";
+pub const ETCD_START_PORT: &str = "cloud.kubernetes.etcd.node.start.port";
+pub const DEFAULT_PAGE_SIZE: &str = "default.page.size";
+pub const ENDPOINT_URL: &str = "endpoint.url";
+pub const SCANNER_INTERVAL: &str = "cloud.kubernetes.cluster.scanner.interval";
+
+const K8S: &str = "KubernetesClusterService";
+
+macro_rules! setting {
+    ($name:expr, $default:expr, $kind:ident, $dynamic:expr, $component:expr, $desc:expr) => {
+        SettingDef {
+            name: $name,
+            default: $default,
+            kind: SettingType::$kind,
+            category: "Advanced",
+            component: $component,
+            description: $desc,
+            is_dynamic: $dynamic,
+        }
+    };
+}
+
+/// Every setting the service knows, in the order `listConfigurations` shows them.
+pub static SETTINGS: &[SettingDef] = &[
+    setting!(SERVICE_ENABLED, "true", Boolean, false, K8S, "Indicates whether Kubernetes Service plugin is enabled or not. Management server restart needed on change"),
+    setting!(CLUSTER_NETWORK_OFFERING, "DefaultNetworkOfferingforKubernetesService", String, false, K8S, "Name of the network offering that will be used to create isolated network in which Kubernetes cluster VMs will be launched"),
+    setting!(CLUSTER_START_TIMEOUT, "3600", Integer, true, K8S, "Timeout interval (in seconds) in which start operation for a Kubernetes cluster should be completed"),
+    setting!(CLUSTER_SCALE_TIMEOUT, "3600", Integer, true, K8S, "Timeout interval (in seconds) in which scale operation for a Kubernetes cluster should be completed"),
+    setting!(CLUSTER_UPGRADE_TIMEOUT, "3600", Integer, true, K8S, "Timeout interval (in seconds) in which upgrade operation for a Kubernetes cluster should be completed. Not strictly obeyed while upgrade is in progress on a node"),
+    setting!(CLUSTER_UPGRADE_RETRIES, "3", Integer, true, K8S, "The number of retries if fail to upgrade kubernetes cluster due to some reasons (e.g. drain node, etcdserver leader changed)"),
+    setting!(CLUSTER_ADD_NODE_TIMEOUT, "3600", Integer, true, K8S, "Timeout interval (in seconds) in which an external node (VM / baremetal host) addition to a cluster should be completed"),
+    setting!(CLUSTER_REMOVE_NODE_TIMEOUT, "900", Integer, true, K8S, "Timeout interval (in seconds) in which an external node (VM / baremetal host) removal from a cluster should be completed"),
+    setting!(EXPERIMENTAL_FEATURES, "false", Boolean, true, K8S, "Indicates whether experimental feature for Kubernetes cluster such as Docker private registry are enabled or not"),
+    setting!(CLUSTER_MAX_SIZE, "10", Integer, true, K8S, "Maximum size of the kubernetes cluster (control and worker nodes, etcd nodes excluded)"),
+    setting!(CONTROL_INSTALL_WAIT, "15", Integer, true, K8S, "Control Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO"),
+    setting!(CONTROL_INSTALL_ATTEMPTS, "100", Integer, true, K8S, "Control Nodes: Number of times the binaries ISO mount is attempted"),
+    setting!(WORKER_INSTALL_WAIT, "30", Integer, true, K8S, "Worker Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO"),
+    setting!(WORKER_INSTALL_ATTEMPTS, "40", Integer, true, K8S, "Worker Nodes: Number of times the binaries ISO mount is attempted"),
+    setting!(ETCD_START_PORT, "50000", Integer, true, K8S, "Start port for port forwarding rules for SSH access on etcd nodes"),
+    setting!(SCANNER_INTERVAL, "300", Integer, true, K8S, "Interval (in seconds) between two runs of the Kubernetes cluster state scanner"),
+    setting!(DEFAULT_PAGE_SIZE, "500", Integer, true, "ManagementServer", "Default page size for API list* commands"),
+    setting!(ENDPOINT_URL, "http://localhost:8080/client/api", String, true, "ManagementServer", "Endpoint Url of the management server, passed to Kubernetes nodes for the cloud controller manager"),
+];
+
+/// The catalog entry for `name`, if the service knows it.
+pub fn find(name: &str) -> Option<&'static SettingDef> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("Config parameter with name {0} doesn't exist")]
+    Unknown(String),
+    #[error("Value [{value}] is not a valid [{kind}].")]
+    BadValue { value: String, kind: &'static str },
+}
+
+/// Checks `value` against the setting's type and returns it normalised (`True` → `true`).
+pub fn validate(def: &SettingDef, value: &str) -> Result<String, SettingError> {
+    let bad = || SettingError::BadValue { value: value.to_string(), kind: def.kind.name() };
+    match def.kind {
+        SettingType::Boolean => match value.to_ascii_lowercase().as_str() {
+            v @ ("true" | "false") => Ok(v.to_string()),
+            _ => Err(bad()),
+        },
+        SettingType::Integer => value.trim().parse::<i64>().map(|n| n.to_string()).map_err(|_| bad()),
+        SettingType::String => Ok(value.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_names_are_unique_and_defaults_valid() {
+        for (i, s) in SETTINGS.iter().enumerate() {
+            assert!(SETTINGS[i + 1..].iter().all(|o| o.name != s.name), "duplicate {}", s.name);
+            assert_eq!(validate(s, s.default).as_deref(), Ok(s.default), "default of {}", s.name);
+        }
+    }
+
+    #[test]
+    fn values_are_checked_against_their_type() {
+        let enabled = find(SERVICE_ENABLED).unwrap();
+        assert_eq!(validate(enabled, "TRUE"), Ok("true".into()));
+        assert_eq!(
+            validate(enabled, "yes").unwrap_err().to_string(),
+            "Value [yes] is not a valid [Boolean]."
+        );
+        assert!(validate(find(CLUSTER_MAX_SIZE).unwrap(), "ten").is_err());
+    }
+}
