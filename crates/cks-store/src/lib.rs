@@ -1,1 +1,147 @@
-//! Persistence for cks over sqlx's Any driver: SQLite (default) and PostgreSQL with one SQL dialect.
+//! Persistence for cks: one `Store` over sqlx's `Any` driver, so SQLite (the embedded default)
+//! and PostgreSQL (several `cksd` sharing one database) run the same SQL.
+//!
+//! Portability rules, kept everywhere in this crate: `$n` placeholders, TEXT/BIGINT/INTEGER
+//! columns only (booleans are 0/1, times are Unix seconds, JSON is TEXT), application-generated
+//! UUID keys, and an application-assigned `seq` where CloudStack orders by internal id.
+//! Secrets arrive here already encrypted; this crate never sees a clear-text key or password.
+
+mod jobs;
+mod migrate;
+mod rows;
+mod settings;
+mod tenancy;
+mod versions;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+pub use jobs::{Job, JobStatus, NewJob};
+pub use rows::*;
+pub use versions::{KubernetesVersion, VersionFilter};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed a statement.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A unique constraint rejected a duplicate (name already taken).
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    /// A stored value could not be decoded (a bug or a hand-edited database).
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt { table: &'static str, detail: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects and runs pending migrations. `url` is `sqlite://PATH` or `postgres://...`.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; the busy timeout makes a
+                        // second writer wait instead of failing with SQLITE_BUSY.
+                        sqlx::query("PRAGMA journal_mode=WAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout=10000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA synchronous=NORMAL").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options.connect(&url).await?;
+        let store = Store { pool, backend };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// A strictly increasing number per process, close to wall-clock microseconds, so rows sort in
+/// creation order (CloudStack's "ordered by internal id") without a dialect-specific sequence.
+pub fn next_seq() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+    let mut prev = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = wall.max(prev + 1);
+        match LAST.compare_exchange(prev, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(actual) => prev = actual,
+        }
+    }
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Maps a unique-constraint violation to [`StoreError::Duplicate`].
+fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(what),
+        _ => StoreError::Database(e),
+    }
+}
+
+/// A page of a list: `LIMIT`/`OFFSET` values, `None` for everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page {
+    pub limit: Option<i64>,
+    pub offset: i64,
+}
+
+/// SQL `LIKE` pattern for a CloudStack `keyword`, with the wildcards in it escaped.
+pub fn like_pattern(keyword: &str) -> String {
+    let escaped = keyword.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+#[cfg(test)]
+pub(crate) async fn test_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    (Store::open(&url).await.expect("open store"), dir)
+}

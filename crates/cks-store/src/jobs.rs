@@ -1,0 +1,198 @@
+//! Async jobs: rows that outlive the process that created them.
+//!
+//! A runner claims a pending job by taking a lease (`management_server_id` + `lease_until`) and
+//! renews it while working. A job whose lease ran out, because its runner died, is claimable
+//! again, so no job stays pending forever.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store, next_seq};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl JobStatus {
+    /// CloudStack's `jobstatus` number.
+    pub fn code(self) -> i64 {
+        match self {
+            JobStatus::Pending => 0,
+            JobStatus::Succeeded => 1,
+            JobStatus::Failed => 2,
+        }
+    }
+
+    fn from_code(code: i64) -> JobStatus {
+        match code {
+            1 => JobStatus::Succeeded,
+            2 => JobStatus::Failed,
+            _ => JobStatus::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: String,
+    pub command: String,
+    pub cmd_class: String,
+    pub user_id: String,
+    pub account_id: String,
+    pub domain_id: String,
+    /// The bound parameters, as JSON; the runner re-reads them after a restart.
+    pub params: String,
+    pub instance_type: Option<String>,
+    pub instance_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub command: String,
+    pub cmd_class: String,
+    pub user_id: String,
+    pub account_id: String,
+    pub domain_id: String,
+    pub params: String,
+    pub status: JobStatus,
+    pub result_code: i64,
+    /// JSON of `jobresult`, once finished.
+    pub result: Option<String>,
+    pub instance_type: Option<String>,
+    pub instance_id: Option<String>,
+    pub management_server_id: Option<String>,
+    pub attempts: i64,
+    pub created: i64,
+    pub completed: Option<i64>,
+}
+
+const COLS: &str = "id, command, cmd_class, user_id, account_id, domain_id, params, status, result_code, result, instance_type, instance_id, management_server_id, attempts, created, completed";
+
+fn job(row: &AnyRow) -> Result<Job> {
+    Ok(Job {
+        id: row.try_get("id")?,
+        command: row.try_get("command")?,
+        cmd_class: row.try_get("cmd_class")?,
+        user_id: row.try_get("user_id")?,
+        account_id: row.try_get("account_id")?,
+        domain_id: row.try_get("domain_id")?,
+        params: row.try_get("params")?,
+        status: JobStatus::from_code(row.try_get::<i64, _>("status")?),
+        result_code: row.try_get::<i64, _>("result_code")?,
+        result: row.try_get("result")?,
+        instance_type: row.try_get("instance_type")?,
+        instance_id: row.try_get("instance_id")?,
+        management_server_id: row.try_get("management_server_id")?,
+        attempts: row.try_get::<i64, _>("attempts")?,
+        created: row.try_get("created")?,
+        completed: row.try_get("completed")?,
+    })
+}
+
+impl Store {
+    pub async fn insert_job(&self, j: &NewJob) -> Result<()> {
+        sqlx::query("INSERT INTO async_jobs (id, seq, command, cmd_class, user_id, account_id, domain_id, params, status, result_code, instance_type, instance_id, attempts, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, 0, $11)")
+            .bind(&j.id).bind(next_seq()).bind(&j.command).bind(&j.cmd_class).bind(&j.user_id)
+            .bind(&j.account_id).bind(&j.domain_id).bind(&j.params).bind(&j.instance_type)
+            .bind(&j.instance_id).bind(crate::now())
+            .execute(self.pool()).await?;
+        Ok(())
+    }
+
+    pub async fn job(&self, id: &str) -> Result<Option<Job>> {
+        let sql = format!("SELECT {COLS} FROM async_jobs WHERE id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(job).transpose()
+    }
+
+    /// Jobs of the given accounts (all jobs when `None`), newest first.
+    pub async fn jobs(&self, account_ids: Option<&[String]>, limit: i64) -> Result<Vec<Job>> {
+        let rows = match account_ids {
+            None => {
+                let sql = format!("SELECT {COLS} FROM async_jobs ORDER BY seq DESC LIMIT $1");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.pool()).await?
+            }
+            Some(ids) => {
+                let mut res = Vec::new();
+                for id in ids {
+                    let sql = format!("SELECT {COLS} FROM async_jobs WHERE account_id = $1 ORDER BY seq DESC LIMIT $2");
+                    res.extend(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(limit).fetch_all(self.pool()).await?);
+                }
+                res
+            }
+        };
+        let mut jobs: Vec<Job> = rows.iter().map(job).collect::<Result<_>>()?;
+        jobs.sort_by(|a, b| b.created.cmp(&a.created));
+        Ok(jobs)
+    }
+
+    /// Takes the oldest pending job whose lease is free or expired, for `owner` until
+    /// `lease_until`. The conditions sit in the outer `WHERE` so that of two instances racing
+    /// for a row, the second re-checks them against the first's update and gets nothing.
+    pub async fn claim_job(&self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Job>> {
+        let sql = format!(
+            "UPDATE async_jobs SET management_server_id = $1, lease_until = $2, attempts = attempts + 1 \
+             WHERE status = 0 AND (lease_until IS NULL OR lease_until < $3) AND id = ( \
+               SELECT id FROM async_jobs WHERE status = 0 AND (lease_until IS NULL OR lease_until < $3) ORDER BY seq LIMIT 1) \
+             RETURNING {COLS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner).bind(lease_until).bind(now).fetch_optional(self.pool()).await?;
+        row.as_ref().map(job).transpose()
+    }
+
+    /// Extends a lease this runner holds. False when another instance took the job over.
+    pub async fn renew_job_lease(&self, id: &str, owner: &str, lease_until: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE async_jobs SET lease_until = $1 WHERE id = $2 AND management_server_id = $3 AND status = 0")
+            .bind(lease_until).bind(id).bind(owner)
+            .execute(self.pool()).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Makes the pending jobs leased by `owner` claimable at once (on restart of that instance).
+    pub async fn release_job_leases(&self, owner: &str) -> Result<u64> {
+        let done = sqlx::query("UPDATE async_jobs SET lease_until = NULL WHERE management_server_id = $1 AND status = 0")
+            .bind(owner).execute(self.pool()).await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Records a job's end. Only a still-pending job is completed, so a job finishes once.
+    pub async fn complete_job(&self, id: &str, status: JobStatus, result_code: i64, result: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE async_jobs SET status = $1, result_code = $2, result = $3, completed = $4, lease_until = NULL WHERE id = $5 AND status = 0")
+            .bind(status.code()).bind(result_code).bind(result).bind(crate::now()).bind(id)
+            .execute(self.pool()).await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_store;
+
+    fn new_job(id: &str) -> NewJob {
+        NewJob {
+            id: id.into(), command: "deleteKubernetesSupportedVersion".into(), cmd_class: "C".into(),
+            user_id: "u".into(), account_id: "a".into(), domain_id: "d".into(), params: "{}".into(),
+            instance_type: None, instance_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_is_claimed_once_until_its_lease_expires() {
+        let (store, _dir) = test_store().await;
+        store.insert_job(&new_job("j1")).await.unwrap();
+        let claimed = store.claim_job("ms1", 100, 130).await.unwrap().unwrap();
+        assert_eq!(claimed.id, "j1");
+        assert!(store.claim_job("ms2", 110, 140).await.unwrap().is_none(), "lease still held");
+        let taken_over = store.claim_job("ms2", 131, 160).await.unwrap().unwrap();
+        assert_eq!(taken_over.attempts, 2);
+        assert!(!store.renew_job_lease("j1", "ms1", 200).await.unwrap(), "ms1 lost the job");
+        assert!(store.complete_job("j1", JobStatus::Succeeded, 0, "{}").await.unwrap());
+        assert!(!store.complete_job("j1", JobStatus::Failed, 530, "{}").await.unwrap(), "finishes once");
+        assert_eq!(store.job("j1").await.unwrap().unwrap().status, JobStatus::Succeeded);
+        assert!(store.claim_job("ms3", 1000, 1030).await.unwrap().is_none());
+    }
+}

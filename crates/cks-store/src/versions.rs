@@ -1,0 +1,146 @@
+//! The Kubernetes version catalog.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store, like_pattern, next_seq};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubernetesVersion {
+    pub id: String,
+    pub name: String,
+    pub semantic_version: String,
+    /// The binaries ISO registered with the cloud.
+    pub iso_id: Option<String>,
+    /// `None`: available in every zone.
+    pub zone_id: Option<String>,
+    pub arch: String,
+    /// `Enabled` or `Disabled`.
+    pub state: String,
+    pub min_cpu: i64,
+    pub min_memory: i64,
+    pub direct_download: bool,
+    pub created: i64,
+}
+
+/// Filters of `listKubernetesSupportedVersions` that SQL applies.
+#[derive(Debug, Clone, Default)]
+pub struct VersionFilter {
+    pub id: Option<String>,
+    /// Versions of this zone or of every zone.
+    pub zone_id: Option<String>,
+    pub keyword: Option<String>,
+    pub arch: Option<String>,
+}
+
+const COLS: &str = "id, name, semantic_version, iso_id, zone_id, arch, state, min_cpu, min_memory, direct_download, created";
+
+fn version(row: &AnyRow) -> Result<KubernetesVersion> {
+    Ok(KubernetesVersion {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        semantic_version: row.try_get("semantic_version")?,
+        iso_id: row.try_get("iso_id")?,
+        zone_id: row.try_get("zone_id")?,
+        arch: row.try_get("arch")?,
+        state: row.try_get("state")?,
+        min_cpu: row.try_get::<i64, _>("min_cpu")?,
+        min_memory: row.try_get::<i64, _>("min_memory")?,
+        direct_download: row.try_get::<i64, _>("direct_download")? != 0,
+        created: row.try_get("created")?,
+    })
+}
+
+impl Store {
+    pub async fn insert_version(&self, v: &KubernetesVersion) -> Result<()> {
+        sqlx::query("INSERT INTO kubernetes_versions (id, seq, name, semantic_version, iso_id, zone_id, arch, state, min_cpu, min_memory, direct_download, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+            .bind(&v.id).bind(next_seq()).bind(&v.name).bind(&v.semantic_version).bind(&v.iso_id)
+            .bind(&v.zone_id).bind(&v.arch).bind(&v.state).bind(v.min_cpu).bind(v.min_memory)
+            .bind(i64::from(v.direct_download)).bind(v.created)
+            .execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// A version that has not been deleted.
+    pub async fn version(&self, id: &str) -> Result<Option<KubernetesVersion>> {
+        let sql = format!("SELECT {COLS} FROM kubernetes_versions WHERE id = $1 AND removed IS NULL");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(version).transpose()
+    }
+
+    /// Live versions matching `filter`, in creation order.
+    pub async fn versions(&self, filter: &VersionFilter) -> Result<Vec<KubernetesVersion>> {
+        let mut sql = format!("SELECT {COLS} FROM kubernetes_versions WHERE removed IS NULL");
+        let mut binds: Vec<String> = Vec::new();
+        let mut push = |clause: &str, value: String, sql: &mut String| {
+            binds.push(value);
+            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(id) = &filter.id {
+            push(" AND id = ?", id.clone(), &mut sql);
+        }
+        if let Some(zone) = &filter.zone_id {
+            push(" AND (zone_id IS NULL OR zone_id = ?)", zone.clone(), &mut sql);
+        }
+        if let Some(keyword) = &filter.keyword {
+            push(" AND name LIKE ? ESCAPE '\\'", like_pattern(keyword), &mut sql);
+        }
+        if let Some(arch) = &filter.arch {
+            push(" AND arch = ?", arch.clone(), &mut sql);
+        }
+        sql.push_str(" ORDER BY seq");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            query = query.bind(b);
+        }
+        query.fetch_all(self.pool()).await?.iter().map(version).collect()
+    }
+
+    pub async fn set_version_state(&self, id: &str, state: &str) -> Result<()> {
+        sqlx::query("UPDATE kubernetes_versions SET state = $1 WHERE id = $2")
+            .bind(state).bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Soft delete: the row stays for history, invisible to every query above.
+    pub async fn remove_version(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE kubernetes_versions SET removed = $1 WHERE id = $2 AND removed IS NULL")
+            .bind(crate::now()).bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// How many live clusters run this version.
+    pub async fn clusters_using_version(&self, version_id: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM kubernetes_clusters WHERE kubernetes_version_id = $1 AND removed IS NULL")
+            .bind(version_id).fetch_one(self.pool()).await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_store;
+
+    fn v(id: &str, name: &str, zone: Option<&str>) -> KubernetesVersion {
+        KubernetesVersion {
+            id: id.into(), name: name.into(), semantic_version: "1.33.1".into(), iso_id: None,
+            zone_id: zone.map(Into::into), arch: "x86_64".into(), state: "Enabled".into(),
+            min_cpu: 2, min_memory: 2048, direct_download: false, created: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn filters_by_zone_keyword_and_hides_removed() {
+        let (store, _dir) = test_store().await;
+        store.insert_version(&v("1", "v1.33.1", None)).await.unwrap();
+        store.insert_version(&v("2", "v1.33.1-z1", Some("z1"))).await.unwrap();
+        store.insert_version(&v("3", "v1_x%", Some("z2"))).await.unwrap();
+        let in_z1 = store.versions(&VersionFilter { zone_id: Some("z1".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(in_z1.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+        let kw = store.versions(&VersionFilter { keyword: Some("_x%".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(kw.len(), 1, "LIKE wildcards in a keyword are literal");
+        store.remove_version("1").await.unwrap();
+        assert!(store.version("1").await.unwrap().is_none());
+        assert_eq!(store.versions(&VersionFilter::default()).await.unwrap().len(), 2);
+    }
+}
