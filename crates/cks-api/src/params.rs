@@ -75,6 +75,11 @@ impl RawParams {
         self.maps.get(name)
     }
 
+    /// Plain parameters by lowercased name (what a job persists to run again after a restart).
+    pub fn plain(&self) -> &BTreeMap<String, String> {
+        &self.plain
+    }
+
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }

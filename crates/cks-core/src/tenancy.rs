@@ -37,6 +37,20 @@ impl AccountType {
         }
     }
 
+    /// Id of the built-in role of this account type (fixed, so `roleid` values are stable).
+    pub fn role_id(self) -> &'static str {
+        match self {
+            AccountType::RootAdmin => "a0d2b4c6-0000-4000-8000-000000000001",
+            AccountType::DomainAdmin => "a0d2b4c6-0000-4000-8000-000000000003",
+            AccountType::User => "a0d2b4c6-0000-4000-8000-000000000004",
+        }
+    }
+
+    /// The account type whose built-in role has this id.
+    pub fn from_role_id(id: &str) -> Option<AccountType> {
+        [AccountType::RootAdmin, AccountType::DomainAdmin, AccountType::User].into_iter().find(|t| t.role_id() == id)
+    }
+
     /// Name of the default role (CloudStack seeds these four; we use three).
     pub fn role_name(self) -> &'static str {
         match self {

@@ -1,1 +1,99 @@
-//! The cks management server: CloudStack-compatible HTTP API, auth, command handlers, job runner.
+//! The cks management server: the CloudStack-compatible HTTP API (`/client/api`), its
+//! authentication, the command handlers, and the job runner that executes async commands.
+//!
+//! A request flows `api::client_api` → parse (`cks_api::params`) → `auth::authenticate` →
+//! command lookup and role check → `cks_api::commands::bind` → `handlers::dispatch` → envelope.
+//! Async commands write a job row and return its id; `jobs::run` claims and executes it.
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod errors;
+pub mod handlers;
+pub mod jobs;
+pub mod secrets;
+pub mod state;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::any;
+use cks_cloud::{SeedSource, SimConfig, Simulator, Timings};
+use cks_store::Store;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+use state::{AppState, SharedState};
+
+/// Concurrent jobs per instance.
+const JOB_WORKERS: usize = 16;
+
+/// The HTTP routes.
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/client/api", any(api::client_api))
+        .route("/client/api/", any(api::client_api))
+        .layer(axum::extract::DefaultBodyLimit::max(api::MAX_BODY_BYTES + 1))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .with_state(state)
+}
+
+/// Opens the data directory, the store and the simulator, and runs the first-start setup.
+pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootstrap::RootAdmin>)> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let master_key = secrets::MasterKey::load_or_create(&config.data_dir.join("master.key"))?;
+    let store = Store::open(&config.database_url).await.with_context(|| format!("opening {}", config.database_url))?;
+    let seed = match &config.simulator_seed {
+        Some(path) => SeedSource::Path(path.clone()),
+        None => SeedSource::Default,
+    };
+    let timings = if config.instant_simulator { Timings::instant() } else { Timings::realistic() };
+    let simulator = Simulator::open(store.pool().clone(), SimConfig { seed, timings })
+        .await
+        .map_err(|e| anyhow::anyhow!("opening the simulator: {e}"))?;
+    let server_id = server_id(&config.data_dir)?;
+    let settings = store.settings().await?;
+    let state = Arc::new(AppState::new(store, Arc::new(simulator), master_key, server_id, settings));
+    let url = format!("http://{}/client/api", config.listen);
+    let admin = bootstrap::first_start(&state, &config.data_dir, &url).await?;
+    Ok((state, admin))
+}
+
+/// This instance's id: made once, kept in the data directory, so a restarted instance knows
+/// which job leases were its own.
+fn server_id(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("server.id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        return Ok(id.trim().to_string());
+    }
+    let id = cks_store::new_id();
+    std::fs::write(&path, &id)?;
+    Ok(id)
+}
+
+/// Serves until `shutdown` resolves, with the job runner beside the HTTP server.
+pub async fn serve(listener: TcpListener, state: SharedState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let runner = tokio::spawn(jobs::run(state.clone(), JOB_WORKERS));
+    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    runner.abort();
+    Ok(result?)
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,307 @@
+//! The `Cloud` trait: the IaaS operations the Kubernetes-cluster orchestrator needs, and the specs
+//! they take.
+//!
+//! Every call is safe to repeat, because a job step may run twice after a crash:
+//! * creates find what an earlier attempt made (by name within its scope, or by tags) and return
+//!   it instead of making a second one;
+//! * deletes, destroys and releases of something already gone succeed and return `false`.
+//!
+//! The exceptions are spelled out on the method (a new SSH key pair's private key exists once).
+
+use std::net::Ipv4Addr;
+
+use async_trait::async_trait;
+use cks_core::iaas::{
+    FirewallRule, Iso, LbAlgorithm, LbProtocol, LoadBalancerRule, Network, NetworkOffering,
+    PortForwardingRule, Protocol, PublicIp, ResourceKind, ServiceOffering, SshKeyPair, Tags,
+    Template, Vm, Zone,
+};
+use cks_core::tenancy::Owner;
+
+use crate::error::CloudError;
+
+/// A new guest network. Found again by `name` + owner.
+#[derive(Debug, Clone)]
+pub struct NetworkSpec {
+    pub name: String,
+    /// Defaults to `name`.
+    pub display_text: Option<String>,
+    pub zone_id: String,
+    pub offering_id: String,
+    /// Both or neither; default: the zone's guest CIDR (`10.1.1.0/24`, gateway `10.1.1.1`).
+    pub gateway: Option<Ipv4Addr>,
+    pub netmask: Option<Ipv4Addr>,
+    pub network_domain: Option<String>,
+    /// Make the network a tier of this VPC.
+    pub vpc_id: Option<String>,
+    pub owner: Owner,
+    pub tags: Tags,
+}
+
+/// A new VPC (simulator only for now). Found again by `name` + owner.
+#[derive(Debug, Clone)]
+pub struct VpcSpec {
+    pub name: String,
+    /// Defaults to `name`.
+    pub display_text: Option<String>,
+    pub zone_id: String,
+    /// Super-CIDR of the tiers, e.g. `10.0.0.0/16`.
+    pub cidr: String,
+    pub network_domain: Option<String>,
+    pub owner: Owner,
+    pub tags: Tags,
+}
+
+/// A public IP to acquire for a guest network. When `tags` is not empty, an IP of that network
+/// already carrying all of them is returned instead of a new one.
+#[derive(Debug, Clone)]
+pub struct PublicIpSpec {
+    pub network_id: String,
+    pub tags: Tags,
+}
+
+/// An ingress firewall rule. An identical rule (same IP, protocol, ports and CIDRs) is adopted.
+#[derive(Debug, Clone)]
+pub struct FirewallRuleSpec {
+    pub ip_id: String,
+    pub protocol: Protocol,
+    /// `None` for `icmp`/`all`; `end_port` defaults to `start_port`.
+    pub start_port: Option<u16>,
+    pub end_port: Option<u16>,
+    /// Defaults to `0.0.0.0/0`.
+    pub cidrs: Vec<String>,
+    pub tags: Tags,
+}
+
+/// A port-forwarding rule. An identical rule (same IP, protocol, ports, VM) is adopted; any other
+/// rule overlapping its public range on the same IP is a `RuleConflict`.
+#[derive(Debug, Clone)]
+pub struct PortForwardingSpec {
+    pub ip_id: String,
+    pub protocol: Protocol,
+    pub public_start_port: u16,
+    /// Defaults to `public_start_port`.
+    pub public_end_port: Option<u16>,
+    pub private_start_port: u16,
+    /// Defaults to `private_start_port`.
+    pub private_end_port: Option<u16>,
+    pub vm_id: String,
+    /// Defaults to `0.0.0.0/0`.
+    pub cidrs: Vec<String>,
+    pub tags: Tags,
+}
+
+/// A load-balancer rule. Found again by `name` on the same IP.
+#[derive(Debug, Clone)]
+pub struct LoadBalancerSpec {
+    pub name: String,
+    pub description: Option<String>,
+    pub ip_id: String,
+    pub public_port: u16,
+    pub private_port: u16,
+    pub algorithm: LbAlgorithm,
+    pub protocol: LbProtocol,
+    /// Defaults to `0.0.0.0/0`.
+    pub cidrs: Vec<String>,
+    pub tags: Tags,
+}
+
+/// vCPUs, speed and memory for a customized offering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VmSize {
+    pub cpu_number: u32,
+    pub cpu_speed_mhz: u32,
+    pub memory_mib: u64,
+}
+
+/// A VM to deploy. Found again by `name` within `network_id`: a VM of that name is adopted
+/// (started if `start` and it is stopped), except one in `Error`, which is expunged and replaced.
+#[derive(Debug, Clone)]
+pub struct DeployVmSpec {
+    /// Host name (RFC 1123 label).
+    pub name: String,
+    /// Defaults to `name`.
+    pub display_name: Option<String>,
+    pub zone_id: String,
+    pub network_id: String,
+    pub service_offering_id: String,
+    /// Required when the offering is customized, ignored otherwise.
+    pub size: Option<VmSize>,
+    pub template_id: String,
+    pub root_disk_size_gib: Option<u64>,
+    /// Base64.
+    pub user_data: Option<String>,
+    /// Names of the owner's key pairs.
+    pub keypairs: Vec<String>,
+    /// A specific guest IP in the network; default: the lowest free one.
+    pub ip_address: Option<Ipv4Addr>,
+    /// Start after creating (CloudStack's `startvm`, default true).
+    pub start: bool,
+    pub owner: Owner,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    pub tags: Tags,
+}
+
+/// An ISO to register by URL. The URL is never fetched: the download is simulated.
+/// Found again by `name` + owner + zone.
+#[derive(Debug, Clone)]
+pub struct IsoSpec {
+    pub name: String,
+    /// Defaults to `name`.
+    pub display_text: Option<String>,
+    /// `http` or `https`, at most 2048 characters.
+    pub url: String,
+    /// Hex digest, optionally prefixed `{MD5}`, `{SHA-256}`...
+    pub checksum: Option<String>,
+    /// `None`: every zone.
+    pub zone_id: Option<String>,
+    pub bootable: bool,
+    pub is_public: bool,
+    pub is_featured: bool,
+    pub is_extractable: bool,
+    /// Defaults to `x86_64`.
+    pub arch: Option<String>,
+    /// Defaults to `Other (64-bit)`.
+    pub os_type_name: Option<String>,
+    pub owner: Owner,
+    pub tags: Tags,
+}
+
+/// A new key pair with its private key, which is shown once and never stored.
+#[derive(Debug, Clone)]
+pub struct NewSshKeyPair {
+    pub key_pair: SshKeyPair,
+    /// PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`), as CloudStack returns it.
+    pub private_key_pem: String,
+}
+
+/// Something carrying a tag, as `find_by_tag` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TaggedResource {
+    pub kind: ResourceKind,
+    pub id: String,
+    /// Name, or address for public IPs; `None` for unnamed rules.
+    pub name: Option<String>,
+}
+
+/// The IaaS a Kubernetes cluster is built from, in its own nouns. Object-safe: the job runner
+/// holds an `Arc<dyn Cloud>`.
+#[async_trait]
+pub trait Cloud: Send + Sync {
+    // === Catalog ===
+
+    async fn get_zone(&self, id: &str) -> Result<Zone, CloudError>;
+    async fn get_service_offering(&self, id: &str) -> Result<ServiceOffering, CloudError>;
+    async fn get_network_offering(&self, id: &str) -> Result<NetworkOffering, CloudError>;
+    /// By exact name, e.g. `DefaultNetworkOfferingforKubernetesService`.
+    async fn find_network_offering(&self, name: &str) -> Result<Option<NetworkOffering>, CloudError>;
+    async fn get_template(&self, id: &str) -> Result<Template, CloudError>;
+
+    // === Networks ===
+
+    /// Creates an `Allocated` network, or returns the owner's network of that name.
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<Network, CloudError>;
+    async fn find_network(&self, name: &str, owner: &Owner) -> Result<Option<Network>, CloudError>;
+    async fn get_network(&self, id: &str) -> Result<Network, CloudError>;
+    /// Implements an `Allocated` network now (VLAN, source NAT IP); no-op when implemented.
+    async fn implement_network(&self, id: &str) -> Result<Network, CloudError>;
+    /// Deletes the network with its public IPs and rules. Fails with `Internal("Failed to delete
+    /// network")` while a VM still has a NIC in it.
+    async fn delete_network(&self, id: &str) -> Result<bool, CloudError>;
+
+    // === Public IPs ===
+
+    async fn acquire_public_ip(&self, spec: &PublicIpSpec) -> Result<PublicIp, CloudError>;
+    /// The source NAT IP of an implemented isolated network (or of its VPC).
+    async fn find_source_nat_ip(&self, network_id: &str) -> Result<Option<PublicIp>, CloudError>;
+    async fn get_public_ip(&self, id: &str) -> Result<PublicIp, CloudError>;
+    /// Releases the IP and revokes its rules. The source NAT IP of an implemented network cannot
+    /// be released (`Internal`, as CloudStack).
+    async fn release_public_ip(&self, id: &str) -> Result<bool, CloudError>;
+
+    // === Rules ===
+
+    async fn create_firewall_rule(&self, spec: &FirewallRuleSpec) -> Result<FirewallRule, CloudError>;
+    async fn firewall_rules_on_ip(&self, ip_id: &str) -> Result<Vec<FirewallRule>, CloudError>;
+    async fn delete_firewall_rule(&self, id: &str) -> Result<bool, CloudError>;
+
+    async fn create_port_forwarding_rule(
+        &self,
+        spec: &PortForwardingSpec,
+    ) -> Result<PortForwardingRule, CloudError>;
+    async fn port_forwarding_rules_on_ip(&self, ip_id: &str) -> Result<Vec<PortForwardingRule>, CloudError>;
+    async fn delete_port_forwarding_rule(&self, id: &str) -> Result<bool, CloudError>;
+
+    async fn create_load_balancer_rule(&self, spec: &LoadBalancerSpec) -> Result<LoadBalancerRule, CloudError>;
+    async fn get_load_balancer_rule(&self, id: &str) -> Result<LoadBalancerRule, CloudError>;
+    async fn load_balancer_rules_on_ip(&self, ip_id: &str) -> Result<Vec<LoadBalancerRule>, CloudError>;
+    /// Adds VMs (of the rule's network) to the rule; VMs already assigned are left as they are.
+    async fn assign_to_load_balancer_rule(
+        &self,
+        rule_id: &str,
+        vm_ids: &[String],
+    ) -> Result<LoadBalancerRule, CloudError>;
+    /// Removes VMs from the rule; VMs not assigned are ignored.
+    async fn remove_from_load_balancer_rule(
+        &self,
+        rule_id: &str,
+        vm_ids: &[String],
+    ) -> Result<LoadBalancerRule, CloudError>;
+    async fn delete_load_balancer_rule(&self, id: &str) -> Result<bool, CloudError>;
+
+    // === VMs ===
+
+    async fn deploy_vm(&self, spec: &DeployVmSpec) -> Result<Vm, CloudError>;
+    /// The VM with this host name in the network (not expunged).
+    async fn find_vm(&self, network_id: &str, name: &str) -> Result<Option<Vm>, CloudError>;
+    async fn get_vm(&self, id: &str) -> Result<Vm, CloudError>;
+    async fn vms_in_network(&self, network_id: &str) -> Result<Vec<Vm>, CloudError>;
+    /// Starts a stopped VM; a running one is returned as it is.
+    async fn start_vm(&self, id: &str) -> Result<Vm, CloudError>;
+    /// Stops a running VM; a stopped one is returned as it is.
+    async fn stop_vm(&self, id: &str, forced: bool) -> Result<Vm, CloudError>;
+    /// Destroys and expunges the VM, freeing its host capacity, guest IP, port forwards and
+    /// load-balancer memberships.
+    async fn destroy_vm(&self, id: &str) -> Result<bool, CloudError>;
+    /// Moves the VM to another offering. A running VM may only grow, and only if its host has room.
+    async fn scale_vm(&self, id: &str, service_offering_id: &str, size: Option<VmSize>) -> Result<Vm, CloudError>;
+    /// The VM's base64 user data.
+    async fn vm_user_data(&self, id: &str) -> Result<Option<String>, CloudError>;
+    async fn update_vm_user_data(&self, id: &str, user_data: Option<&str>) -> Result<Vm, CloudError>;
+    /// Attaches an ISO; attaching the one already attached is a no-op.
+    async fn attach_iso(&self, vm_id: &str, iso_id: &str) -> Result<Vm, CloudError>;
+    /// Detaches the VM's ISO; a VM without one is returned as it is.
+    async fn detach_iso(&self, vm_id: &str) -> Result<Vm, CloudError>;
+
+    // === ISOs ===
+
+    /// Registers an ISO; it is `Downloading` and becomes `Ready` later. See `IsoSpec`.
+    async fn register_iso(&self, spec: &IsoSpec) -> Result<Iso, CloudError>;
+    async fn get_iso(&self, id: &str) -> Result<Iso, CloudError>;
+    /// Fails while a VM has the ISO attached.
+    async fn delete_iso(&self, id: &str) -> Result<bool, CloudError>;
+
+    // === Tags ===
+
+    /// Every resource carrying `key=value`, sorted by kind then id. For leak checks.
+    async fn find_by_tag(&self, key: &str, value: &str) -> Result<Vec<TaggedResource>, CloudError>;
+
+    // === SSH key pairs ===
+
+    /// Generates an RSA 2048 key pair. Not idempotent: a second call with the same name fails with
+    /// CloudStack's `A key pair with name '<name>' already exists.`, as the private key of the
+    /// first cannot be shown again.
+    async fn create_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<NewSshKeyPair, CloudError>;
+    /// Registers a public key (`ssh-rsa`, `ssh-ed25519`, `ecdsa-sha2-*`, `ssh-dss`). Registering
+    /// the same name with the same key again returns the existing pair.
+    async fn register_ssh_key_pair(
+        &self,
+        name: &str,
+        public_key: &str,
+        owner: &Owner,
+    ) -> Result<SshKeyPair, CloudError>;
+    async fn find_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<Option<SshKeyPair>, CloudError>;
+    async fn ssh_key_pairs(&self, owner: &Owner) -> Result<Vec<SshKeyPair>, CloudError>;
+    async fn delete_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<bool, CloudError>;
+}

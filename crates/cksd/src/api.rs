@@ -1,0 +1,105 @@
+//! The `/client/api` endpoint: parse, authenticate, authorize, bind, dispatch, render.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cks_api::commands::{self, Bound, Plugin};
+use cks_api::params::RawParams;
+use cks_api::{ApiError, envelope};
+use serde_json::Value;
+
+use crate::auth;
+use crate::handlers::{self, Cx, Reply};
+use crate::state::SharedState;
+
+/// Largest form body accepted; CloudStack allows 1 MiB of user data over POST.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+pub async fn client_api(
+    State(state): State<SharedState>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let mut raw = RawParams::default();
+    let parsed = parse(&mut raw, query.as_deref(), &headers, &body);
+    let command = raw.command().map(str::to_string);
+    let result = match parsed {
+        Ok(()) => handle(&state, &method, &headers, &raw).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(reply) => render_reply(reply),
+        Err(err) => render_error(command.as_deref(), &err),
+    }
+}
+
+fn parse(raw: &mut RawParams, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    if let Some(q) = query {
+        raw.add_form(q)?;
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::invalid(format!(
+            "Request body of {} bytes exceeds the limit of {MAX_BODY_BYTES} bytes",
+            body.len()
+        )));
+    }
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !body.is_empty() && is_form {
+        let text = std::str::from_utf8(body).map_err(|_| ApiError::invalid("Request body must be UTF-8"))?;
+        raw.add_form(text)?;
+    }
+    Ok(())
+}
+
+async fn handle(state: &SharedState, method: &Method, headers: &HeaderMap, raw: &RawParams) -> Result<Reply, ApiError> {
+    if raw.get("response").is_some_and(|r| !r.eq_ignore_ascii_case("json")) {
+        return Err(ApiError::invalid("Only JSON responses are supported: send response=json"));
+    }
+    let name = raw.command().ok_or_else(|| ApiError::invalid("Unable to execute API command due to missing parameter command"))?;
+    if name == "login" {
+        let command = commands::find("login").ok_or_else(|| ApiError::UnknownCommand(name.into()))?;
+        if method != Method::POST {
+            return Err(ApiError::MethodNotAllowed("Please use HTTP POST to authenticate using this API".into()));
+        }
+        let bound = commands::bind(command, raw)?;
+        return handlers::session::login(state, &bound).await;
+    }
+    let caller = auth::authenticate(state, raw, headers).await?;
+    let command = commands::find(name).ok_or_else(|| ApiError::UnknownCommand(name.into()))?;
+    if !command.access.allows(caller.account_type) {
+        return Err(ApiError::Unauthorized("The given command does not exist or it is not available for user"));
+    }
+    if command.plugin == Plugin::Kubernetes && !state.kubernetes_enabled() {
+        return Err(ApiError::internal("Kubernetes Service plugin is disabled"));
+    }
+    let bound: Bound = commands::bind(command, raw)?;
+    let cx = Cx { state, caller: &caller, p: &bound, headers };
+    handlers::dispatch(&cx).await
+}
+
+fn render_reply(reply: Reply) -> Response {
+    let mut response = json_response(StatusCode::OK, &reply.body);
+    for cookie in reply.cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+fn render_error(command: Option<&str>, err: &ApiError) -> Response {
+    let (code, _) = err.codes();
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, &envelope::error(command, err))
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json; charset=UTF-8")], bytes).into_response()
+}

@@ -1,0 +1,114 @@
+//! First start: the ROOT domain, the system account, the root admin with its keys, and a
+//! version catalog a new user can create clusters from. Each piece is checked before it is made,
+//! so a start that died half-way completes on the next one.
+
+use std::path::Path;
+
+use cks_api::ApiError;
+use cks_core::tenancy::AccountType;
+use cks_store::{Account, Domain, User, new_id, now};
+use serde_json::json;
+
+use crate::handlers::versions::{NewVersion, add_version};
+use crate::secrets::{hash_password, random_token, write_private};
+use crate::state::AppState;
+
+/// Versions seeded on first start: two releases one minor apart, so create and upgrade work
+/// without setup. Their ISOs are simulated; the URLs are never fetched.
+const SEED_VERSIONS: &[&str] = &["1.32.4", "1.33.1"];
+const VERSIONS_SEEDED_MARK: &str = "cks.internal.versions.seeded";
+
+/// What the first start created, to print once.
+pub struct RootAdmin {
+    pub path: std::path::PathBuf,
+    pub api_key: String,
+    pub secret_key: String,
+    pub password: String,
+}
+
+pub async fn first_start(state: &AppState, data_dir: &Path, api_url: &str) -> anyhow::Result<Option<RootAdmin>> {
+    let store = &state.store;
+    let root = match store.root_domain().await? {
+        Some(root) => root,
+        None => {
+            let root = Domain { id: new_id(), name: "ROOT".into(), parent_id: None, path: "ROOT".into(), level: 0, network_domain: None, created: now() };
+            store.insert_domain(&root).await?;
+            root
+        }
+    };
+    if store.account_by_name(&root.id, "system").await?.is_none() {
+        let system = Account {
+            id: new_id(),
+            name: "system".into(),
+            account_type: AccountType::RootAdmin,
+            domain_id: root.id.clone(),
+            state: "enabled".into(),
+            network_domain: None,
+            project_id: None,
+            created: now(),
+        };
+        store.insert_account(&system).await?;
+    }
+    let mut created = None;
+    if store.account_by_name(&root.id, "admin").await?.is_none() {
+        let password = random_token(18);
+        let api_key = random_token(64);
+        let secret_key = random_token(64);
+        let account = Account {
+            id: new_id(),
+            name: "admin".into(),
+            account_type: AccountType::RootAdmin,
+            domain_id: root.id.clone(),
+            state: "enabled".into(),
+            network_domain: None,
+            project_id: None,
+            created: now(),
+        };
+        let user = User {
+            id: new_id(),
+            account_id: account.id.clone(),
+            domain_id: root.id.clone(),
+            username: "admin".into(),
+            password_hash: hash_password(&password),
+            email: None,
+            firstname: Some("Admin".into()),
+            lastname: Some("User".into()),
+            timezone: None,
+            state: "enabled".into(),
+            api_key: Some(api_key.clone()),
+            secret_key_enc: Some(state.master_key.seal(&secret_key)),
+            created: now(),
+        };
+        // The file first: if the process dies between the two, the next start makes new ones.
+        let path = data_dir.join("root-admin.json");
+        let doc = json!({
+            "username": "admin",
+            "password": password,
+            "domain": "ROOT",
+            "apikey": api_key,
+            "secretkey": secret_key,
+            "endpoint": api_url,
+        });
+        write_private(&path, &serde_json::to_string_pretty(&doc)?)?;
+        store.insert_account_with_user(&account, &user).await?;
+        created = Some(RootAdmin { path, api_key, secret_key, password });
+    }
+    if !store.settings().await?.contains_key(VERSIONS_SEEDED_MARK) {
+        for semver in SEED_VERSIONS {
+            let new = NewVersion {
+                semantic_version: semver.to_string(),
+                name: None,
+                zone_id: None,
+                url: format!("http://127.0.0.1/cks/binaries/setup-v{semver}.iso"),
+                checksum: None,
+                min_cpu: 2,
+                min_memory: 2048,
+                direct_download: false,
+                arch: "x86_64".into(),
+            };
+            add_version(state, new).await.map_err(|e: ApiError| anyhow::anyhow!("seeding version {semver}: {e}"))?;
+        }
+        store.set_setting(VERSIONS_SEEDED_MARK, Some("true")).await?;
+    }
+    Ok(created)
+}

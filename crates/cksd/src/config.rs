@@ -1,0 +1,120 @@
+//! Configuration: flags > environment (`CKS_*`) > config file > defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use serde::Deserialize;
+
+/// The default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "cks-data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Parser, Default)]
+#[command(name = "cksd", version, about = "cks management server: a CloudStack-compatible Kubernetes service")]
+pub struct Args {
+    /// Address to serve the API on.
+    #[arg(long, env = "CKS_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the SQLite database, the master key and root-admin.json.
+    #[arg(long, env = "CKS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://PATH` (default: DATA_DIR/cks.db) or `postgres://USER:PASS@HOST/DB`.
+    #[arg(long, env = "CKS_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// TOML file that seeds the simulator on first start (default: the built-in seed).
+    #[arg(long, env = "CKS_SIMULATOR_SEED")]
+    pub simulator_seed: Option<PathBuf>,
+    /// Simulated VM and ISO operations complete at once (tests, benchmarks) instead of taking
+    /// a few seconds each.
+    #[arg(long, env = "CKS_INSTANT_SIMULATOR")]
+    pub instant_simulator: bool,
+    /// Optional TOML config file with the same keys (listen, data_dir, database_url, simulator_seed).
+    #[arg(long, env = "CKS_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    simulator_seed: Option<PathBuf>,
+    instant_simulator: Option<bool>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub simulator_seed: Option<PathBuf>,
+    pub instant_simulator: bool,
+}
+
+impl Config {
+    pub fn load() -> anyhow::Result<Config> {
+        Config::resolve(Args::parse())
+    }
+
+    pub fn resolve(args: Args) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database_url = args
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cks.db").display()));
+        Ok(Config {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            data_dir,
+            database_url,
+            simulator_seed: args.simulator_seed.or(file.simulator_seed),
+            instant_simulator: args.instant_simulator || file.instant_simulator.unwrap_or(false),
+        })
+    }
+
+    /// A configuration for tests: everything inside `dir`.
+    pub fn for_test(dir: &std::path::Path) -> Config {
+        Config {
+            listen: "127.0.0.1:0".parse().expect("valid"),
+            data_dir: dir.to_path_buf(),
+            database_url: format!("sqlite://{}", dir.join("cks.db").display()),
+            simulator_seed: None,
+            instant_simulator: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cksd.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\ndata_dir = \"/tmp/x\"\n").unwrap();
+        let args = Args { listen: Some("127.0.0.1:7000".parse().unwrap()), config: Some(file), ..Args::default() };
+        let cfg = Config::resolve(args).unwrap();
+        assert_eq!(cfg.listen.port(), 7000);
+        assert_eq!(cfg.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(cfg.database_url, "sqlite:///tmp/x/cks.db");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_an_error_not_silence() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cksd.toml");
+        std::fs::write(&file, "lisen = \"127.0.0.1:9999\"\n").unwrap();
+        assert!(Config::resolve(Args { config: Some(file), ..Args::default() }).is_err());
+    }
+}

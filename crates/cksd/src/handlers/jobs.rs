@@ -1,0 +1,102 @@
+//! `queryAsyncJobResult`, `listAsyncJobs`, and how a handler queues a job.
+
+use cks_api::date::format_date;
+use cks_api::wire::Obj;
+use cks_api::{ApiError, envelope};
+use cks_store::{Job, JobStatus, NewJob, new_id};
+use serde_json::Value;
+
+use super::{Cx, Reply};
+use crate::auth::internal;
+
+/// Queues the current command as a job and answers with its id (and `id` for create commands).
+pub async fn submit(cx: &Cx<'_>, instance_type: &str, instance_id: Option<&str>) -> Result<Reply, ApiError> {
+    let command = cx.p.command;
+    let params = serde_json::to_string(cx.p.raw().plain()).map_err(|e| ApiError::internal(e.to_string()))?;
+    let job = NewJob {
+        id: new_id(),
+        command: command.name.to_string(),
+        cmd_class: command.java_class.to_string(),
+        user_id: cx.caller.user_id.clone(),
+        account_id: cx.caller.account_id.clone(),
+        domain_id: cx.caller.domain_id.clone(),
+        params,
+        instance_type: Some(instance_type.to_string()),
+        instance_id: instance_id.map(str::to_string),
+    };
+    cx.state.store.insert_job(&job).await.map_err(internal)?;
+    cx.state.jobs_queued.notify_one();
+    let entity = (command.mode == cks_api::commands::Mode::AsyncCreate).then_some(instance_id).flatten();
+    Ok(Reply::json(envelope::async_submit(command.name, &job.id, entity)))
+}
+
+/// The job object CloudStack shows, flat.
+pub async fn render(cx: &Cx<'_>, job: &Job) -> Result<Value, ApiError> {
+    let store = &cx.state.store;
+    let account = store.account(&job.account_id).await.map_err(internal)?;
+    let domain = store.domain(&job.domain_id).await.map_err(internal)?;
+    let result: Option<Value> = job.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    Ok(Obj::new()
+        .set("accountid", job.account_id.clone())
+        .opt("account", account.map(|a| a.name))
+        .set("domainid", job.domain_id.clone())
+        .opt("domainpath", domain.map(|d| d.path))
+        .set("userid", job.user_id.clone())
+        .set("cmd", job.cmd_class.clone())
+        .set("jobstatus", job.status.code())
+        .set("jobprocstatus", 0)
+        .set("jobresultcode", job.result_code)
+        .opt("jobresulttype", (job.status != JobStatus::Pending).then_some("object"))
+        .opt("jobresult", result)
+        .opt("jobinstancetype", job.instance_type.clone())
+        .opt("jobinstanceid", job.instance_id.clone())
+        .opt("managementserverid", job.management_server_id.clone())
+        .set("created", format_date(job.created))
+        .opt("completed", job.completed.map(format_date))
+        .set("jobid", job.id.clone())
+        .build())
+}
+
+/// May the caller see this job? Its own account's jobs, or any in a domain it administers.
+async fn visible(cx: &Cx<'_>, job: &Job) -> Result<bool, ApiError> {
+    if job.account_id == cx.caller.account_id || cx.caller.is_root_admin() {
+        return Ok(true);
+    }
+    if cx.caller.is_domain_admin() {
+        let domain = cx.state.store.domain(&job.domain_id).await.map_err(internal)?;
+        return Ok(domain.is_some_and(|d| cx.caller.administers_domain(&d.path)));
+    }
+    Ok(false)
+}
+
+pub async fn query_async_job_result(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let job = cx.state.store.job(cx.p.req("jobid")).await.map_err(internal)?;
+    let job = match job {
+        Some(j) if visible(cx, &j).await? => j,
+        _ => return Err(cx.p.not_found("jobid")),
+    };
+    Ok(Reply::json(envelope::flat(cx.command(), render(cx, &job).await?)))
+}
+
+pub async fn list_async_jobs(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let scope = super::scope(cx).await?;
+    let jobs = cx.state.store.jobs(None, 10_000).await.map_err(internal)?;
+    let keyword = cx.p.str("keyword");
+    let mut items = Vec::new();
+    for job in jobs {
+        let domain = cx.state.store.domain(&job.domain_id).await.map_err(internal)?;
+        let owner = cks_core::tenancy::Owner {
+            account_id: job.account_id.clone(),
+            domain_path: domain.map(|d| d.path).unwrap_or_default(),
+            ..Default::default()
+        };
+        if !scope.matches(&owner) || !super::keyword_matches(keyword, &[&job.command, &job.cmd_class]) {
+            continue;
+        }
+        if cx.p.str("resourceid").is_some_and(|r| job.instance_id.as_deref() != Some(r)) {
+            continue;
+        }
+        items.push(render(cx, &job).await?);
+    }
+    cx.list(items)
+}

@@ -1,0 +1,234 @@
+//! The Kubernetes version catalog: add, list, update, delete.
+
+use std::collections::BTreeMap;
+
+use cks_api::ApiError;
+use cks_api::date::format_date;
+use cks_api::wire::Obj;
+use cks_cloud::{CloudError, IsoSpec};
+use cks_core::iaas::Iso;
+use cks_core::tenancy::Owner;
+use cks_core::version::{SemanticVersion, validate_new_version};
+use cks_store::{KubernetesVersion, VersionFilter, new_id, now};
+use serde_json::{Value, json};
+
+use super::{Cx, Reply};
+use crate::auth::internal;
+use crate::errors::cloud_error;
+use crate::state::AppState;
+
+const ARCHES: &[&str] = &["x86_64", "aarch64"];
+
+/// The version object, with its ISO's and zone's names and the ISO's state.
+pub fn render(state: &AppState, v: &KubernetesVersion, iso: Option<&Iso>) -> Value {
+    let semver = SemanticVersion::parse(&v.semantic_version).ok();
+    let zone_name = v.zone_id.as_ref().and_then(|z| state.simulator.list_zones(|zone| zone.id == *z).pop().map(|zone| zone.name));
+    Obj::new()
+        .set("id", v.id.clone())
+        .set("name", v.name.clone())
+        .set("semanticversion", v.semantic_version.clone())
+        .opt("isoid", v.iso_id.clone())
+        .opt("isoname", iso.map(|i| i.name.clone()))
+        .opt("isostate", iso.map(|i| i.state.as_str()))
+        .set("arch", v.arch.clone())
+        .opt("zoneid", v.zone_id.clone())
+        .opt("zonename", zone_name)
+        .set("supportsha", semver.as_ref().is_some_and(SemanticVersion::supports_ha))
+        .set("supportsautoscaling", semver.as_ref().is_some_and(SemanticVersion::supports_autoscaling))
+        .set("state", v.state.clone())
+        .set("mincpunumber", v.min_cpu)
+        .set("minmemory", v.min_memory)
+        .set("created", format_date(v.created))
+        .set("directdownload", v.direct_download)
+        .build()
+}
+
+fn iso_of(state: &AppState, v: &KubernetesVersion) -> Option<Iso> {
+    let id = v.iso_id.as_ref()?;
+    state.simulator.list_isos(|i| i.id == *id).pop()
+}
+
+/// The account that owns what the service itself registers (binaries ISOs).
+pub async fn system_owner(state: &AppState) -> Result<Owner, ApiError> {
+    let root = state.store.root_domain().await.map_err(internal)?.ok_or_else(|| ApiError::internal("ROOT domain is missing"))?;
+    let system = state.store.account_by_name(&root.id, "system").await.map_err(internal)?.ok_or_else(|| ApiError::internal("system account is missing"))?;
+    Ok(Owner {
+        account_id: system.id,
+        account_name: system.name,
+        domain_id: root.id,
+        domain_name: root.name,
+        domain_path: root.path,
+        project_id: None,
+        project_name: None,
+    })
+}
+
+/// What `addKubernetesSupportedVersion` needs, already validated.
+pub struct NewVersion {
+    pub semantic_version: String,
+    pub name: Option<String>,
+    pub zone_id: Option<String>,
+    pub url: String,
+    pub checksum: Option<String>,
+    pub min_cpu: i64,
+    pub min_memory: i64,
+    pub direct_download: bool,
+    pub arch: String,
+}
+
+/// Registers the binaries ISO and stores the version (shared by the API and first-start seeding).
+pub async fn add_version(state: &AppState, new: NewVersion) -> Result<KubernetesVersion, ApiError> {
+    let zone = match &new.zone_id {
+        Some(id) => Some(state.simulator.list_zones(|z| z.id == *id).pop().ok_or_else(|| ApiError::invalid("Invalid zone specified"))?),
+        None => None,
+    };
+    let name = new.name.clone().unwrap_or_else(|| match &zone {
+        Some(z) => format!("v{}-{}", new.semantic_version, z.name),
+        None => format!("v{}", new.semantic_version),
+    });
+    let iso_name = format!("{name}-Kubernetes-Binaries-ISO");
+    let iso = state
+        .cloud
+        .register_iso(&IsoSpec {
+            name: iso_name.clone(),
+            display_text: Some(iso_name),
+            url: new.url.clone(),
+            checksum: new.checksum.clone(),
+            zone_id: new.zone_id.clone(),
+            bootable: false,
+            is_public: true,
+            is_featured: false,
+            is_extractable: false,
+            arch: Some(new.arch.clone()),
+            os_type_name: None,
+            owner: system_owner(state).await?,
+            tags: Default::default(),
+        })
+        .await
+        .map_err(cloud_error)?;
+    let version = KubernetesVersion {
+        id: new_id(),
+        name,
+        semantic_version: new.semantic_version,
+        iso_id: Some(iso.id),
+        zone_id: new.zone_id,
+        arch: new.arch,
+        state: "Enabled".into(),
+        min_cpu: new.min_cpu,
+        min_memory: new.min_memory,
+        direct_download: new.direct_download,
+        created: now(),
+    };
+    state.store.insert_version(&version).await.map_err(internal)?;
+    Ok(version)
+}
+
+pub async fn add(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let p = cx.p;
+    let semver = validate_new_version(p.req("semanticversion"), p.int("mincpunumber").unwrap_or(0), p.int("minmemory").unwrap_or(0))
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let url = p.str("url").unwrap_or_default().trim();
+    if url.is_empty() {
+        return Err(ApiError::invalid(format!("Invalid URL for ISO specified, {url}")));
+    }
+    let arch = p.str("arch").unwrap_or("x86_64");
+    if !ARCHES.contains(&arch) {
+        return Err(ApiError::invalid(format!("Invalid arch specified: {arch}. Valid options are: x86_64, aarch64")));
+    }
+    let version = add_version(
+        cx.state,
+        NewVersion {
+            semantic_version: semver.as_str().to_string(),
+            name: p.str("name").map(str::to_string),
+            zone_id: p.str("zoneid").map(str::to_string),
+            url: url.to_string(),
+            checksum: p.str("checksum").map(str::to_string),
+            min_cpu: p.int("mincpunumber").unwrap_or(0),
+            min_memory: p.int("minmemory").unwrap_or(0),
+            direct_download: p.flag("directdownload"),
+            arch: arch.to_string(),
+        },
+    )
+    .await?;
+    Ok(cx.object(render(cx.state, &version, iso_of(cx.state, &version).as_ref())))
+}
+
+pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let p = cx.p;
+    let minimum = match (p.str("minimumsemanticversion"), p.str("minimumkubernetesversionid")) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::internal(
+                "Both parameters minimumsemanticversion and minimumkubernetesversionid can not be passed together",
+            ));
+        }
+        (Some(text), None) => Some(SemanticVersion::parse(text).map_err(|e| ApiError::invalid(e.to_string()))?),
+        (None, Some(id)) => {
+            let v = cx.state.store.version(id).await.map_err(internal)?.ok_or_else(|| ApiError::invalid("Invalid minimumkubernetesversionid passed"))?;
+            SemanticVersion::parse(&v.semantic_version).ok()
+        }
+        (None, None) => None,
+    };
+    let filter = VersionFilter {
+        id: p.str("id").map(str::to_string),
+        zone_id: p.str("zoneid").map(str::to_string),
+        keyword: p.str("keyword").map(str::to_string),
+        arch: p.str("arch").map(str::to_string),
+    };
+    // CKS filters by minimum version after paging, so pages come out short; we filter first.
+    let items: Vec<Value> = cx
+        .state
+        .store
+        .versions(&filter)
+        .await
+        .map_err(internal)?
+        .iter()
+        .filter(|v| match (&minimum, SemanticVersion::parse(&v.semantic_version)) {
+            (Some(min), Ok(own)) => own >= *min,
+            (Some(_), Err(_)) => false,
+            (None, _) => true,
+        })
+        .map(|v| render(cx.state, v, iso_of(cx.state, v).as_ref()))
+        .collect();
+    cx.list(items)
+}
+
+pub async fn update(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let id = cx.p.req("id");
+    let state = cx.p.req("state");
+    if state != "Enabled" && state != "Disabled" {
+        return Err(ApiError::invalid("Invalid value for state parameter"));
+    }
+    let store = &cx.state.store;
+    store.version(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
+    store.set_version_state(id, state).await.map_err(internal)?;
+    let version = store.version(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
+    Ok(cx.object(render(cx.state, &version, iso_of(cx.state, &version).as_ref())))
+}
+
+pub async fn delete(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let id = cx.p.req("id");
+    cx.state.store.version(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
+    super::jobs::submit(cx, "KubernetesSupportedVersion", Some(id)).await
+}
+
+/// The job of `deleteKubernetesSupportedVersion`. Safe to run again: a version already removed,
+/// or an ISO already gone, counts as done.
+pub async fn run_delete(state: &AppState, params: &BTreeMap<String, String>) -> Result<Value, ApiError> {
+    let id = params.get("id").map(String::as_str).unwrap_or_default();
+    let Some(version) = state.store.version(id).await.map_err(internal)? else {
+        return Ok(json!({ "success": true }));
+    };
+    if state.store.clusters_using_version(id).await.map_err(internal)? > 0 {
+        return Err(ApiError::internal(format!(
+            "Unable to delete Kubernetes version ID: {id}. Existing clusters currently using the version."
+        )));
+    }
+    if let Some(iso) = &version.iso_id {
+        match state.cloud.delete_iso(iso).await {
+            Ok(_) | Err(CloudError::NotFound { .. }) => {}
+            Err(e) => return Err(cloud_error(e)),
+        }
+    }
+    state.store.remove_version(id).await.map_err(internal)?;
+    Ok(json!({ "success": true }))
+}

@@ -1,0 +1,117 @@
+//! What every request and job can reach: the store, the cloud, the master key, the settings.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use cks_cloud::{Cloud, Simulator};
+use cks_core::settings;
+use cks_core::tenancy::Caller;
+use cks_store::Store;
+use tokio::sync::Notify;
+
+use crate::secrets::MasterKey;
+
+pub struct AppState {
+    pub store: Store,
+    /// The cloud the orchestrator drives.
+    pub cloud: Arc<dyn Cloud>,
+    /// The same simulator, for the inventory read commands it answers.
+    pub simulator: Arc<Simulator>,
+    pub master_key: MasterKey,
+    /// This instance's `managementserverid`.
+    pub server_id: String,
+    settings: RwLock<HashMap<String, Option<String>>>,
+    pub api_keys: ApiKeyCache,
+    /// Wakes the job runner when a job is queued.
+    pub jobs_queued: Notify,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        simulator: Arc<Simulator>,
+        master_key: MasterKey,
+        server_id: String,
+        stored_settings: HashMap<String, Option<String>>,
+    ) -> AppState {
+        AppState {
+            store,
+            cloud: simulator.clone(),
+            simulator,
+            master_key,
+            server_id,
+            settings: RwLock::new(stored_settings),
+            api_keys: ApiKeyCache::default(),
+            jobs_queued: Notify::new(),
+        }
+    }
+
+    /// The current value of a setting: stored, else its default. `None` if reset to null.
+    pub fn setting(&self, name: &str) -> Option<String> {
+        let stored = self.settings.read().map(|s| s.get(name).cloned()).unwrap_or(None);
+        match stored {
+            Some(value) => value,
+            None => settings::find(name).map(|d| d.default.to_string()),
+        }
+    }
+
+    pub fn setting_bool(&self, name: &str) -> bool {
+        self.setting(name).is_some_and(|v| v == "true")
+    }
+
+    pub fn setting_i64(&self, name: &str) -> i64 {
+        let default = settings::find(name).and_then(|d| d.default.parse().ok()).unwrap_or(0);
+        self.setting(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+    }
+
+    /// Records a new value after the store accepted it.
+    pub fn cache_setting(&self, name: &str, value: Option<String>) {
+        if let Ok(mut s) = self.settings.write() {
+            match value {
+                Some(v) => s.insert(name.to_string(), Some(v)),
+                None => s.remove(name),
+            };
+        }
+    }
+
+    pub fn kubernetes_enabled(&self) -> bool {
+        self.setting_bool(settings::SERVICE_ENABLED)
+    }
+}
+
+/// Callers behind API keys, with their opened secret keys, for a few seconds. Signed requests
+/// then cost an HMAC, not a database round trip and an AES-GCM open. Key changes clear it; the
+/// TTL bounds what another instance sharing the database may miss.
+#[derive(Default)]
+pub struct ApiKeyCache {
+    entries: RwLock<HashMap<String, (Caller, String, Instant)>>,
+}
+
+const API_KEY_TTL: Duration = Duration::from_secs(5);
+
+impl ApiKeyCache {
+    pub fn get(&self, api_key: &str) -> Option<(Caller, String)> {
+        let entries = self.entries.read().ok()?;
+        let (caller, secret, at) = entries.get(api_key)?;
+        (at.elapsed() < API_KEY_TTL).then(|| (caller.clone(), secret.clone()))
+    }
+
+    pub fn put(&self, api_key: &str, caller: Caller, secret: String) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() > 100_000 {
+                entries.clear();
+            }
+            entries.insert(api_key.to_string(), (caller, secret, Instant::now()));
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The simulator inventory in CloudStack shapes.
