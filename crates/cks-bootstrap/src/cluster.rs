@@ -29,7 +29,10 @@ pub struct NodeIdentity {
 impl NodeIdentity {
     /// A node identity from its name and address.
     pub fn new(name: impl Into<String>, ip: IpAddr) -> Self {
-        NodeIdentity { name: name.into(), ip }
+        NodeIdentity {
+            name: name.into(),
+            ip,
+        }
     }
 }
 
@@ -38,7 +41,9 @@ impl NodeIdentity {
 pub struct RegistryCredentials {
     /// `https://registry.example.com:5000` (the scheme is required).
     pub url: String,
+    /// Registry user name.
     pub username: String,
+    /// Registry password (written to containerd's configuration, mode 0600).
     pub password: String,
 }
 
@@ -49,10 +54,19 @@ impl RegistryCredentials {
             .url
             .strip_prefix("https://")
             .or_else(|| self.url.strip_prefix("http://"))
-            .ok_or_else(|| Error::InvalidSpec("registry URL must start with https:// or http://".into()))?;
+            .ok_or_else(|| {
+                Error::InvalidSpec("registry URL must start with https:// or http://".into())
+            })?;
         let host = rest.split('/').next().unwrap_or_default();
-        if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) {
-            return Err(Error::InvalidSpec(format!("registry URL {:?} has no valid host", self.url)));
+        if host.is_empty()
+            || !host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        {
+            return Err(Error::InvalidSpec(format!(
+                "registry URL {:?} has no valid host",
+                self.url
+            )));
         }
         Ok(host)
     }
@@ -72,8 +86,11 @@ impl fmt::Debug for RegistryCredentials {
 /// `kube-system/cloudstack-secret` Secret by the first control node.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloudProviderCredentials {
+    /// The CloudStack API endpoint, `https://<host>/client/api`.
     pub api_url: String,
+    /// API key of the cluster's service account.
     pub api_key: String,
+    /// Secret key of the cluster's service account.
     pub secret_key: String,
     /// Set for project-owned clusters.
     pub project_id: Option<String>,
@@ -106,7 +123,12 @@ pub struct InstallSettings {
 
 impl Default for InstallSettings {
     fn default() -> Self {
-        InstallSettings { attempts: 100, wait_seconds: 15, eject_iso: false, iso_url: None }
+        InstallSettings {
+            attempts: 100,
+            wait_seconds: 15,
+            eject_iso: false,
+            iso_url: None,
+        }
     }
 }
 
@@ -117,6 +139,7 @@ pub struct ClusterBootstrap {
     pub cluster_name: String,
     /// The cluster uuid; makes the etcd cluster token unique.
     pub cluster_id: String,
+    /// Decides the kubeadm API version and the admin certificate's group.
     pub kubernetes_version: KubernetesVersion,
     /// The control-plane endpoint (public IP, load balancer, or the first control node on
     /// direct-access networks). Clients and joining nodes reach the API on `<endpoint>:6443`.
@@ -127,8 +150,11 @@ pub struct ClusterBootstrap {
     pub etcd_nodes: Vec<NodeIdentity>,
     /// Keys authorized for the `cloud` user (the management key, and the user's key pair if any).
     pub ssh_public_keys: Vec<String>,
+    /// A private registry every node's containerd may pull from.
     pub registry: Option<RegistryCredentials>,
+    /// The pod network (IPv4); also the source the metadata guard blocks.
     pub pod_cidr: Cidr,
+    /// The service network; its first address is the API service.
     pub service_cidr: Cidr,
     /// A registered CNI configuration replacing the ISO's default `network.yaml`.
     pub cni: Option<CniConfiguration>,
@@ -138,6 +164,7 @@ pub struct ClusterBootstrap {
     /// Addresses serving VM metadata and user data (the virtual router) that pods must not reach.
     /// `169.254.169.254`, the default gateway and the DHCP server are always blocked as well.
     pub metadata_addresses: Vec<IpAddr>,
+    /// How nodes find and use the binaries ISO.
     pub install: InstallSettings,
 }
 
@@ -149,9 +176,15 @@ impl ClusterBootstrap {
             return bad("cluster name must be non-empty and printable".into());
         }
         if self.cluster_id.is_empty()
-            || !self.cluster_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            || !self
+                .cluster_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
-            return bad(format!("cluster id {:?} must be a uuid-like token", self.cluster_id));
+            return bad(format!(
+                "cluster id {:?} must be a uuid-like token",
+                self.cluster_id
+            ));
         }
         self.kubernetes_version.kubeadm_api()?;
         if self.control_nodes.is_empty() {
@@ -175,26 +208,42 @@ impl ClusterBootstrap {
         }
         for (what, cidr) in [("pod", &self.pod_cidr), ("service", &self.service_cidr)] {
             if cidr.contains(self.endpoint_ip) {
-                return bad(format!("endpoint {} lies inside the {what} CIDR {cidr}", self.endpoint_ip));
+                return bad(format!(
+                    "endpoint {} lies inside the {what} CIDR {cidr}",
+                    self.endpoint_ip
+                ));
             }
         }
         if let Some(registry) = &self.registry {
             registry.host()?;
-            if [&registry.username, &registry.password].iter().any(|s| s.chars().any(char::is_control)) {
+            if [&registry.username, &registry.password]
+                .iter()
+                .any(|s| s.chars().any(char::is_control))
+            {
                 return bad("registry credentials must not contain control characters".into());
             }
         }
         if let Some(cp) = &self.cloud_provider {
-            let fields = [Some(&cp.api_url), Some(&cp.api_key), Some(&cp.secret_key), cp.project_id.as_ref()];
+            let fields = [
+                Some(&cp.api_url),
+                Some(&cp.api_key),
+                Some(&cp.secret_key),
+                cp.project_id.as_ref(),
+            ];
             // The values land in an INI file: a newline would let one inject keys.
-            if fields.into_iter().flatten().any(|s| s.is_empty() || s.chars().any(char::is_control)) {
+            if fields
+                .into_iter()
+                .flatten()
+                .any(|s| s.is_empty() || s.chars().any(char::is_control))
+            {
                 return bad("cloud provider credentials must be non-empty single lines".into());
             }
         }
-        if let Some(url) = &self.install.iso_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
-                return bad(format!("ISO URL {url:?} must be an http(s) URL"));
-            }
+        if let Some(url) = &self.install.iso_url
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || url.contains(char::is_whitespace))
+        {
+            return bad(format!("ISO URL {url:?} must be an http(s) URL"));
         }
         if self.install.attempts == 0 {
             return bad("install attempts must be at least 1".into());
@@ -226,7 +275,9 @@ pub(crate) fn is_dns_name(s: &str) -> bool {
         && s.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
@@ -243,7 +294,10 @@ fn check_nodes(role: &str, nodes: &[NodeIdentity]) -> Result<()> {
             )));
         }
         if !names.insert(&node.name) || !ips.insert(node.ip) {
-            return Err(Error::InvalidSpec(format!("{role} node {} appears twice", node.name)));
+            return Err(Error::InvalidSpec(format!(
+                "{role} node {} appears twice",
+                node.name
+            )));
         }
     }
     Ok(())
@@ -295,7 +349,10 @@ pub(crate) mod tests {
             cluster_id: "0c7d9f6e-1111-4222-8333-944455556666".into(),
             kubernetes_version: "1.28.15".parse().unwrap(),
             endpoint_ip: "10.1.2.10".parse().unwrap(),
-            control_nodes: vec![NodeIdentity::new("dev-control-18f2a", "10.1.2.10".parse().unwrap())],
+            control_nodes: vec![NodeIdentity::new(
+                "dev-control-18f2a",
+                "10.1.2.10".parse().unwrap(),
+            )],
             etcd_nodes: vec![],
             ssh_public_keys: vec!["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 cloud@mgmt".into()],
             registry: None,
@@ -316,29 +373,60 @@ pub(crate) mod tests {
 
     #[test]
     fn rejects_inconsistent_descriptions() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut ClusterBootstrap)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut ClusterBootstrap)>;
+        let cases: Vec<(&str, Mutation)> = vec![
             ("no control", Box::new(|c| c.control_nodes.clear())),
-            ("bad name", Box::new(|c| c.control_nodes[0].name = "Node_1".into())),
-            ("dup", Box::new(|c| c.etcd_nodes[1] = c.etcd_nodes[0].clone())),
-            ("key lines", Box::new(|c| c.ssh_public_keys[0].push_str("\nssh-rsa evil"))),
+            (
+                "bad name",
+                Box::new(|c| c.control_nodes[0].name = "Node_1".into()),
+            ),
+            (
+                "dup",
+                Box::new(|c| c.etcd_nodes[1] = c.etcd_nodes[0].clone()),
+            ),
+            (
+                "key lines",
+                Box::new(|c| c.ssh_public_keys[0].push_str("\nssh-rsa evil")),
+            ),
             ("no keys", Box::new(|c| c.ssh_public_keys.clear())),
-            ("overlap", Box::new(|c| c.pod_cidr = "10.96.0.0/16".parse().unwrap())),
-            ("old k8s", Box::new(|c| c.kubernetes_version = "1.21.0".parse().unwrap())),
-            ("ini inject", Box::new(|c| c.cloud_provider.as_mut().unwrap().api_key = "k\n[Global]".into())),
-            ("registry", Box::new(|c| c.registry.as_mut().unwrap().url = "registry.example.com".into())),
+            (
+                "overlap",
+                Box::new(|c| c.pod_cidr = "10.96.0.0/16".parse().unwrap()),
+            ),
+            (
+                "old k8s",
+                Box::new(|c| c.kubernetes_version = "1.21.0".parse().unwrap()),
+            ),
+            (
+                "ini inject",
+                Box::new(|c| c.cloud_provider.as_mut().unwrap().api_key = "k\n[Global]".into()),
+            ),
+            (
+                "registry",
+                Box::new(|c| c.registry.as_mut().unwrap().url = "registry.example.com".into()),
+            ),
             ("cluster id", Box::new(|c| c.cluster_id = "a b".into())),
         ];
         for (what, mutate) in cases {
             let mut c = full_cluster();
             mutate(&mut c);
-            assert!(matches!(c.validate(), Err(Error::InvalidSpec(_) | Error::Version { .. })), "{what}");
+            assert!(
+                matches!(
+                    c.validate(),
+                    Err(Error::InvalidSpec(_) | Error::Version { .. })
+                ),
+                "{what}"
+            );
         }
     }
 
     #[test]
     fn debug_redacts_secrets() {
         let shown = format!("{:?}", full_cluster());
-        assert!(!shown.contains("secret-key") && !shown.contains("ss'word"), "{shown}");
+        assert!(
+            !shown.contains("secret-key") && !shown.contains("ss'word"),
+            "{shown}"
+        );
     }
 
     #[test]

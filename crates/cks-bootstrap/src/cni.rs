@@ -18,33 +18,63 @@ use serde::{Deserialize, Serialize};
 #[non_exhaustive]
 pub enum CniError {
     #[error("CNI configuration is not valid base64")]
+    /// The registered content is not base64.
     NotBase64,
     #[error("CNI configuration is not UTF-8 text")]
+    /// The decoded content is binary.
     NotUtf8,
     #[error("CNI configuration format {0:?} is not supported; use #cloud-config or a #! script")]
+    /// gzip, MIME, `#include` and other cloud-init formats cannot be merged.
     UnsupportedFormat(String),
     #[error("CNI parameter name {0:?} is invalid; use letters, digits, '_' and '-'")]
+    /// A declared parameter name has characters cloud-init metadata keys cannot have.
     InvalidParamName(String),
-    #[error("CNI configuration uses {{{{ ds.meta_data.{0} }}}}, but {0:?} is not a declared parameter")]
+    #[error(
+        "CNI configuration uses {{{{ ds.meta_data.{0} }}}}, but {0:?} is not a declared parameter"
+    )]
+    /// The content references a parameter that was not declared.
     UnknownParam(String),
     #[error("a value was given for {0:?}, which the CNI configuration does not declare")]
+    /// The cluster gave a value for a parameter that was not declared.
     UndeclaredDetail(String),
     #[error("CNI parameter {0:?} is declared but no value was given")]
+    /// A declared parameter has no value.
     MissingParam(String),
-    #[error("CNI configuration uses {{{{ AS_NUMBER }}}} but the cluster's network has no AS number")]
+    #[error(
+        "CNI configuration uses {{{{ AS_NUMBER }}}} but the cluster's network has no AS number"
+    )]
+    /// The content needs an AS number and the network has none.
     MissingAsNumber,
-    #[error("value of CNI parameter {param:?} contains {found:?}; allowed are letters, digits and . _ : / , = @ + -")]
-    UnsafeValue { param: String, found: char },
-    #[error("unsupported template expression {0:?}; only {{{{ AS_NUMBER }}}} and {{{{ ds.meta_data.<param> }}}} are substituted")]
+    #[error(
+        "value of CNI parameter {param:?} contains {found:?}; allowed are letters, digits and . _ : / , = @ + -"
+    )]
+    /// A value holds a character that could break out of YAML or a shell command.
+    UnsafeValue {
+        /// The parameter.
+        param: String,
+        /// The first offending character.
+        found: char,
+    },
+    #[error(
+        "unsupported template expression {0:?}; only {{{{ AS_NUMBER }}}} and {{{{ ds.meta_data.<param> }}}} are substituted"
+    )]
+    /// Jinja beyond the two supported placeholders.
     UnsupportedExpression(String),
     #[error("CNI configuration is not valid YAML after substitution: {0}")]
+    /// The substituted content does not parse.
     InvalidYaml(String),
     #[error("CNI configuration must be a mapping of cloud-config keys or a list of commands")]
+    /// The content is a scalar.
     NotAMapping,
     #[error("CNI configuration sets {0:?}, which the node's own user data controls")]
+    /// The content sets a key the node's user data owns.
     Conflict(String),
     #[error("CNI configuration key {key:?} must be a list")]
-    NotAList { key: String },
+    /// `runcmd`, `bootcmd` or `write_files` is not a list.
+    NotAList {
+        /// The key.
+        key: String,
+    },
 }
 
 /// A CNI configuration as registered (`registerCniConfiguration`) plus what a cluster supplies.
@@ -74,13 +104,22 @@ pub(crate) enum CniFragment {
 impl CniConfiguration {
     /// Splits a registered `params` string (`"a,b , c"`) into names.
     pub fn parse_params(params: &str) -> Vec<String> {
-        params.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        params
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
     }
 
     /// Decodes the content and substitutes `{{ AS_NUMBER }}` and `{{ ds.meta_data.<param> }}`.
     pub fn render(&self) -> Result<String, CniError> {
         for name in &self.params {
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
                 return Err(CniError::InvalidParamName(name.clone()));
             }
         }
@@ -89,7 +128,10 @@ impl CniConfiguration {
                 return Err(CniError::UndeclaredDetail(name.clone()));
             }
             if let Some(found) = value.chars().find(|c| !is_safe_value_char(*c)) {
-                return Err(CniError::UnsafeValue { param: name.clone(), found });
+                return Err(CniError::UnsafeValue {
+                    param: name.clone(),
+                    found,
+                });
             }
         }
         if let Some(name) = self.params.iter().find(|p| !self.details.contains_key(*p)) {
@@ -114,7 +156,9 @@ impl CniConfiguration {
         while let Some(start) = rest.find("{{") {
             res.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find("}}").ok_or_else(|| CniError::UnsupportedExpression(truncate(&rest[start..])))?;
+            let end = after
+                .find("}}")
+                .ok_or_else(|| CniError::UnsupportedExpression(truncate(&rest[start..])))?;
             let expr = after[..end].trim();
             if expr == "AS_NUMBER" {
                 res.push_str(&self.as_number.ok_or(CniError::MissingAsNumber)?.to_string());
@@ -232,9 +276,16 @@ runcmd:
             c.render().unwrap_err()
         };
         assert_eq!(with(&|c| c.as_number = None), CniError::MissingAsNumber);
-        assert_eq!(with(&|c| { c.details.remove("bgp_peer_as"); }), CniError::MissingParam("bgp_peer_as".into()));
         assert_eq!(
-            with(&|c| { c.details.insert("extra".into(), "1".into()); }),
+            with(&|c| {
+                c.details.remove("bgp_peer_as");
+            }),
+            CniError::MissingParam("bgp_peer_as".into())
+        );
+        assert_eq!(
+            with(&|c| {
+                c.details.insert("extra".into(), "1".into());
+            }),
             CniError::UndeclaredDetail("extra".into())
         );
         assert_eq!(
@@ -245,42 +296,86 @@ runcmd:
             CniError::UnknownParam("bgp_peer_ip".into())
         );
         assert_eq!(
-            with(&|c| { c.details.insert("bgp_peer_ip".into(), "1.2.3.4\nruncmd: [reboot]".into()); }),
-            CniError::UnsafeValue { param: "bgp_peer_ip".into(), found: '\n' }
+            with(&|c| {
+                c.details
+                    .insert("bgp_peer_ip".into(), "1.2.3.4\nruncmd: [reboot]".into());
+            }),
+            CniError::UnsafeValue {
+                param: "bgp_peer_ip".into(),
+                found: '\n'
+            }
         );
         assert_eq!(
-            with(&|c| { c.details.insert("bgp_peer_ip".into(), "$(reboot)".into()); }),
-            CniError::UnsafeValue { param: "bgp_peer_ip".into(), found: '$' }
+            with(&|c| {
+                c.details.insert("bgp_peer_ip".into(), "$(reboot)".into());
+            }),
+            CniError::UnsafeValue {
+                param: "bgp_peer_ip".into(),
+                found: '$'
+            }
         );
-        assert_eq!(with(&|c| c.user_data_base64 = "%%%".into()), CniError::NotBase64);
+        assert_eq!(
+            with(&|c| c.user_data_base64 = "%%%".into()),
+            CniError::NotBase64
+        );
         assert!(matches!(
-            with(&|c| c.user_data_base64 = STANDARD.encode("runcmd:\n  - echo {{ ds.meta_data.x | upper }}\n")),
+            with(&|c| c.user_data_base64 =
+                STANDARD.encode("runcmd:\n  - echo {{ ds.meta_data.x | upper }}\n")),
             CniError::UnknownParam(_) | CniError::UnsupportedExpression(_)
         ));
         assert!(matches!(
-            with(&|c| c.user_data_base64 = STANDARD.encode("runcmd:\n  - echo {{ v1.local_hostname }}\n")),
+            with(&|c| c.user_data_base64 =
+                STANDARD.encode("runcmd:\n  - echo {{ v1.local_hostname }}\n")),
             CniError::UnsupportedExpression(_)
         ));
         assert!(matches!(
             with(&|c| c.user_data_base64 = STANDARD.encode("{% if x %}\n")),
             CniError::UnsupportedExpression(_)
         ));
-        assert_eq!(with(&|c| c.params.push("bad name".into())), CniError::InvalidParamName("bad name".into()));
+        assert_eq!(
+            with(&|c| c.params.push("bad name".into())),
+            CniError::InvalidParamName("bad name".into())
+        );
     }
 
     #[test]
     fn fragment_shapes() {
         let frag = |text: &str| {
-            CniConfiguration { user_data_base64: STANDARD.encode(text), params: vec![], details: BTreeMap::new(), as_number: None }
-                .fragment()
+            CniConfiguration {
+                user_data_base64: STANDARD.encode(text),
+                params: vec![],
+                details: BTreeMap::new(),
+                as_number: None,
+            }
+            .fragment()
         };
-        assert!(matches!(frag(CALICO_BGP.replace("{{ AS_NUMBER }}", "1").as_str()), Err(CniError::UnknownParam(_))));
-        assert!(matches!(frag("#cloud-config\nruncmd:\n  - echo hi\n"), Ok(CniFragment::CloudConfig(_))));
-        assert!(matches!(frag("  - kubectl apply -f x.yaml\n  - echo done\n"), Ok(CniFragment::RunCommands(v)) if v.len() == 2));
-        assert!(matches!(frag("#!/bin/sh\necho hi\n"), Ok(CniFragment::Script(_))));
-        assert!(matches!(frag("#include\nhttp://example.com/x\n"), Err(CniError::UnsupportedFormat(_))));
-        assert!(matches!(frag("Content-Type: multipart/mixed\n"), Err(CniError::UnsupportedFormat(_))));
-        assert!(matches!(frag("#cloud-config\nruncmd: [unclosed\n"), Err(CniError::InvalidYaml(_))));
+        assert!(matches!(
+            frag(CALICO_BGP.replace("{{ AS_NUMBER }}", "1").as_str()),
+            Err(CniError::UnknownParam(_))
+        ));
+        assert!(matches!(
+            frag("#cloud-config\nruncmd:\n  - echo hi\n"),
+            Ok(CniFragment::CloudConfig(_))
+        ));
+        assert!(
+            matches!(frag("  - kubectl apply -f x.yaml\n  - echo done\n"), Ok(CniFragment::RunCommands(v)) if v.len() == 2)
+        );
+        assert!(matches!(
+            frag("#!/bin/sh\necho hi\n"),
+            Ok(CniFragment::Script(_))
+        ));
+        assert!(matches!(
+            frag("#include\nhttp://example.com/x\n"),
+            Err(CniError::UnsupportedFormat(_))
+        ));
+        assert!(matches!(
+            frag("Content-Type: multipart/mixed\n"),
+            Err(CniError::UnsupportedFormat(_))
+        ));
+        assert!(matches!(
+            frag("#cloud-config\nruncmd: [unclosed\n"),
+            Err(CniError::InvalidYaml(_))
+        ));
         assert!(matches!(frag("just text"), Err(CniError::NotAMapping)));
     }
 }

@@ -13,10 +13,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A Kubernetes version is malformed or older than the oldest kubeadm API we render (v1beta3).
     #[error("invalid Kubernetes version {version:?}: {reason}")]
-    Version { version: String, reason: &'static str },
+    Version {
+        /// The rejected input.
+        version: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A CIDR is malformed or has host bits set.
     #[error("invalid CIDR {cidr:?}: {reason}")]
-    Cidr { cidr: String, reason: &'static str },
+    Cidr {
+        /// The rejected input.
+        cidr: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The cluster description is inconsistent (no control node, a name that is not a DNS label,
     /// an SSH key on several lines, ...). A caller's mistake, not a transient failure.
     #[error("invalid cluster description: {0}")]
@@ -24,7 +34,9 @@ pub enum Error {
     /// rcgen refused to build a key or certificate.
     #[error("cannot generate {what}")]
     Certificate {
+        /// The key or certificate being made.
         what: String,
+        /// rcgen's reason.
         #[source]
         source: rcgen::Error,
     },
@@ -52,18 +64,28 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error("I/O error on {path}")]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
     /// An external tool (xorriso) failed or is missing.
     #[error("{tool} failed: {detail}")]
-    Tool { tool: &'static str, detail: String },
+    Tool {
+        /// The program.
+        tool: &'static str,
+        /// Its exit status and the problems it reported.
+        detail: String,
+    },
 }
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     pub(crate) fn cert(what: impl Into<String>) -> impl FnOnce(rcgen::Error) -> Error {

@@ -18,7 +18,9 @@ pub const PEER_PORT: u16 = 2380;
 /// point them at a temporary directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EtcdLayout {
+    /// The etcd executable.
     pub binary: PathBuf,
+    /// The member's data directory.
     pub data_dir: PathBuf,
     /// Holds `ca.crt`, `server.{crt,key}` and `peer.{crt,key}`.
     pub pki_dir: PathBuf,
@@ -52,7 +54,11 @@ pub fn client_urls(members: &[NodeIdentity]) -> Vec<String> {
 
 /// `name=https://<ip>:2380,...`: every member's peer URL, the same on all members.
 pub fn initial_cluster(members: &[NodeIdentity]) -> String {
-    members.iter().map(|m| format!("{}={}", m.name, url(m.ip, PEER_PORT))).collect::<Vec<_>>().join(",")
+    members
+        .iter()
+        .map(|m| format!("{}={}", m.name, url(m.ip, PEER_PORT)))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn path_arg(path: &Path) -> Result<String> {
@@ -60,21 +66,37 @@ fn path_arg(path: &Path) -> Result<String> {
         .to_str()
         .ok_or_else(|| Error::InvalidSpec(format!("etcd path {} is not UTF-8", path.display())))?;
     // The flags go into a systemd ExecStart line: whitespace, quotes and `%` would change it.
-    if s.is_empty() || s.contains(|c: char| c.is_whitespace() || c.is_control() || "\"'\\%$".contains(c)) {
-        return Err(Error::InvalidSpec(format!("etcd path {s:?} has characters a unit file cannot carry")));
+    if s.is_empty()
+        || s.contains(|c: char| c.is_whitespace() || c.is_control() || "\"'\\%$".contains(c))
+    {
+        return Err(Error::InvalidSpec(format!(
+            "etcd path {s:?} has characters a unit file cannot carry"
+        )));
     }
     Ok(s.to_owned())
 }
 
 /// The command-line flags of member `index` of `members`. `token` keeps two clusters that happen
 /// to share addresses from merging (use [`crate::ClusterBootstrap::etcd_cluster_token`]).
-pub fn member_flags(members: &[NodeIdentity], index: usize, token: &str, layout: &EtcdLayout) -> Result<Vec<String>> {
-    let me = members
-        .get(index)
-        .ok_or_else(|| Error::InvalidSpec(format!("no etcd member {index} among {}", members.len())))?;
+pub fn member_flags(
+    members: &[NodeIdentity],
+    index: usize,
+    token: &str,
+    layout: &EtcdLayout,
+) -> Result<Vec<String>> {
+    let me = members.get(index).ok_or_else(|| {
+        Error::InvalidSpec(format!("no etcd member {index} among {}", members.len()))
+    })?;
     let names_ok = members.iter().all(|m| crate::cluster::is_dns_name(&m.name));
-    if !names_ok || token.is_empty() || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(Error::InvalidSpec("etcd member names and token must be DNS-safe".into()));
+    if !names_ok
+        || token.is_empty()
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(Error::InvalidSpec(
+            "etcd member names and token must be DNS-safe".into(),
+        ));
     }
     let pki = |name| path_arg(&layout.pki_file(name));
     let (ca, server_cert, server_key) = (pki("ca.crt")?, pki("server.crt")?, pki("server.key")?);
@@ -136,11 +158,21 @@ mod tests {
     #[test]
     fn flags_snapshot() {
         let cluster = full_cluster();
-        let flags = member_flags(&cluster.etcd_nodes, 1, &cluster.etcd_cluster_token(), &EtcdLayout::default()).unwrap();
+        let flags = member_flags(
+            &cluster.etcd_nodes,
+            1,
+            &cluster.etcd_cluster_token(),
+            &EtcdLayout::default(),
+        )
+        .unwrap();
         insta::assert_snapshot!(systemd_unit(&flags, &EtcdLayout::default()).unwrap());
         assert!(flags.contains(&"--listen-peer-urls=https://10.1.1.22:2380".to_owned()));
         assert!(flags.contains(&"--client-cert-auth=true".to_owned()));
-        assert!(flags.iter().any(|f| f.starts_with("--initial-cluster=prod-eu-etcd-1=https://10.1.1.21:2380,")));
+        assert!(
+            flags
+                .iter()
+                .any(|f| f.starts_with("--initial-cluster=prod-eu-etcd-1=https://10.1.1.21:2380,"))
+        );
     }
 
     #[test]
@@ -148,7 +180,10 @@ mod tests {
         let cluster = full_cluster();
         let token = cluster.etcd_cluster_token();
         assert!(member_flags(&cluster.etcd_nodes, 3, &token, &EtcdLayout::default()).is_err());
-        let layout = EtcdLayout { data_dir: "/var/lib/my etcd".into(), ..EtcdLayout::default() };
+        let layout = EtcdLayout {
+            data_dir: "/var/lib/my etcd".into(),
+            ..EtcdLayout::default()
+        };
         assert!(member_flags(&cluster.etcd_nodes, 0, &token, &layout).is_err());
         assert!(member_flags(&cluster.etcd_nodes, 0, "a,b", &EtcdLayout::default()).is_err());
     }

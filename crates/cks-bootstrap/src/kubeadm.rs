@@ -44,7 +44,12 @@ impl Args {
         }
         Some(match api {
             KubeadmApi::V1Beta3 => Args::Map(pairs.into_iter().collect()),
-            KubeadmApi::V1Beta4 => Args::List(pairs.into_iter().map(|(name, value)| Arg { name, value }).collect()),
+            KubeadmApi::V1Beta4 => Args::List(
+                pairs
+                    .into_iter()
+                    .map(|(name, value)| Arg { name, value })
+                    .collect(),
+            ),
         })
     }
 }
@@ -135,8 +140,14 @@ struct ApiServer {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 enum Etcd {
-    Local {},
+    Local(LocalEtcd),
     External(ExternalEtcd),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LocalEtcd {
+    data_dir: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -232,7 +243,10 @@ pub fn init_config(
             groups: ["system:bootstrappers:kubeadm:default-node-token"],
         }],
         node_registration: control_registration(cluster, api, first),
-        local_api_endpoint: ApiEndpoint { advertise_address: first.ip, bind_port: API_SERVER_PORT },
+        local_api_endpoint: ApiEndpoint {
+            advertise_address: first.ip,
+            bind_port: API_SERVER_PORT,
+        },
         certificate_key: certificate_key.map(CertificateKey::hex),
     };
     let etcd = if cluster.external_etcd() {
@@ -243,11 +257,16 @@ pub fn init_config(
             key_file: format!("{PKI_DIR}/apiserver-etcd-client.key"),
         })
     } else {
-        Etcd::Local {}
+        Etcd::Local(LocalEtcd {
+            data_dir: "/var/lib/etcd",
+        })
     };
     let mut cert_sans = vec![cluster.endpoint_ip.to_string()];
     for node in &cluster.control_nodes {
-        cert_sans.push(node.ip.to_string());
+        let ip = node.ip.to_string();
+        if !cert_sans.contains(&ip) {
+            cert_sans.push(ip);
+        }
     }
     let config = ClusterConfiguration {
         api_version: api.api_version(),
@@ -273,22 +292,36 @@ pub fn init_config(
         kind: "KubeletConfiguration",
         cgroup_driver: "systemd",
     };
-    Ok(documents(&[to_yaml(&init)?, to_yaml(&config)?, to_yaml(&kubelet)?]))
+    Ok(documents(&[
+        to_yaml(&init)?,
+        to_yaml(&config)?,
+        to_yaml(&kubelet)?,
+    ]))
 }
 
 /// `JoinConfiguration` for an additional control node or a worker. The node verifies the
 /// cluster's CA against `ca_cert_hash` (from [`ClusterPki::discovery_hash`]) rather than
 /// skipping verification as CKS does.
-pub fn join_config(cluster: &ClusterBootstrap, join: &JoinSpec<'_>, ca_cert_hash: &str) -> Result<String> {
+pub fn join_config(
+    cluster: &ClusterBootstrap,
+    join: &JoinSpec<'_>,
+    ca_cert_hash: &str,
+) -> Result<String> {
     let api = cluster.kubernetes_version.kubeadm_api()?;
     let (node_registration, control_plane) = match &join.control_plane {
         Some(cp) => {
             let node = NodeIdentity::new(join.node_name, cp.advertise_ip);
             let control_plane = JoinControlPlane {
-                local_api_endpoint: ApiEndpoint { advertise_address: cp.advertise_ip, bind_port: API_SERVER_PORT },
+                local_api_endpoint: ApiEndpoint {
+                    advertise_address: cp.advertise_ip,
+                    bind_port: API_SERVER_PORT,
+                },
                 certificate_key: cp.certificate_key.hex(),
             };
-            (control_registration(cluster, api, &node), Some(control_plane))
+            (
+                control_registration(cluster, api, &node),
+                Some(control_plane),
+            )
         }
         None => (worker_registration(cluster, api, join.node_name), None),
     };
@@ -308,7 +341,11 @@ pub fn join_config(cluster: &ClusterBootstrap, join: &JoinSpec<'_>, ca_cert_hash
     to_yaml(&doc)
 }
 
-fn kubelet_args(cluster: &ClusterBootstrap, api: KubeadmApi, node_ip: Option<IpAddr>) -> Option<Args> {
+fn kubelet_args(
+    cluster: &ClusterBootstrap,
+    api: KubeadmApi,
+    node_ip: Option<IpAddr>,
+) -> Option<Args> {
     let mut pairs = Vec::new();
     if cluster.cloud_provider.is_some() {
         pairs.push(("cloud-provider", "external".to_owned()));
@@ -320,22 +357,37 @@ fn kubelet_args(cluster: &ClusterBootstrap, api: KubeadmApi, node_ip: Option<IpA
 }
 
 fn uninitialized_taint() -> Taint {
-    Taint { key: UNINITIALIZED_TAINT, value: Some("true"), effect: "NoSchedule" }
+    Taint {
+        key: UNINITIALIZED_TAINT,
+        value: Some("true"),
+        effect: "NoSchedule",
+    }
 }
 
 /// The control-plane taint kubeadm would apply for this version (renamed from `master` in 1.24).
 fn control_plane_taints(version: KubernetesVersion) -> Vec<Taint> {
-    let taint = |key| Taint { key, value: None, effect: "NoSchedule" };
+    let taint = |key| Taint {
+        key,
+        value: None,
+        effect: "NoSchedule",
+    };
     if version.at_least(1, 25) {
         vec![taint("node-role.kubernetes.io/control-plane")]
     } else if version.at_least(1, 24) {
-        vec![taint("node-role.kubernetes.io/master"), taint("node-role.kubernetes.io/control-plane")]
+        vec![
+            taint("node-role.kubernetes.io/master"),
+            taint("node-role.kubernetes.io/control-plane"),
+        ]
     } else {
         vec![taint("node-role.kubernetes.io/master")]
     }
 }
 
-fn control_registration(cluster: &ClusterBootstrap, api: KubeadmApi, node: &NodeIdentity) -> NodeRegistration {
+fn control_registration(
+    cluster: &ClusterBootstrap,
+    api: KubeadmApi,
+    node: &NodeIdentity,
+) -> NodeRegistration {
     let mut taints = control_plane_taints(cluster.kubernetes_version);
     if cluster.cloud_provider.is_some() {
         taints.push(uninitialized_taint());
@@ -348,12 +400,19 @@ fn control_registration(cluster: &ClusterBootstrap, api: KubeadmApi, node: &Node
     }
 }
 
-fn worker_registration(cluster: &ClusterBootstrap, api: KubeadmApi, name: &str) -> NodeRegistration {
+fn worker_registration(
+    cluster: &ClusterBootstrap,
+    api: KubeadmApi,
+    name: &str,
+) -> NodeRegistration {
     NodeRegistration {
         name: name.to_owned(),
         cri_socket: CRI_SOCKET,
         kubelet_extra_args: kubelet_args(cluster, api, None),
-        taints: cluster.cloud_provider.is_some().then(|| vec![uninitialized_taint()]),
+        taints: cluster
+            .cloud_provider
+            .is_some()
+            .then(|| vec![uninitialized_taint()]),
     }
 }
 
@@ -378,7 +437,9 @@ mod tests {
     }
 
     fn key() -> CertificateKey {
-        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff".parse().unwrap()
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+            .parse()
+            .unwrap()
     }
 
     fn docs(text: &str) -> Vec<serde_json::Value> {
@@ -392,12 +453,28 @@ mod tests {
         let d = docs(&text);
         assert_eq!(d[0]["apiVersion"], "kubeadm.k8s.io/v1beta4");
         assert_eq!(d[1]["controlPlaneEndpoint"], "203.0.113.10:6443");
-        assert_eq!(d[1]["etcd"]["external"]["endpoints"][2], "https://10.1.1.23:2379");
-        assert_eq!(d[0]["nodeRegistration"]["kubeletExtraArgs"][0]["name"], "cloud-provider");
-        assert_eq!(d[0]["nodeRegistration"]["kubeletExtraArgs"][0]["value"], "external");
-        let taints: Vec<&str> =
-            d[0]["nodeRegistration"]["taints"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
-        assert_eq!(taints, ["node-role.kubernetes.io/control-plane", UNINITIALIZED_TAINT]);
+        assert_eq!(
+            d[1]["etcd"]["external"]["endpoints"][2],
+            "https://10.1.1.23:2379"
+        );
+        assert_eq!(
+            d[0]["nodeRegistration"]["kubeletExtraArgs"][0]["name"],
+            "cloud-provider"
+        );
+        assert_eq!(
+            d[0]["nodeRegistration"]["kubeletExtraArgs"][0]["value"],
+            "external"
+        );
+        let taints: Vec<&str> = d[0]["nodeRegistration"]["taints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            taints,
+            ["node-role.kubernetes.io/control-plane", UNINITIALIZED_TAINT]
+        );
         assert_eq!(d[2]["cgroupDriver"], "systemd");
     }
 
@@ -408,10 +485,21 @@ mod tests {
         insta::assert_snapshot!(text);
         let d = docs(&text);
         assert_eq!(d[0]["apiVersion"], "kubeadm.k8s.io/v1beta3");
-        assert_eq!(d[0]["nodeRegistration"]["kubeletExtraArgs"]["node-ip"], "10.1.2.10");
+        assert_eq!(
+            d[0]["nodeRegistration"]["kubeletExtraArgs"]["node-ip"],
+            "10.1.2.10"
+        );
         assert!(d[0].get("certificateKey").is_none());
-        assert!(d[1]["etcd"]["local"].is_object());
-        assert!(d[1].get("encryptionAlgorithm").is_none(), "v1beta3 has no encryptionAlgorithm");
+        assert_eq!(d[1]["etcd"]["local"]["dataDir"], "/var/lib/etcd");
+        assert_eq!(
+            d[1]["apiServer"]["certSANs"].as_array().unwrap().len(),
+            1,
+            "endpoint = control node: one SAN"
+        );
+        assert!(
+            d[1].get("encryptionAlgorithm").is_none(),
+            "v1beta3 has no encryptionAlgorithm"
+        );
         assert_eq!(d[1]["networking"]["podSubnet"], "10.244.0.0/16");
         assert_eq!(d[0]["bootstrapTokens"][0]["ttl"], "7200s");
     }
@@ -425,22 +513,39 @@ mod tests {
             node_name: &node.name,
             api_server: cluster.control_nodes[0].ip,
             token: &t,
-            control_plane: Some(ControlPlaneJoin { advertise_ip: node.ip, certificate_key: &k }),
+            control_plane: Some(ControlPlaneJoin {
+                advertise_ip: node.ip,
+                certificate_key: &k,
+            }),
         };
         let text = join_config(&cluster, &join, "sha256:abc").unwrap();
         insta::assert_snapshot!(text);
         let d = docs(&text);
-        assert_eq!(d[0]["discovery"]["bootstrapToken"]["apiServerEndpoint"], "10.1.1.11:6443");
-        assert_eq!(d[0]["discovery"]["bootstrapToken"]["caCertHashes"][0], "sha256:abc");
+        assert_eq!(
+            d[0]["discovery"]["bootstrapToken"]["apiServerEndpoint"],
+            "10.1.1.11:6443"
+        );
+        assert_eq!(
+            d[0]["discovery"]["bootstrapToken"]["caCertHashes"][0],
+            "sha256:abc"
+        );
         assert_eq!(d[0]["controlPlane"]["certificateKey"], k.hex());
-        assert_eq!(d[0]["controlPlane"]["localAPIEndpoint"]["advertiseAddress"], "10.1.1.12");
+        assert_eq!(
+            d[0]["controlPlane"]["localAPIEndpoint"]["advertiseAddress"],
+            "10.1.1.12"
+        );
     }
 
     #[test]
     fn worker_join_without_cloud_provider_keeps_default_taints() {
         let cluster = minimal_cluster();
         let t = token();
-        let join = JoinSpec { node_name: "dev-node-1", api_server: cluster.endpoint_ip, token: &t, control_plane: None };
+        let join = JoinSpec {
+            node_name: "dev-node-1",
+            api_server: cluster.endpoint_ip,
+            token: &t,
+            control_plane: None,
+        };
         let d = docs(&join_config(&cluster, &join, "sha256:abc").unwrap());
         assert!(d[0].get("controlPlane").is_none());
         assert!(d[0]["nodeRegistration"].get("taints").is_none());
@@ -451,15 +556,31 @@ mod tests {
     fn worker_join_with_cloud_provider_is_tainted() {
         let cluster = full_cluster();
         let t = token();
-        let join = JoinSpec { node_name: "prod-eu-node-1", api_server: cluster.endpoint_ip, token: &t, control_plane: None };
+        let join = JoinSpec {
+            node_name: "prod-eu-node-1",
+            api_server: cluster.endpoint_ip,
+            token: &t,
+            control_plane: None,
+        };
         let d = docs(&join_config(&cluster, &join, "sha256:abc").unwrap());
-        assert_eq!(d[0]["nodeRegistration"]["taints"][0]["key"], UNINITIALIZED_TAINT);
-        assert_eq!(d[0]["nodeRegistration"]["kubeletExtraArgs"][0]["value"], "external");
+        assert_eq!(
+            d[0]["nodeRegistration"]["taints"][0]["key"],
+            UNINITIALIZED_TAINT
+        );
+        assert_eq!(
+            d[0]["nodeRegistration"]["kubeletExtraArgs"][0]["value"],
+            "external"
+        );
     }
 
     #[test]
     fn control_plane_taint_follows_the_rename() {
-        let keys = |v: &str| control_plane_taints(v.parse().unwrap()).iter().map(|t| t.key).collect::<Vec<_>>();
+        let keys = |v: &str| {
+            control_plane_taints(v.parse().unwrap())
+                .iter()
+                .map(|t| t.key)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(keys("1.23.0"), ["node-role.kubernetes.io/master"]);
         assert_eq!(keys("1.24.3").len(), 2);
         assert_eq!(keys("1.25.0"), ["node-role.kubernetes.io/control-plane"]);

@@ -104,7 +104,12 @@ pub fn kubeconfig_for_server(pki: &ClusterPki, cluster_name: &str, server: &str)
         }],
         contexts: vec![Named {
             name: cluster_name,
-            value: ContextEntry { context: ContextFields { cluster: cluster_name, user: &user } },
+            value: ContextEntry {
+                context: ContextFields {
+                    cluster: cluster_name,
+                    user: &user,
+                },
+            },
         }],
         current_context: cluster_name,
         preferences: Empty {},
@@ -122,19 +127,31 @@ mod tests {
 
     #[test]
     fn structure() {
-        let text = admin_kubeconfig(full_pki(), "prod-eu", "203.0.113.10".parse().unwrap()).unwrap();
+        let text =
+            admin_kubeconfig(full_pki(), "prod-eu", "203.0.113.10".parse().unwrap()).unwrap();
         let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
-        assert_eq!(doc["clusters"][0]["cluster"]["server"], "https://203.0.113.10:6443");
+        assert_eq!(
+            doc["clusters"][0]["cluster"]["server"],
+            "https://203.0.113.10:6443"
+        );
         assert_eq!(doc["current-context"], "prod-eu");
         assert_eq!(doc["contexts"][0]["name"], "prod-eu");
         assert_eq!(doc["contexts"][0]["context"]["user"], "prod-eu-admin");
-        let ca = doc["clusters"][0]["cluster"]["certificate-authority-data"].as_str().unwrap();
-        assert_eq!(STANDARD.decode(ca).unwrap(), full_pki().kubernetes_ca.cert_pem.as_bytes());
+        let ca = doc["clusters"][0]["cluster"]["certificate-authority-data"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            STANDARD.decode(ca).unwrap(),
+            full_pki().kubernetes_ca.cert_pem.as_bytes()
+        );
     }
 
     #[test]
     fn ipv6_endpoint_is_bracketed() {
-        assert_eq!(api_server_url("fd00::10".parse().unwrap()), "https://[fd00::10]:6443");
+        assert_eq!(
+            api_server_url("fd00::10".parse().unwrap()),
+            "https://[fd00::10]:6443"
+        );
     }
 
     #[test]

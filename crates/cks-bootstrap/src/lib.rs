@@ -24,6 +24,8 @@
 //! Not here: HTTP, persistence, talking to a cloud. The PKI serializes to JSON so the store can
 //! encrypt it at rest; the ISO builder shells out to `xorriso`, and nothing else runs a process.
 
+#![warn(missing_docs)]
+
 pub mod cloudinit;
 pub mod cluster;
 pub mod cni;
@@ -39,8 +41,7 @@ pub mod version;
 
 pub use cloudinit::NodeUserData;
 pub use cluster::{
-    CloudProviderCredentials, ClusterBootstrap, InstallSettings, NodeIdentity,
-    RegistryCredentials,
+    CloudProviderCredentials, ClusterBootstrap, InstallSettings, NodeIdentity, RegistryCredentials,
 };
 pub use cni::{CniConfiguration, CniError};
 pub use error::{Error, Result};

@@ -52,19 +52,32 @@ impl Cidr {
 }
 
 fn mask_v4(a: u32, prefix: u8) -> u32 {
-    if prefix == 0 { 0 } else { a & (u32::MAX << (32 - u32::from(prefix))) }
+    if prefix == 0 {
+        0
+    } else {
+        a & (u32::MAX << (32 - u32::from(prefix)))
+    }
 }
 
 fn mask_v6(a: u128, prefix: u8) -> u128 {
-    if prefix == 0 { 0 } else { a & (u128::MAX << (128 - u32::from(prefix))) }
+    if prefix == 0 {
+        0
+    } else {
+        a & (u128::MAX << (128 - u32::from(prefix)))
+    }
 }
 
 impl FromStr for Cidr {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let bad = |reason| Error::Cidr { cidr: s.to_owned(), reason };
-        let (addr, prefix) = s.split_once('/').ok_or_else(|| bad("expected ADDRESS/PREFIX"))?;
+        let bad = |reason| Error::Cidr {
+            cidr: s.to_owned(),
+            reason,
+        };
+        let (addr, prefix) = s
+            .split_once('/')
+            .ok_or_else(|| bad("expected ADDRESS/PREFIX"))?;
         let network: IpAddr = addr.parse().map_err(|_| bad("not an IP address"))?;
         let prefix: u8 = prefix.parse().map_err(|_| bad("prefix is not a number"))?;
         let host_bits_clear = match network {
@@ -113,7 +126,13 @@ mod tests {
 
     #[test]
     fn rejects_host_bits_and_garbage() {
-        for bad in ["10.96.0.1/12", "10.96.0.0", "10.96.0.0/33", "x/8", "10.0.0.0/x"] {
+        for bad in [
+            "10.96.0.1/12",
+            "10.96.0.0",
+            "10.96.0.0/33",
+            "x/8",
+            "10.0.0.0/x",
+        ] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad} was accepted");
         }
     }

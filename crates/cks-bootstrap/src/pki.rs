@@ -46,15 +46,24 @@ impl KeyAlgorithm {
         let res = match self {
             KeyAlgorithm::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
             KeyAlgorithm::EcdsaP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
-            KeyAlgorithm::Rsa2048 => KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048),
-            KeyAlgorithm::Rsa3072 => KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_3072),
-            KeyAlgorithm::Rsa4096 => KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_4096),
+            KeyAlgorithm::Rsa2048 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+            }
+            KeyAlgorithm::Rsa3072 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_3072)
+            }
+            KeyAlgorithm::Rsa4096 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_4096)
+            }
         };
         res.map_err(Error::cert(format!("{self:?} key")))
     }
 
     fn is_rsa(self) -> bool {
-        matches!(self, KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096)
+        matches!(
+            self,
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096
+        )
     }
 
     /// The value of kubeadm v1beta4's `encryptionAlgorithm`, so the certificates kubeadm makes
@@ -81,7 +90,10 @@ pub struct Validity {
 impl Default for Validity {
     /// kubeadm's periods: 10 years for CAs, 1 year for leaves.
     fn default() -> Self {
-        Validity { ca: Duration::days(3650), leaf: Duration::days(365) }
+        Validity {
+            ca: Duration::days(3650),
+            leaf: Duration::days(365),
+        }
     }
 }
 
@@ -129,7 +141,10 @@ pub struct CertAndKey {
 
 impl fmt::Debug for CertAndKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CertAndKey").field("cert_pem", &self.cert_pem).field("key_pem", &"<redacted>").finish()
+        f.debug_struct("CertAndKey")
+            .field("cert_pem", &self.cert_pem)
+            .field("key_pem", &"<redacted>")
+            .finish()
     }
 }
 
@@ -142,7 +157,9 @@ pub struct ServiceAccountKey {
 
 impl fmt::Debug for ServiceAccountKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServiceAccountKey").field("public_key_pem", &self.public_key_pem).finish_non_exhaustive()
+        f.debug_struct("ServiceAccountKey")
+            .field("public_key_pem", &self.public_key_pem)
+            .finish_non_exhaustive()
     }
 }
 
@@ -184,8 +201,9 @@ pub struct ClusterPki {
 pub struct ClientCertSpec<'a> {
     /// The Kubernetes user name.
     pub common_name: &'a str,
-    /// The Kubernetes groups.
-    pub groups: &'a [&'a str],
+    /// The Kubernetes group (the subject's O). One at most: rcgen keeps a single value per
+    /// attribute type in a distinguished name.
+    pub group: Option<&'a str>,
     pub validity: Duration,
     pub now: OffsetDateTime,
 }
@@ -194,7 +212,9 @@ impl ClusterPki {
     /// Generates fresh CAs and every certificate described by `spec`.
     pub fn generate(spec: &PkiSpec) -> Result<ClusterPki> {
         if spec.control_nodes.is_empty() {
-            return Err(Error::InvalidSpec("the PKI needs at least one control node".into()));
+            return Err(Error::InvalidSpec(
+                "the PKI needs at least one control node".into(),
+            ));
         }
         let alg = spec.key_algorithm;
         let not_before = spec.now - BACKDATE;
@@ -207,15 +227,17 @@ impl ClusterPki {
         let (front_proxy_ca, _) = new_ca(alg, "front-proxy-ca", not_before, ca_not_after)?;
 
         let sa_key = alg.generate()?;
-        let service_account =
-            ServiceAccountKey { private_key_pem: sa_key.serialize_pem(), public_key_pem: sa_key.public_key_pem() };
+        let service_account = ServiceAccountKey {
+            private_key_pem: sa_key.serialize_pem(),
+            public_key_pem: sa_key.public_key_pem(),
+        };
 
         let apiserver = issue(
             &k8s_issuer,
             alg,
             Leaf {
                 common_name: "kube-apiserver",
-                organizations: &[],
+                organization: None,
                 sans: apiserver_sans(spec),
                 usage: Usage::Server,
             },
@@ -226,7 +248,7 @@ impl ClusterPki {
             alg,
             Leaf {
                 common_name: "kube-apiserver-etcd-client",
-                organizations: &[],
+                organization: None,
                 sans: vec![],
                 usage: Usage::Client,
             },
@@ -237,7 +259,7 @@ impl ClusterPki {
             alg,
             Leaf {
                 common_name: "kubernetes-admin",
-                organizations: spec.kubernetes_version.admin_groups(),
+                organization: Some(spec.kubernetes_version.admin_group()),
                 sans: vec![],
                 usage: Usage::Client,
             },
@@ -256,7 +278,12 @@ impl ClusterPki {
                     SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)),
                 ];
                 let cert = |usage| {
-                    let leaf = Leaf { common_name: &node.name, organizations: &[], sans: sans.clone(), usage };
+                    let leaf = Leaf {
+                        common_name: &node.name,
+                        organization: None,
+                        sans: sans.clone(),
+                        usage,
+                    };
                     issue(&etcd_issuer, alg, leaf, window)
                 };
                 Ok(EtcdMemberPki {
@@ -289,7 +316,8 @@ impl ClusterPki {
 
     /// Reads a bundle written by [`ClusterPki::to_json`] and checks that its CA key still signs.
     pub fn from_json(json: &str) -> Result<ClusterPki> {
-        let pki: ClusterPki = serde_json::from_str(json).map_err(|e| Error::BadPki(format!("cannot parse: {e}")))?;
+        let pki: ClusterPki =
+            serde_json::from_str(json).map_err(|e| Error::BadPki(format!("cannot parse: {e}")))?;
         if pki.format != FORMAT {
             return Err(Error::BadPki(format!("unknown PKI format {}", pki.format)));
         }
@@ -311,8 +339,18 @@ impl ClusterPki {
     /// before they expire or to give a user their own identity.
     pub fn issue_client_certificate(&self, spec: &ClientCertSpec<'_>) -> Result<CertAndKey> {
         let issuer = self.kubernetes_issuer()?;
-        let leaf = Leaf { common_name: spec.common_name, organizations: spec.groups, sans: vec![], usage: Usage::Client };
-        issue(&issuer, self.key_algorithm, leaf, (spec.now - BACKDATE, spec.now + spec.validity))
+        let leaf = Leaf {
+            common_name: spec.common_name,
+            organization: spec.group,
+            sans: vec![],
+            usage: Usage::Client,
+        };
+        issue(
+            &issuer,
+            self.key_algorithm,
+            leaf,
+            (spec.now - BACKDATE, spec.now + spec.validity),
+        )
     }
 
     /// The files the first control node needs under `/etc/kubernetes/pki`, relative to it, with
@@ -331,8 +369,14 @@ impl ClusterPki {
             PkiFile::public("etcd/ca.crt", &self.etcd_ca.cert_pem),
         ];
         if external_etcd {
-            files.push(PkiFile::public("apiserver-etcd-client.crt", &self.apiserver_etcd_client.cert_pem));
-            files.push(PkiFile::secret("apiserver-etcd-client.key", &self.apiserver_etcd_client.key_pem));
+            files.push(PkiFile::public(
+                "apiserver-etcd-client.crt",
+                &self.apiserver_etcd_client.cert_pem,
+            ));
+            files.push(PkiFile::secret(
+                "apiserver-etcd-client.key",
+                &self.apiserver_etcd_client.key_pem,
+            ));
         } else {
             files.push(PkiFile::secret("etcd/ca.key", &self.etcd_ca.key_pem));
         }
@@ -359,11 +403,19 @@ pub struct PkiFile<'a> {
 
 impl<'a> PkiFile<'a> {
     fn public(path: &'static str, pem: &'a str) -> Self {
-        PkiFile { path, pem, secret: false }
+        PkiFile {
+            path,
+            pem,
+            secret: false,
+        }
     }
 
     fn secret(path: &'static str, pem: &'a str) -> Self {
-        PkiFile { path, pem, secret: true }
+        PkiFile {
+            path,
+            pem,
+            secret: true,
+        }
     }
 }
 
@@ -376,32 +428,37 @@ enum Usage {
 
 struct Leaf<'a> {
     common_name: &'a str,
-    organizations: &'a [&'a str],
+    organization: Option<&'a str>,
     sans: Vec<SanType>,
     usage: Usage,
 }
 
 fn dns(name: &str) -> Result<SanType> {
-    let ia5 = name.try_into().map_err(Error::cert(format!("SAN {name:?}")))?;
+    let ia5 = name
+        .try_into()
+        .map_err(Error::cert(format!("SAN {name:?}")))?;
     Ok(SanType::DnsName(ia5))
 }
 
 /// The API server's SANs: what the issue lists plus the first control node's name, which
 /// kubeadm requires before it reuses a certificate it finds on disk.
 fn apiserver_sans(spec: &PkiSpec) -> Vec<SanType> {
-    let mut names: Vec<String> = spec.control_nodes.first().map(|n| n.name.clone()).into_iter().collect();
-    names.extend(
-        ["kubernetes", "kubernetes.default", "kubernetes.default.svc"].map(String::from),
-    );
+    let mut names: Vec<String> = spec
+        .control_nodes
+        .first()
+        .map(|n| n.name.clone())
+        .into_iter()
+        .collect();
+    names.extend(["kubernetes", "kubernetes.default", "kubernetes.default.svc"].map(String::from));
     names.push(format!("kubernetes.default.svc.{DNS_DOMAIN}"));
     let mut ips = vec![spec.endpoint_ip, spec.service_cidr.first_host()];
     ips.extend(spec.control_nodes.iter().map(|n| n.ip));
     let mut sans = Vec::new();
     for name in names {
-        if let Ok(san) = dns(&name) {
-            if !sans.contains(&san) {
-                sans.push(san);
-            }
+        if let Ok(san) = dns(&name)
+            && !sans.contains(&san)
+        {
+            sans.push(san);
         }
     }
     for ip in ips {
@@ -428,9 +485,15 @@ fn new_ca(
 ) -> Result<(CertAndKey, Issuer<'static, KeyPair>)> {
     let mut params = CertificateParams::default();
     params.distinguished_name = DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+    ];
     if alg.is_rsa() {
         params.key_usages.push(KeyUsagePurpose::KeyEncipherment);
     }
@@ -438,8 +501,13 @@ fn new_ca(
     params.not_after = not_after;
     params.serial_number = Some(random_serial()?);
     let key = alg.generate()?;
-    let cert = params.self_signed(&key).map_err(Error::cert(format!("CA {common_name}")))?;
-    let res = CertAndKey { cert_pem: cert.pem(), key_pem: key.serialize_pem() };
+    let cert = params
+        .self_signed(&key)
+        .map_err(Error::cert(format!("CA {common_name}")))?;
+    let res = CertAndKey {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    };
     Ok((res, Issuer::new(params, key)))
 }
 
@@ -451,10 +519,14 @@ fn issue(
 ) -> Result<CertAndKey> {
     let mut params = CertificateParams::default();
     params.distinguished_name = DistinguishedName::new();
-    for org in leaf.organizations {
-        params.distinguished_name.push(DnType::OrganizationName, *org);
+    if let Some(org) = leaf.organization {
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, org);
     }
-    params.distinguished_name.push(DnType::CommonName, leaf.common_name);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, leaf.common_name);
     params.subject_alt_names = leaf.sans;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     if alg.is_rsa() {
@@ -463,36 +535,46 @@ fn issue(
     params.extended_key_usages = match leaf.usage {
         Usage::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
         Usage::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
-        Usage::ServerAndClient => vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth],
+        Usage::ServerAndClient => vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ],
     };
     params.use_authority_key_identifier_extension = true;
     params.not_before = not_before;
     params.not_after = not_after;
     params.serial_number = Some(random_serial()?);
     let key = alg.generate()?;
-    let cert = params.signed_by(&key, issuer).map_err(Error::cert(format!("certificate {}", leaf.common_name)))?;
-    Ok(CertAndKey { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+    let cert = params
+        .signed_by(&key, issuer)
+        .map_err(Error::cert(format!("certificate {}", leaf.common_name)))?;
+    Ok(CertAndKey {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use std::sync::OnceLock;
 
+    use x509_parser::certificate::X509Certificate;
     use x509_parser::extensions::GeneralName;
-    use x509_parser::prelude::*;
 
     use super::*;
     use crate::cluster::tests::full_cluster;
 
     pub(crate) fn now() -> OffsetDateTime {
-        time::macros::datetime!(2026-11-21 12:00 UTC)
+        ::time::macros::datetime!(2026-11-21 12:00 UTC)
     }
 
     /// One generated PKI for the full cluster fixture, shared because RSA-free generation is cheap
     /// but not free.
     pub(crate) fn full_pki() -> &'static ClusterPki {
         static PKI: OnceLock<ClusterPki> = OnceLock::new();
-        PKI.get_or_init(|| ClusterPki::generate(&PkiSpec::for_cluster(&full_cluster(), now())).unwrap())
+        PKI.get_or_init(|| {
+            ClusterPki::generate(&PkiSpec::for_cluster(&full_cluster(), now())).unwrap()
+        })
     }
 
     fn with_cert<T>(pem: &str, f: impl FnOnce(&X509Certificate<'_>) -> T) -> T {
@@ -538,14 +620,20 @@ pub(crate) mod tests {
             "10.1.1.12",
             "10.1.1.13",
         ] {
-            assert!(got.iter().any(|s| s == want), "missing SAN {want} in {got:?}");
+            assert!(
+                got.iter().any(|s| s == want),
+                "missing SAN {want} in {got:?}"
+            );
         }
     }
 
     #[test]
     fn admin_certificate_identity_and_usage() {
         with_cert(&full_pki().admin.cert_pem, |c| {
-            assert_eq!(c.subject().to_string(), "O=kubeadm:cluster-admins, CN=kubernetes-admin");
+            assert_eq!(
+                c.subject().to_string(),
+                "O=kubeadm:cluster-admins, CN=kubernetes-admin"
+            );
             let eku = c.extended_key_usage().unwrap().unwrap().value;
             assert!(eku.client_auth && !eku.server_auth);
             assert!(!c.is_ca());
@@ -566,11 +654,18 @@ pub(crate) mod tests {
             assert_eq!(now() - c.validity().not_before.to_datetime(), BACKDATE);
         });
         let mut spec = PkiSpec::for_cluster(&full_cluster(), now());
-        spec.validity = Validity { ca: Duration::days(30), leaf: Duration::days(365) };
+        spec.validity = Validity {
+            ca: Duration::days(30),
+            leaf: Duration::days(365),
+        };
         spec.etcd_nodes.clear();
         let short = ClusterPki::generate(&spec).unwrap();
         with_cert(&short.admin.cert_pem, |c| {
-            assert_eq!((c.validity().not_after.to_datetime() - now()).whole_days(), 30, "leaf capped at CA");
+            assert_eq!(
+                (c.validity().not_after.to_datetime() - now()).whole_days(),
+                30,
+                "leaf capped at CA"
+            );
         });
     }
 
@@ -578,7 +673,11 @@ pub(crate) mod tests {
     fn leaves_are_signed_by_their_ca() {
         let pki = full_pki();
         let check = |ca: &str, leaf: &str| {
-            with_cert(ca, |ca| with_cert(leaf, |leaf| leaf.verify_signature(Some(ca.public_key())).unwrap()));
+            with_cert(ca, |ca| {
+                with_cert(leaf, |leaf| {
+                    leaf.verify_signature(Some(ca.public_key())).unwrap()
+                })
+            });
         };
         check(&pki.kubernetes_ca.cert_pem, &pki.apiserver.cert_pem);
         check(&pki.kubernetes_ca.cert_pem, &pki.admin.cert_pem);
@@ -589,7 +688,16 @@ pub(crate) mod tests {
         }
         assert_eq!(pki.etcd_members.len(), 3);
         let sans = sans(&pki.etcd_members[1].peer.cert_pem);
-        assert_eq!(sans, ["prod-eu-etcd-2", "localhost", "10.1.1.22", "127.0.0.1", "::1"]);
+        assert_eq!(
+            sans,
+            [
+                "prod-eu-etcd-2",
+                "localhost",
+                "10.1.1.22",
+                "127.0.0.1",
+                "::1"
+            ]
+        );
     }
 
     #[test]
@@ -598,14 +706,20 @@ pub(crate) mod tests {
         let json = pki.to_json().unwrap();
         assert_eq!(&ClusterPki::from_json(&json).unwrap(), pki);
         let future = json.replacen("\"format\":1", "\"format\":99", 1);
-        assert!(matches!(ClusterPki::from_json(&future), Err(Error::BadPki(_))));
+        assert!(matches!(
+            ClusterPki::from_json(&future),
+            Err(Error::BadPki(_))
+        ));
         assert!(matches!(ClusterPki::from_json("{}"), Err(Error::BadPki(_))));
     }
 
     #[test]
     fn debug_never_prints_private_keys() {
         let shown = format!("{:?}", full_pki());
-        assert!(!shown.contains("PRIVATE KEY"), "a private key leaked into Debug output");
+        assert!(
+            !shown.contains("PRIVATE KEY"),
+            "a private key leaked into Debug output"
+        );
     }
 
     #[test]
@@ -614,7 +728,7 @@ pub(crate) mod tests {
         let cert = pki
             .issue_client_certificate(&ClientCertSpec {
                 common_name: "alice",
-                groups: &["dev", "ops"],
+                group: Some("dev"),
                 validity: Duration::days(7),
                 now: now(),
             })
@@ -622,7 +736,7 @@ pub(crate) mod tests {
         with_cert(&pki.kubernetes_ca.cert_pem, |ca| {
             with_cert(&cert.cert_pem, |c| {
                 c.verify_signature(Some(ca.public_key())).unwrap();
-                assert_eq!(c.subject().to_string(), "O=dev, O=ops, CN=alice");
+                assert_eq!(c.subject().to_string(), "O=dev, CN=alice");
             })
         });
     }
@@ -634,17 +748,39 @@ pub(crate) mod tests {
         spec.etcd_nodes.clear();
         let pki = ClusterPki::generate(&spec).unwrap();
         with_cert(&pki.kubernetes_ca.cert_pem, |c| {
-            assert_eq!(c.public_key().algorithm.algorithm.to_id_string(), "1.2.840.113549.1.1.1");
+            assert_eq!(
+                c.public_key().algorithm.algorithm.to_id_string(),
+                "1.2.840.113549.1.1.1"
+            );
         });
-        assert!(pki.service_account.public_key_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+        assert!(
+            pki.service_account
+                .public_key_pem
+                .starts_with("-----BEGIN PUBLIC KEY-----")
+        );
     }
 
     #[test]
     fn kubeadm_files_depend_on_etcd_topology() {
         let pki = full_pki();
-        let names = |ext| pki.kubeadm_files(ext).iter().map(|f| f.path).collect::<Vec<_>>();
-        assert!(names(true).contains(&"apiserver-etcd-client.key") && !names(true).contains(&"etcd/ca.key"));
-        assert!(names(false).contains(&"etcd/ca.key") && !names(false).contains(&"apiserver-etcd-client.key"));
-        assert!(pki.kubeadm_files(true).iter().all(|f| f.secret == f.pem.contains("PRIVATE KEY")));
+        let names = |ext| {
+            pki.kubeadm_files(ext)
+                .iter()
+                .map(|f| f.path)
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            names(true).contains(&"apiserver-etcd-client.key")
+                && !names(true).contains(&"etcd/ca.key")
+        );
+        assert!(
+            names(false).contains(&"etcd/ca.key")
+                && !names(false).contains(&"apiserver-etcd-client.key")
+        );
+        assert!(
+            pki.kubeadm_files(true)
+                .iter()
+                .all(|f| f.secret == f.pem.contains("PRIVATE KEY"))
+        );
     }
 }

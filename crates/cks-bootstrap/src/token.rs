@@ -29,7 +29,11 @@ impl BootstrapToken {
     /// A fresh random token.
     pub fn generate(ttl: Duration) -> Result<BootstrapToken> {
         check_ttl(ttl)?;
-        Ok(BootstrapToken { id: random_chars(6)?, secret: random_chars(16)?, ttl })
+        Ok(BootstrapToken {
+            id: random_chars(6)?,
+            secret: random_chars(16)?,
+            ttl,
+        })
     }
 
     /// A token from its `id.secret` form.
@@ -41,7 +45,11 @@ impl BootstrapToken {
         if !ok(id, 6) || !ok(secret, 16) {
             return Err(bad());
         }
-        Ok(BootstrapToken { id: id.into(), secret: secret.into(), ttl })
+        Ok(BootstrapToken {
+            id: id.into(),
+            secret: secret.into(),
+            ttl,
+        })
     }
 
     /// The public half; names the `bootstrap-token-<id>` Secret.
@@ -66,13 +74,19 @@ impl BootstrapToken {
 
 impl fmt::Debug for BootstrapToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BootstrapToken").field("id", &self.id).field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("BootstrapToken")
+            .field("id", &self.id)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
 fn check_ttl(ttl: Duration) -> Result<()> {
     if ttl < BootstrapToken::MIN_TTL {
-        return Err(Error::Token(format!("TTL {ttl} is shorter than {}", BootstrapToken::MIN_TTL)));
+        return Err(Error::Token(format!(
+            "TTL {ttl} is shorter than {}",
+            BootstrapToken::MIN_TTL
+        )));
     }
     Ok(())
 }
@@ -172,7 +186,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 pub fn discovery_ca_hash(ca_cert_pem: &str) -> Result<String> {
     let (_, pem) = x509_parser::pem::parse_x509_pem(ca_cert_pem.as_bytes())
         .map_err(|e| Error::BadPki(format!("CA certificate is not PEM: {e}")))?;
-    let cert = pem.parse_x509().map_err(|e| Error::BadPki(format!("CA certificate is not X.509: {e}")))?;
+    let cert = pem
+        .parse_x509()
+        .map_err(|e| Error::BadPki(format!("CA certificate is not X.509: {e}")))?;
     let spki = cert.tbs_certificate.subject_pki.raw;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, spki);
     Ok(format!("sha256:{}", hex(digest.as_ref())))
@@ -189,15 +205,31 @@ mod tests {
         assert_eq!(t, again);
         assert_eq!(t.id().len(), 6);
         assert_eq!(t.ttl_go(), "7200s");
-        assert_ne!(t.token(), BootstrapToken::generate(Duration::hours(2)).unwrap().token());
+        assert_ne!(
+            t.token(),
+            BootstrapToken::generate(Duration::hours(2))
+                .unwrap()
+                .token()
+        );
     }
 
     #[test]
     fn rejects_bad_tokens_and_ttls() {
-        for bad in ["abcdef0123456789abcdef", "ABCDEF.0123456789abcdef", "abcde.0123456789abcdef", "abcdef.0123456789abcde!"] {
-            assert!(BootstrapToken::parse(bad, Duration::hours(1)).is_err(), "{bad}");
+        for bad in [
+            "abcdef0123456789abcdef",
+            "ABCDEF.0123456789abcdef",
+            "abcde.0123456789abcdef",
+            "abcdef.0123456789abcde!",
+        ] {
+            assert!(
+                BootstrapToken::parse(bad, Duration::hours(1)).is_err(),
+                "{bad}"
+            );
         }
-        assert!(BootstrapToken::generate(Duration::ZERO).is_err(), "a token must expire");
+        assert!(
+            BootstrapToken::generate(Duration::ZERO).is_err(),
+            "a token must expire"
+        );
         assert!(BootstrapToken::generate(Duration::minutes(1)).is_err());
     }
 
@@ -223,7 +255,8 @@ mod tests {
     #[test]
     fn token_serde_round_trip() {
         let t = BootstrapToken::generate(Duration::hours(3)).unwrap();
-        let back: BootstrapToken = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        let back: BootstrapToken =
+            serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
         assert_eq!(back, t);
     }
 }

@@ -41,7 +41,11 @@ impl KubernetesVersion {
 
     /// A version from its parts.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
-        KubernetesVersion { major, minor, patch }
+        KubernetesVersion {
+            major,
+            minor,
+            patch,
+        }
     }
 
     /// `v1.33.1`, the spelling kubeadm's `kubernetesVersion` and image tags use.
@@ -62,14 +66,22 @@ impl KubernetesVersion {
                 reason: "kubeadm configuration is rendered for 1.22.0 and later only",
             });
         }
-        Ok(if self.at_least(1, 31) { KubeadmApi::V1Beta4 } else { KubeadmApi::V1Beta3 })
+        Ok(if self.at_least(1, 31) {
+            KubeadmApi::V1Beta4
+        } else {
+            KubeadmApi::V1Beta3
+        })
     }
 
-    /// The groups kubeadm puts in the admin client certificate. From 1.29 `admin.conf` belongs to
+    /// The group kubeadm puts in the admin client certificate. From 1.29 `admin.conf` belongs to
     /// `kubeadm:cluster-admins` (bound to cluster-admin by `kubeadm init`), so it can be revoked;
     /// before that it was the unrevocable `system:masters`.
-    pub fn admin_groups(&self) -> &'static [&'static str] {
-        if self.at_least(1, 29) { &["kubeadm:cluster-admins"] } else { &["system:masters"] }
+    pub fn admin_group(&self) -> &'static str {
+        if self.at_least(1, 29) {
+            "kubeadm:cluster-admins"
+        } else {
+            "system:masters"
+        }
     }
 }
 
@@ -77,7 +89,10 @@ impl FromStr for KubernetesVersion {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let bad = |reason| Error::Version { version: s.to_owned(), reason };
+        let bad = |reason| Error::Version {
+            version: s.to_owned(),
+            reason,
+        };
         let digits = s.strip_prefix('v').unwrap_or(s);
         let parts: Vec<&str> = digits.split('.').collect();
         if parts.len() != 3 {
@@ -129,7 +144,10 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for bad in ["1.33", "1.33.1.2", "1.x.0", "", "1..0", "1.33.+1"] {
-            assert!(bad.parse::<KubernetesVersion>().is_err(), "{bad} was accepted");
+            assert!(
+                bad.parse::<KubernetesVersion>().is_err(),
+                "{bad} was accepted"
+            );
         }
     }
 
@@ -145,8 +163,8 @@ mod tests {
 
     #[test]
     fn admin_groups_follow_kubeadm() {
-        let groups = |s: &str| s.parse::<KubernetesVersion>().unwrap().admin_groups();
-        assert_eq!(groups("1.28.15"), ["system:masters"]);
-        assert_eq!(groups("1.29.0"), ["kubeadm:cluster-admins"]);
+        let group = |s: &str| s.parse::<KubernetesVersion>().unwrap().admin_group();
+        assert_eq!(group("1.28.15"), "system:masters");
+        assert_eq!(group("1.29.0"), "kubeadm:cluster-admins");
     }
 }

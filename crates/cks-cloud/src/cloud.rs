@@ -195,7 +195,10 @@ pub trait Cloud: Send + Sync {
     async fn get_service_offering(&self, id: &str) -> Result<ServiceOffering, CloudError>;
     async fn get_network_offering(&self, id: &str) -> Result<NetworkOffering, CloudError>;
     /// By exact name, e.g. `DefaultNetworkOfferingforKubernetesService`.
-    async fn find_network_offering(&self, name: &str) -> Result<Option<NetworkOffering>, CloudError>;
+    async fn find_network_offering(
+        &self,
+        name: &str,
+    ) -> Result<Option<NetworkOffering>, CloudError>;
     async fn get_template(&self, id: &str) -> Result<Template, CloudError>;
 
     // === Networks ===
@@ -222,7 +225,10 @@ pub trait Cloud: Send + Sync {
 
     // === Rules ===
 
-    async fn create_firewall_rule(&self, spec: &FirewallRuleSpec) -> Result<FirewallRule, CloudError>;
+    async fn create_firewall_rule(
+        &self,
+        spec: &FirewallRuleSpec,
+    ) -> Result<FirewallRule, CloudError>;
     async fn firewall_rules_on_ip(&self, ip_id: &str) -> Result<Vec<FirewallRule>, CloudError>;
     async fn delete_firewall_rule(&self, id: &str) -> Result<bool, CloudError>;
 
@@ -230,12 +236,21 @@ pub trait Cloud: Send + Sync {
         &self,
         spec: &PortForwardingSpec,
     ) -> Result<PortForwardingRule, CloudError>;
-    async fn port_forwarding_rules_on_ip(&self, ip_id: &str) -> Result<Vec<PortForwardingRule>, CloudError>;
+    async fn port_forwarding_rules_on_ip(
+        &self,
+        ip_id: &str,
+    ) -> Result<Vec<PortForwardingRule>, CloudError>;
     async fn delete_port_forwarding_rule(&self, id: &str) -> Result<bool, CloudError>;
 
-    async fn create_load_balancer_rule(&self, spec: &LoadBalancerSpec) -> Result<LoadBalancerRule, CloudError>;
+    async fn create_load_balancer_rule(
+        &self,
+        spec: &LoadBalancerSpec,
+    ) -> Result<LoadBalancerRule, CloudError>;
     async fn get_load_balancer_rule(&self, id: &str) -> Result<LoadBalancerRule, CloudError>;
-    async fn load_balancer_rules_on_ip(&self, ip_id: &str) -> Result<Vec<LoadBalancerRule>, CloudError>;
+    async fn load_balancer_rules_on_ip(
+        &self,
+        ip_id: &str,
+    ) -> Result<Vec<LoadBalancerRule>, CloudError>;
     /// Adds VMs (of the rule's network) to the rule; VMs already assigned are left as they are.
     async fn assign_to_load_balancer_rule(
         &self,
@@ -265,10 +280,19 @@ pub trait Cloud: Send + Sync {
     /// load-balancer memberships.
     async fn destroy_vm(&self, id: &str) -> Result<bool, CloudError>;
     /// Moves the VM to another offering. A running VM may only grow, and only if its host has room.
-    async fn scale_vm(&self, id: &str, service_offering_id: &str, size: Option<VmSize>) -> Result<Vm, CloudError>;
+    async fn scale_vm(
+        &self,
+        id: &str,
+        service_offering_id: &str,
+        size: Option<VmSize>,
+    ) -> Result<Vm, CloudError>;
     /// The VM's base64 user data.
     async fn vm_user_data(&self, id: &str) -> Result<Option<String>, CloudError>;
-    async fn update_vm_user_data(&self, id: &str, user_data: Option<&str>) -> Result<Vm, CloudError>;
+    async fn update_vm_user_data(
+        &self,
+        id: &str,
+        user_data: Option<&str>,
+    ) -> Result<Vm, CloudError>;
     /// Attaches an ISO; attaching the one already attached is a no-op.
     async fn attach_iso(&self, vm_id: &str, iso_id: &str) -> Result<Vm, CloudError>;
     /// Detaches the VM's ISO; a VM without one is returned as it is.
@@ -292,7 +316,11 @@ pub trait Cloud: Send + Sync {
     /// Generates an RSA 2048 key pair. Not idempotent: a second call with the same name fails with
     /// CloudStack's `A key pair with name '<name>' already exists.`, as the private key of the
     /// first cannot be shown again.
-    async fn create_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<NewSshKeyPair, CloudError>;
+    async fn create_ssh_key_pair(
+        &self,
+        name: &str,
+        owner: &Owner,
+    ) -> Result<NewSshKeyPair, CloudError>;
     /// Registers a public key (`ssh-rsa`, `ssh-ed25519`, `ecdsa-sha2-*`, `ssh-dss`). Registering
     /// the same name with the same key again returns the existing pair.
     async fn register_ssh_key_pair(
@@ -301,7 +329,11 @@ pub trait Cloud: Send + Sync {
         public_key: &str,
         owner: &Owner,
     ) -> Result<SshKeyPair, CloudError>;
-    async fn find_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<Option<SshKeyPair>, CloudError>;
+    async fn find_ssh_key_pair(
+        &self,
+        name: &str,
+        owner: &Owner,
+    ) -> Result<Option<SshKeyPair>, CloudError>;
     async fn ssh_key_pairs(&self, owner: &Owner) -> Result<Vec<SshKeyPair>, CloudError>;
     async fn delete_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<bool, CloudError>;
 }

@@ -36,7 +36,10 @@ pub enum CloudError {
 
 impl CloudError {
     pub fn not_found(kind: ResourceKind, id: impl Into<String>) -> CloudError {
-        CloudError::NotFound { kind, id: id.into() }
+        CloudError::NotFound {
+            kind,
+            id: id.into(),
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> CloudError {
@@ -82,7 +85,11 @@ mod tests {
         let cases = [
             (CloudError::not_found(ResourceKind::Vm, "x"), 431, 4350),
             (CloudError::invalid("bad"), 431, 4350),
-            (CloudError::InsufficientCapacity("no host".into()), 533, 4335),
+            (
+                CloudError::InsufficientCapacity("no host".into()),
+                533,
+                4335,
+            ),
             (CloudError::Unavailable("down".into()), 534, 4380),
             (CloudError::LimitExceeded("limit".into()), 535, 4370),
             (CloudError::RuleConflict("overlap".into()), 537, 4360),

@@ -62,7 +62,10 @@ pub fn generate_rsa() -> Result<GeneratedKey, KeyError> {
     put_string(&mut blob, e);
     put_string(&mut blob, n);
     Ok(GeneratedKey {
-        public: PublicKey { openssh: format!("ssh-rsa {}", B64.encode(&blob)), fingerprint: fingerprint(&blob) },
+        public: PublicKey {
+            openssh: format!("ssh-rsa {}", B64.encode(&blob)),
+            fingerprint: fingerprint(&blob),
+        },
         private_key_pem: pem("RSA PRIVATE KEY", pkcs1),
     })
 }
@@ -77,7 +80,10 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, KeyError> {
     if let Some(key) = parse_openssh_line(text) {
         return Ok(key);
     }
-    let unwrapped = B64.decode(text).ok().and_then(|bytes| String::from_utf8(bytes).ok());
+    let unwrapped = B64
+        .decode(text)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
     match unwrapped {
         Some(inner) => parse_openssh_line(inner.trim()).ok_or(KeyError::InvalidPublicKey),
         None => Err(KeyError::InvalidPublicKey),
@@ -87,7 +93,11 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, KeyError> {
 /// MD5 of a decoded public-key blob as lowercase hex pairs joined by `:`.
 pub fn fingerprint(blob: &[u8]) -> String {
     let digest = Md5::digest(blob);
-    digest.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    digest
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 fn parse_openssh_line(line: &str) -> Option<PublicKey> {
@@ -108,7 +118,10 @@ fn parse_openssh_line(line: &str) -> Option<PublicKey> {
     if first_field.is_empty() {
         return None;
     }
-    Some(PublicKey { openssh: format!("{key_type} {encoded}"), fingerprint: fingerprint(&blob) })
+    Some(PublicKey {
+        openssh: format!("{key_type} {encoded}"),
+        fingerprint: fingerprint(&blob),
+    })
 }
 
 fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -147,7 +160,10 @@ fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n_bytes == 0 || n_bytes > 4 {
             return None;
         }
-        let len = input.get(2..2 + n_bytes)?.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        let len = input
+            .get(2..2 + n_bytes)?
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
         (len, 2 + n_bytes)
     };
     let content = input.get(header..header + len)?;
@@ -156,19 +172,35 @@ fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 
 /// PrivateKeyInfo ::= SEQUENCE { version INTEGER, algorithm SEQUENCE, privateKey OCTET STRING, ... }
 fn pkcs1_from_pkcs8(pkcs8: &[u8]) -> Option<&[u8]> {
-    let (0x30, body, _) = der_tlv(pkcs8)? else { return None };
-    let (0x02, _, rest) = der_tlv(body)? else { return None };
-    let (0x30, _, rest) = der_tlv(rest)? else { return None };
-    let (0x04, private_key, _) = der_tlv(rest)? else { return None };
+    let (0x30, body, _) = der_tlv(pkcs8)? else {
+        return None;
+    };
+    let (0x02, _, rest) = der_tlv(body)? else {
+        return None;
+    };
+    let (0x30, _, rest) = der_tlv(rest)? else {
+        return None;
+    };
+    let (0x04, private_key, _) = der_tlv(rest)? else {
+        return None;
+    };
     Some(private_key)
 }
 
 /// RSAPrivateKey ::= SEQUENCE { version INTEGER, n INTEGER, e INTEGER, ... }
 fn rsa_n_e(pkcs1: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (0x30, body, _) = der_tlv(pkcs1)? else { return None };
-    let (0x02, _, rest) = der_tlv(body)? else { return None };
-    let (0x02, n, rest) = der_tlv(rest)? else { return None };
-    let (0x02, e, _) = der_tlv(rest)? else { return None };
+    let (0x30, body, _) = der_tlv(pkcs1)? else {
+        return None;
+    };
+    let (0x02, _, rest) = der_tlv(body)? else {
+        return None;
+    };
+    let (0x02, n, rest) = der_tlv(rest)? else {
+        return None;
+    };
+    let (0x02, e, _) = der_tlv(rest)? else {
+        return None;
+    };
     Some((n, e))
 }
 
@@ -183,8 +215,14 @@ mod tests {
     #[test]
     fn generated_key_is_pkcs1_pem_and_a_valid_ssh_rsa_key() {
         let key = generate_rsa().expect("generate");
-        assert!(key.private_key_pem.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
-        assert!(key.private_key_pem.ends_with("-----END RSA PRIVATE KEY-----\n"));
+        assert!(
+            key.private_key_pem
+                .starts_with("-----BEGIN RSA PRIVATE KEY-----\n")
+        );
+        assert!(
+            key.private_key_pem
+                .ends_with("-----END RSA PRIVATE KEY-----\n")
+        );
         let reparsed = parse_public_key(&key.public.openssh).expect("own public key parses");
         assert_eq!(reparsed, key.public);
         assert_eq!(key.public.fingerprint.len(), 16 * 3 - 1);
@@ -193,8 +231,14 @@ mod tests {
     #[test]
     fn public_keys_parse_with_or_without_comment_and_base64_wrapping() {
         let plain = parse_public_key(ED25519).expect("parses");
-        assert_eq!(plain.fingerprint, "ec:44:09:ce:f6:e4:3b:fa:38:a6:85:cf:e3:4a:e6:f4");
-        assert_eq!(plain.openssh, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBTtPQG9bcqBQa98XTlNXOqPPdELplPsgW5P0yRxzLW4");
+        assert_eq!(
+            plain.fingerprint,
+            "ec:44:09:ce:f6:e4:3b:fa:38:a6:85:cf:e3:4a:e6:f4"
+        );
+        assert_eq!(
+            plain.openssh,
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBTtPQG9bcqBQa98XTlNXOqPPdELplPsgW5P0yRxzLW4"
+        );
         let wrapped = parse_public_key(&B64.encode(ED25519)).expect("wrapped parses");
         assert_eq!(wrapped, plain);
     }
@@ -215,6 +259,9 @@ mod tests {
     #[test]
     fn md5_fingerprint_known_vector() {
         // MD5("") = d41d8cd98f00b204e9800998ecf8427e.
-        assert_eq!(fingerprint(b""), "d4:1d:8c:d9:8f:00:b2:04:e9:80:09:98:ec:f8:42:7e");
+        assert_eq!(
+            fingerprint(b""),
+            "d4:1d:8c:d9:8f:00:b2:04:e9:80:09:98:ec:f8:42:7e"
+        );
     }
 }

@@ -239,7 +239,10 @@ cs_enum!(
 impl VmState {
     /// A VM in these states holds a host and its capacity.
     pub fn holds_host(self) -> bool {
-        matches!(self, VmState::Starting | VmState::Running | VmState::Stopping | VmState::Migrating)
+        matches!(
+            self,
+            VmState::Starting | VmState::Running | VmState::Stopping | VmState::Migrating
+        )
     }
 }
 
@@ -666,7 +669,10 @@ pub struct Vm {
 
 impl Vm {
     pub fn default_nic(&self) -> Option<&Nic> {
-        self.nics.iter().find(|n| n.is_default).or(self.nics.first())
+        self.nics
+            .iter()
+            .find(|n| n.is_default)
+            .or(self.nics.first())
     }
 
     pub fn nic_in(&self, network_id: &str) -> Option<&Nic> {
@@ -735,12 +741,18 @@ mod tests {
 
     #[test]
     fn cidr_helpers_round_trip() {
-        assert_eq!(parse_cidr("10.1.1.7/24"), Some((Ipv4Addr::new(10, 1, 1, 0), 24)));
+        assert_eq!(
+            parse_cidr("10.1.1.7/24"),
+            Some((Ipv4Addr::new(10, 1, 1, 0), 24))
+        );
         assert_eq!(parse_cidr("10.1.1.0/33"), None);
         assert_eq!(parse_cidr("nope"), None);
         assert_eq!(mask_len(Ipv4Addr::new(255, 255, 255, 0)), Some(24));
         assert_eq!(mask_len(Ipv4Addr::new(255, 0, 255, 0)), None);
-        assert_eq!(Ipv4Addr::from(prefix_mask(16)), Ipv4Addr::new(255, 255, 0, 0));
+        assert_eq!(
+            Ipv4Addr::from(prefix_mask(16)),
+            Ipv4Addr::new(255, 255, 0, 0)
+        );
     }
 
     #[test]

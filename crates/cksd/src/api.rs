@@ -1,6 +1,6 @@
 //! The `/client/api` endpoint: parse, authenticate, authorize, bind, dispatch, render.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,10 +21,15 @@ pub async fn client_api(
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let mut raw = RawParams::default();
-    let parsed = parse(&mut raw, query.as_deref(), &headers, &body);
+    // Read at most one byte past the limit, so an oversized body is refused in our envelope.
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await;
+    let parsed = match &body {
+        Ok(bytes) => parse(&mut raw, query.as_deref(), &headers, bytes),
+        Err(_) => Err(ApiError::invalid(format!("Request body exceeds the limit of {MAX_BODY_BYTES} bytes"))),
+    };
     let command = raw.command().map(str::to_string);
     let result = match parsed {
         Ok(()) => handle(&state, &method, &headers, &raw).await,
@@ -41,10 +46,7 @@ fn parse(raw: &mut RawParams, query: Option<&str>, headers: &HeaderMap, body: &[
         raw.add_form(q)?;
     }
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::invalid(format!(
-            "Request body of {} bytes exceeds the limit of {MAX_BODY_BYTES} bytes",
-            body.len()
-        )));
+        return Err(ApiError::invalid(format!("Request body exceeds the limit of {MAX_BODY_BYTES} bytes")));
     }
     let is_form = headers
         .get(header::CONTENT_TYPE)

@@ -36,7 +36,7 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .route("/client/api", any(api::client_api))
         .route("/client/api/", any(api::client_api))
-        .layer(axum::extract::DefaultBodyLimit::max(api::MAX_BODY_BYTES + 1))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .with_state(state)
 }

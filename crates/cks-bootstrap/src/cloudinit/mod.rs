@@ -144,27 +144,43 @@ struct WriteFile {
 }
 
 impl CloudConfig {
-    fn file(&mut self, path: impl Into<String>, permissions: &'static str, content: impl Into<String>) {
+    fn file(
+        &mut self,
+        path: impl Into<String>,
+        permissions: &'static str,
+        content: impl Into<String>,
+    ) {
         let content = LitString(content.into());
-        self.write_files.push(Entry::Ours(WriteFile { path: path.into(), permissions, content }));
+        self.write_files.push(Entry::Ours(WriteFile {
+            path: path.into(),
+            permissions,
+            content,
+        }));
     }
 
     fn run(&mut self, argv: &[&str]) {
-        self.runcmd.push(Entry::Ours(Command::Argv(argv.iter().map(|s| s.to_string()).collect())));
+        self.runcmd.push(Entry::Ours(Command::Argv(
+            argv.iter().map(|s| s.to_string()).collect(),
+        )));
     }
 
     fn render(&self) -> Result<String> {
         let mut options = serde_saphyr::SerializerOptions::default();
         // Long one-line values (SSH keys) stay plain; file contents are literal blocks anyway.
         options.prefer_block_scalars = false;
-        Ok(format!("#cloud-config\n{}", serde_saphyr::to_string_with_options(self, options)?))
+        Ok(format!(
+            "#cloud-config\n{}",
+            serde_saphyr::to_string_with_options(self, options)?
+        ))
     }
 
     /// Merges a rendered CNI configuration: its commands run after `kubeadm init` and the
     /// network manifest, its files and other keys join ours, and a key we set is a conflict.
     fn merge_cni(&mut self, fragment: CniFragment) -> std::result::Result<(), CniError> {
         match fragment {
-            CniFragment::RunCommands(items) => self.runcmd.extend(items.into_iter().map(Entry::Foreign)),
+            CniFragment::RunCommands(items) => {
+                self.runcmd.extend(items.into_iter().map(Entry::Foreign))
+            }
             CniFragment::Script(text) => {
                 self.file("/opt/cks/cni/setup", "0700", text);
                 self.run(&["/opt/cks/cni/setup"]);
@@ -172,13 +188,19 @@ impl CloudConfig {
             CniFragment::CloudConfig(map) => {
                 for (key, value) in map {
                     let list = |value: serde_json::Value| match value {
-                        serde_json::Value::Array(items) => Ok(items.into_iter().map(Entry::Foreign)),
+                        serde_json::Value::Array(items) => Ok(items),
                         _ => Err(CniError::NotAList { key: key.clone() }),
                     };
                     match key.as_str() {
-                        "runcmd" => self.runcmd.extend(list(value)?),
-                        "bootcmd" => self.bootcmd.extend(list(value)?),
-                        "write_files" => self.write_files.extend(list(value)?),
+                        "runcmd" => self
+                            .runcmd
+                            .extend(list(value)?.into_iter().map(Entry::Foreign)),
+                        "bootcmd" => self
+                            .bootcmd
+                            .extend(list(value)?.into_iter().map(Entry::Foreign)),
+                        "write_files" => self
+                            .write_files
+                            .extend(list(value)?.into_iter().map(Entry::Foreign)),
                         "users" | "ssh_pwauth" => return Err(CniError::Conflict(key)),
                         _ if self.extra.contains_key(&key) => return Err(CniError::Conflict(key)),
                         _ => {
@@ -196,7 +218,9 @@ impl CloudConfig {
 /// but not escapes, so values that would need one are refused.
 fn env_line(key: &str, value: &str) -> Result<String> {
     if value.contains(|c: char| c == '\'' || c == '\\' || c.is_control()) {
-        return Err(Error::InvalidSpec(format!("value of {key} cannot be written to {NODE_ENV}: {value:?}")));
+        return Err(Error::InvalidSpec(format!(
+            "value of {key} cannot be written to {NODE_ENV}: {value:?}"
+        )));
     }
     Ok(format!("{key}='{value}'\n"))
 }
@@ -232,12 +256,19 @@ impl<'a> NodeUserData<'a> {
     pub fn new(cluster: &'a ClusterBootstrap, pki: &'a ClusterPki) -> Result<Self> {
         cluster.validate()?;
         if !cluster.pod_cidr.network().is_ipv4() {
-            return Err(Error::InvalidSpec("the pod CIDR must be IPv4 (the metadata guard is IPv4)".into()));
+            return Err(Error::InvalidSpec(
+                "the pod CIDR must be IPv4 (the metadata guard is IPv4)".into(),
+            ));
         }
         for node in &cluster.etcd_nodes {
             match pki.etcd_member(&node.name) {
                 Some(m) if m.ip == node.ip => {}
-                _ => return Err(Error::InvalidSpec(format!("the PKI has no certificates for etcd node {}", node.name))),
+                _ => {
+                    return Err(Error::InvalidSpec(format!(
+                        "the PKI has no certificates for etcd node {}",
+                        node.name
+                    )));
+                }
             }
         }
         Ok(NodeUserData { cluster, pki })
@@ -246,17 +277,27 @@ impl<'a> NodeUserData<'a> {
     /// The first control node: the cluster's PKI, `kubeadm init`, network (the ISO's
     /// `network.yaml` or the merged CNI configuration), dashboard, and the CCM secret.
     /// `certificate_key` is required when the cluster has more than one control node.
-    pub fn first_control_node(&self, token: &BootstrapToken, certificate_key: Option<&CertificateKey>) -> Result<String> {
+    pub fn first_control_node(
+        &self,
+        token: &BootstrapToken,
+        certificate_key: Option<&CertificateKey>,
+    ) -> Result<String> {
         let cluster = self.cluster;
         if cluster.control_nodes.len() > 1 && certificate_key.is_none() {
-            return Err(Error::InvalidSpec("a cluster with several control nodes needs a certificate key".into()));
+            return Err(Error::InvalidSpec(
+                "a cluster with several control nodes needs a certificate key".into(),
+            ));
         }
         let mut doc = self.kubernetes_node(Role::ControlInit, None)?;
         for file in self.pki.kubeadm_files(cluster.external_etcd()) {
             let mode = if file.secret { "0600" } else { "0644" };
             doc.file(format!("/etc/kubernetes/pki/{}", file.path), mode, file.pem);
         }
-        doc.file(kubeadm::CONFIG_PATH, "0600", kubeadm::init_config(cluster, self.pki, token, certificate_key)?);
+        doc.file(
+            kubeadm::CONFIG_PATH,
+            "0600",
+            kubeadm::init_config(cluster, self.pki, token, certificate_key)?,
+        );
         if let Some(cp) = &cluster.cloud_provider {
             doc.file(CCM_SECRET_PATH, "0600", ccm_secret(cp)?);
         }
@@ -265,7 +306,8 @@ impl<'a> NodeUserData<'a> {
         if let Some(cni) = &cluster.cni {
             // runcmd is one shell script, so this reaches the CNI's own commands.
             doc.runcmd.push(Entry::Ours(Command::Shell(
-                "export KUBECONFIG=/etc/kubernetes/admin.conf PATH=/opt/bin:/usr/local/bin:$PATH".into(),
+                "export KUBECONFIG=/etc/kubernetes/admin.conf PATH=/opt/bin:/usr/local/bin:$PATH"
+                    .into(),
             )));
             doc.merge_cni(cni.fragment()?)?;
         }
@@ -283,25 +325,44 @@ impl<'a> NodeUserData<'a> {
         let cluster = self.cluster;
         let node = match cluster.control_nodes.get(index) {
             Some(node) if index > 0 => node,
-            _ => return Err(Error::InvalidSpec(format!("no additional control node at index {index}"))),
+            _ => {
+                return Err(Error::InvalidSpec(format!(
+                    "no additional control node at index {index}"
+                )));
+            }
         };
         let api_server = cluster.first_control_node()?.ip;
         let join = JoinSpec {
             node_name: &node.name,
             api_server,
             token,
-            control_plane: Some(ControlPlaneJoin { advertise_ip: node.ip, certificate_key }),
+            control_plane: Some(ControlPlaneJoin {
+                advertise_ip: node.ip,
+                certificate_key,
+            }),
         };
         self.joining_node(Role::ControlJoin, &join)
     }
 
     /// A worker (or an imported external node) named `node_name`, joining through `api_server`:
     /// the first control node's address at create time, the cluster endpoint when scaling.
-    pub fn worker(&self, node_name: &str, api_server: IpAddr, token: &BootstrapToken) -> Result<String> {
+    pub fn worker(
+        &self,
+        node_name: &str,
+        api_server: IpAddr,
+        token: &BootstrapToken,
+    ) -> Result<String> {
         if !crate::cluster::is_dns_name(node_name) {
-            return Err(Error::InvalidSpec(format!("node name {node_name:?} is not a lowercase DNS name")));
+            return Err(Error::InvalidSpec(format!(
+                "node name {node_name:?} is not a lowercase DNS name"
+            )));
         }
-        let join = JoinSpec { node_name, api_server, token, control_plane: None };
+        let join = JoinSpec {
+            node_name,
+            api_server,
+            token,
+            control_plane: None,
+        };
         self.joining_node(Role::Worker, &join)
     }
 
@@ -313,22 +374,48 @@ impl<'a> NodeUserData<'a> {
             .etcd_nodes
             .get(index)
             .ok_or_else(|| Error::InvalidSpec(format!("no etcd node at index {index}")))?;
-        let member = self
-            .pki
-            .etcd_member(&node.name)
-            .ok_or_else(|| Error::InvalidSpec(format!("the PKI has no certificates for etcd node {}", node.name)))?;
+        let member = self.pki.etcd_member(&node.name).ok_or_else(|| {
+            Error::InvalidSpec(format!(
+                "the PKI has no certificates for etcd node {}",
+                node.name
+            ))
+        })?;
         let layout = EtcdLayout::default();
-        let flags = etcd::member_flags(&cluster.etcd_nodes, index, &cluster.etcd_cluster_token(), &layout)?;
-        let mut doc = CloudConfig { users: vec![self.cloud_user()], ..CloudConfig::default() };
+        let flags = etcd::member_flags(
+            &cluster.etcd_nodes,
+            index,
+            &cluster.etcd_cluster_token(),
+            &layout,
+        )?;
+        let mut doc = CloudConfig {
+            users: vec![self.cloud_user()],
+            ..CloudConfig::default()
+        };
         doc.file(NODE_ENV, "0644", self.node_env(Role::Etcd, None)?);
         doc.file(format!("{BIN_DIR}/cks-install"), "0755", INSTALL_SCRIPT);
         let pki_file = |name: &str| layout.pki_file(name).display().to_string();
-        doc.file(pki_file("ca.crt"), "0644", self.pki.etcd_ca.cert_pem.as_str());
-        doc.file(pki_file("server.crt"), "0644", member.server.cert_pem.as_str());
-        doc.file(pki_file("server.key"), "0600", member.server.key_pem.as_str());
+        doc.file(
+            pki_file("ca.crt"),
+            "0644",
+            self.pki.etcd_ca.cert_pem.as_str(),
+        );
+        doc.file(
+            pki_file("server.crt"),
+            "0644",
+            member.server.cert_pem.as_str(),
+        );
+        doc.file(
+            pki_file("server.key"),
+            "0600",
+            member.server.key_pem.as_str(),
+        );
         doc.file(pki_file("peer.crt"), "0644", member.peer.cert_pem.as_str());
         doc.file(pki_file("peer.key"), "0600", member.peer.key_pem.as_str());
-        doc.file("/etc/systemd/system/etcd.service", "0644", etcd::systemd_unit(&flags, &layout)?);
+        doc.file(
+            "/etc/systemd/system/etcd.service",
+            "0644",
+            etcd::systemd_unit(&flags, &layout)?,
+        );
         doc.run(&[&format!("{BIN_DIR}/cks-install")]);
         doc.render()
     }
@@ -338,7 +425,11 @@ impl<'a> NodeUserData<'a> {
         let mut doc = self.kubernetes_node(role, Some(api_server))?;
         // Workers need no file from the PKI: discovery fetches the CA and checks it against the hash.
         let hash = self.pki.discovery_hash()?;
-        doc.file(kubeadm::CONFIG_PATH, "0600", kubeadm::join_config(self.cluster, join, &hash)?);
+        doc.file(
+            kubeadm::CONFIG_PATH,
+            "0600",
+            kubeadm::join_config(self.cluster, join, &hash)?,
+        );
         doc.run(&[&format!("{BIN_DIR}/cks-install")]);
         doc.run(&[&format!("{BIN_DIR}/cks-kubeadm"), "join"]);
         doc.render()
@@ -350,21 +441,37 @@ impl<'a> NodeUserData<'a> {
             sudo: "ALL=(ALL) NOPASSWD:ALL",
             shell: "/bin/bash",
             lock_passwd: true,
-            ssh_authorized_keys: self.cluster.ssh_public_keys.iter().map(|k| k.trim().to_owned()).collect(),
+            ssh_authorized_keys: self
+                .cluster
+                .ssh_public_keys
+                .iter()
+                .map(|k| k.trim().to_owned())
+                .collect(),
         }
     }
 
     fn node_env(&self, role: Role, api_server: Option<SocketAddr>) -> Result<String> {
         let cluster = self.cluster;
-        let metadata: Vec<String> = cluster.metadata_addresses.iter().map(IpAddr::to_string).collect();
+        let metadata: Vec<String> = cluster
+            .metadata_addresses
+            .iter()
+            .map(IpAddr::to_string)
+            .collect();
         let install = &cluster.install;
-        let mut res = String::from("# Written by cks at provisioning time; read by /opt/cks/bin/cks-*.\n");
+        let mut res =
+            String::from("# Written by cks at provisioning time; read by /opt/cks/bin/cks-*.\n");
         for (key, value) in [
             ("CKS_ROLE", role.name().to_owned()),
-            ("CKS_KUBERNETES_VERSION", cluster.kubernetes_version.to_string()),
+            (
+                "CKS_KUBERNETES_VERSION",
+                cluster.kubernetes_version.to_string(),
+            ),
             ("CKS_POD_CIDR", cluster.pod_cidr.to_string()),
             ("CKS_METADATA_ADDRESSES", metadata.join(" ")),
-            ("CKS_API_SERVER", api_server.map(|a| a.to_string()).unwrap_or_default()),
+            (
+                "CKS_API_SERVER",
+                api_server.map(|a| a.to_string()).unwrap_or_default(),
+            ),
             ("CKS_EXTERNAL_CNI", cluster.cni.is_some().to_string()),
             ("CKS_INSTALL_ATTEMPTS", install.attempts.to_string()),
             ("CKS_INSTALL_WAIT", install.wait_seconds.to_string()),
@@ -379,20 +486,39 @@ impl<'a> NodeUserData<'a> {
     /// What every Kubernetes node shares: the cloud user, scripts, units, kernel settings and
     /// containerd's configuration.
     fn kubernetes_node(&self, role: Role, api_server: Option<SocketAddr>) -> Result<CloudConfig> {
-        let mut doc = CloudConfig { users: vec![self.cloud_user()], ..CloudConfig::default() };
+        let mut doc = CloudConfig {
+            users: vec![self.cloud_user()],
+            ..CloudConfig::default()
+        };
         doc.file(NODE_ENV, "0644", self.node_env(role, api_server)?);
         doc.file(format!("{BIN_DIR}/cks-install"), "0755", INSTALL_SCRIPT);
         doc.file(format!("{BIN_DIR}/cks-kubeadm"), "0755", KUBEADM_SCRIPT);
-        doc.file(format!("{BIN_DIR}/cks-metadata-guard"), "0755", METADATA_GUARD_SCRIPT);
-        doc.file("/etc/systemd/system/cks-metadata-guard.service", "0644", METADATA_GUARD_UNIT);
+        doc.file(
+            format!("{BIN_DIR}/cks-metadata-guard"),
+            "0755",
+            METADATA_GUARD_SCRIPT,
+        );
+        doc.file(
+            "/etc/systemd/system/cks-metadata-guard.service",
+            "0644",
+            METADATA_GUARD_UNIT,
+        );
         doc.file("/etc/systemd/system/kubelet.service", "0644", KUBELET_UNIT);
-        doc.file("/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", "0644", KUBELET_KUBEADM_DROPIN);
+        doc.file(
+            "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+            "0644",
+            KUBELET_KUBEADM_DROPIN,
+        );
         doc.file("/etc/modules-load.d/cks.conf", "0644", MODULES);
         doc.file("/etc/sysctl.d/90-cks.conf", "0644", SYSCTL);
         let registry = self.cluster.registry.as_ref();
         // Registry passwords make the file secret.
         let mode = if registry.is_some() { "0600" } else { "0644" };
-        doc.file("/etc/containerd/config.toml", mode, containerd_config(registry)?);
+        doc.file(
+            "/etc/containerd/config.toml",
+            mode,
+            containerd_config(registry)?,
+        );
         Ok(doc)
     }
 }
@@ -410,21 +536,36 @@ pub fn containerd_config(registry: Option<&RegistryCredentials>) -> Result<Strin
     ]);
     let mut cri = vec![
         ("sandbox_image", Value::from(DEFAULT_SANDBOX_IMAGE)),
-        ("containerd", table(vec![("runtimes", table(vec![("runc", runc)]))])),
+        (
+            "containerd",
+            table(vec![("runtimes", table(vec![("runc", runc)]))]),
+        ),
     ];
     if let Some(registry) = registry {
         let host = registry.host()?;
-        let mirrors = table(vec![(host, table(vec![("endpoint", Value::Array(vec![Value::from(registry.url.as_str())]))]))]);
+        let mirrors = table(vec![(
+            host,
+            table(vec![(
+                "endpoint",
+                Value::Array(vec![Value::from(registry.url.as_str())]),
+            )]),
+        )]);
         let auth = table(vec![
             ("username", Value::from(registry.username.as_str())),
             ("password", Value::from(registry.password.as_str())),
         ]);
         let configs = table(vec![(host, table(vec![("auth", auth)]))]);
-        cri.push(("registry", table(vec![("mirrors", mirrors), ("configs", configs)])));
+        cri.push((
+            "registry",
+            table(vec![("mirrors", mirrors), ("configs", configs)]),
+        ));
     }
     let mut root = Table::new();
     root.insert("version".into(), Value::from(2));
-    root.insert("plugins".into(), table(vec![("io.containerd.grpc.v1.cri", table(cri))]));
+    root.insert(
+        "plugins".into(),
+        table(vec![("io.containerd.grpc.v1.cri", table(cri))]),
+    );
     Ok(toml::to_string(&root)?)
 }
 
@@ -457,7 +598,10 @@ fn ccm_secret(cp: &crate::cluster::CloudProviderCredentials) -> Result<String> {
     let secret = Secret {
         api_version: "v1",
         kind: "Secret",
-        metadata: SecretMeta { name: "cloudstack-secret", namespace: "kube-system" },
+        metadata: SecretMeta {
+            name: "cloudstack-secret",
+            namespace: "kube-system",
+        },
         kind_of_secret: "Opaque",
         string_data: [("cloud-config", LitString(ini))].into_iter().collect(),
     };

@@ -19,7 +19,11 @@ use crate::sim::{Shared, Simulator, image, keypair, network, now, vm};
 
 impl Shared {
     /// Waits out a start and marks the VM `Running`.
-    async fn finish_step(&self, step: DeployStep, delay: std::time::Duration) -> Result<Vm, CloudError> {
+    async fn finish_step(
+        &self,
+        step: DeployStep,
+        delay: std::time::Duration,
+    ) -> Result<Vm, CloudError> {
         match step {
             DeployStep::Done(vm) => Ok(vm),
             DeployStep::Failed(e) => Err(e),
@@ -27,7 +31,8 @@ impl Shared {
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                self.mutate(|inv| vm::finish_start(inv, &started.id, now())).await
+                self.mutate(|inv| vm::finish_start(inv, &started.id, now()))
+                    .await
             }
         }
     }
@@ -52,9 +57,16 @@ impl Cloud for Simulator {
         self.shared.get(id)
     }
 
-    async fn find_network_offering(&self, name: &str) -> Result<Option<NetworkOffering>, CloudError> {
+    async fn find_network_offering(
+        &self,
+        name: &str,
+    ) -> Result<Option<NetworkOffering>, CloudError> {
         self.shared.check_available()?;
-        Ok(self.shared.read().find::<NetworkOffering>(|o| o.name == name).cloned())
+        Ok(self
+            .shared
+            .read()
+            .find::<NetworkOffering>(|o| o.name == name)
+            .cloned())
     }
 
     async fn get_template(&self, id: &str) -> Result<Template, CloudError> {
@@ -66,7 +78,9 @@ impl Cloud for Simulator {
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<Network, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::create_network(inv, spec, now())).await
+        self.shared
+            .mutate(|inv| network::create_network(inv, spec, now()))
+            .await
     }
 
     async fn find_network(&self, name: &str, owner: &Owner) -> Result<Option<Network>, CloudError> {
@@ -81,19 +95,25 @@ impl Cloud for Simulator {
 
     async fn implement_network(&self, id: &str) -> Result<Network, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::implement_network(inv, id, now())).await
+        self.shared
+            .mutate(|inv| network::implement_network(inv, id, now()))
+            .await
     }
 
     async fn delete_network(&self, id: &str) -> Result<bool, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::delete_network(inv, id)).await
+        self.shared
+            .mutate(|inv| network::delete_network(inv, id))
+            .await
     }
 
     // === Public IPs ===
 
     async fn acquire_public_ip(&self, spec: &PublicIpSpec) -> Result<PublicIp, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::acquire_public_ip(inv, spec, now())).await
+        self.shared
+            .mutate(|inv| network::acquire_public_ip(inv, spec, now()))
+            .await
     }
 
     async fn find_source_nat_ip(&self, network_id: &str) -> Result<Option<PublicIp>, CloudError> {
@@ -108,14 +128,21 @@ impl Cloud for Simulator {
 
     async fn release_public_ip(&self, id: &str) -> Result<bool, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::release_public_ip(inv, id)).await
+        self.shared
+            .mutate(|inv| network::release_public_ip(inv, id))
+            .await
     }
 
     // === Rules ===
 
-    async fn create_firewall_rule(&self, spec: &FirewallRuleSpec) -> Result<FirewallRule, CloudError> {
+    async fn create_firewall_rule(
+        &self,
+        spec: &FirewallRuleSpec,
+    ) -> Result<FirewallRule, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::create_firewall_rule(inv, spec, now())).await
+        self.shared
+            .mutate(|inv| network::create_firewall_rule(inv, spec, now()))
+            .await
     }
 
     async fn firewall_rules_on_ip(&self, ip_id: &str) -> Result<Vec<FirewallRule>, CloudError> {
@@ -125,27 +152,47 @@ impl Cloud for Simulator {
 
     async fn delete_firewall_rule(&self, id: &str) -> Result<bool, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::delete_rule::<FirewallRule>(inv, id)).await
+        self.shared
+            .mutate(|inv| network::delete_rule::<FirewallRule>(inv, id))
+            .await
     }
 
-    async fn create_port_forwarding_rule(&self, spec: &PortForwardingSpec) -> Result<PortForwardingRule, CloudError> {
+    async fn create_port_forwarding_rule(
+        &self,
+        spec: &PortForwardingSpec,
+    ) -> Result<PortForwardingRule, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::create_port_forwarding_rule(inv, spec, now())).await
+        self.shared
+            .mutate(|inv| network::create_port_forwarding_rule(inv, spec, now()))
+            .await
     }
 
-    async fn port_forwarding_rules_on_ip(&self, ip_id: &str) -> Result<Vec<PortForwardingRule>, CloudError> {
+    async fn port_forwarding_rules_on_ip(
+        &self,
+        ip_id: &str,
+    ) -> Result<Vec<PortForwardingRule>, CloudError> {
         self.shared.check_available()?;
-        Ok(self.shared.read().list(|r: &PortForwardingRule| r.ip_id == ip_id))
+        Ok(self
+            .shared
+            .read()
+            .list(|r: &PortForwardingRule| r.ip_id == ip_id))
     }
 
     async fn delete_port_forwarding_rule(&self, id: &str) -> Result<bool, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::delete_rule::<PortForwardingRule>(inv, id)).await
+        self.shared
+            .mutate(|inv| network::delete_rule::<PortForwardingRule>(inv, id))
+            .await
     }
 
-    async fn create_load_balancer_rule(&self, spec: &LoadBalancerSpec) -> Result<LoadBalancerRule, CloudError> {
+    async fn create_load_balancer_rule(
+        &self,
+        spec: &LoadBalancerSpec,
+    ) -> Result<LoadBalancerRule, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::create_load_balancer_rule(inv, spec, now())).await
+        self.shared
+            .mutate(|inv| network::create_load_balancer_rule(inv, spec, now()))
+            .await
     }
 
     async fn get_load_balancer_rule(&self, id: &str) -> Result<LoadBalancerRule, CloudError> {
@@ -153,24 +200,44 @@ impl Cloud for Simulator {
         self.shared.get(id)
     }
 
-    async fn load_balancer_rules_on_ip(&self, ip_id: &str) -> Result<Vec<LoadBalancerRule>, CloudError> {
+    async fn load_balancer_rules_on_ip(
+        &self,
+        ip_id: &str,
+    ) -> Result<Vec<LoadBalancerRule>, CloudError> {
         self.shared.check_available()?;
-        Ok(self.shared.read().list(|r: &LoadBalancerRule| r.ip_id == ip_id))
+        Ok(self
+            .shared
+            .read()
+            .list(|r: &LoadBalancerRule| r.ip_id == ip_id))
     }
 
-    async fn assign_to_load_balancer_rule(&self, rule_id: &str, vm_ids: &[String]) -> Result<LoadBalancerRule, CloudError> {
+    async fn assign_to_load_balancer_rule(
+        &self,
+        rule_id: &str,
+        vm_ids: &[String],
+    ) -> Result<LoadBalancerRule, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::assign_to_load_balancer_rule(inv, rule_id, vm_ids)).await
+        self.shared
+            .mutate(|inv| network::assign_to_load_balancer_rule(inv, rule_id, vm_ids))
+            .await
     }
 
-    async fn remove_from_load_balancer_rule(&self, rule_id: &str, vm_ids: &[String]) -> Result<LoadBalancerRule, CloudError> {
+    async fn remove_from_load_balancer_rule(
+        &self,
+        rule_id: &str,
+        vm_ids: &[String],
+    ) -> Result<LoadBalancerRule, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::remove_from_load_balancer_rule(inv, rule_id, vm_ids)).await
+        self.shared
+            .mutate(|inv| network::remove_from_load_balancer_rule(inv, rule_id, vm_ids))
+            .await
     }
 
     async fn delete_load_balancer_rule(&self, id: &str) -> Result<bool, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| network::delete_rule::<LoadBalancerRule>(inv, id)).await
+        self.shared
+            .mutate(|inv| network::delete_rule::<LoadBalancerRule>(inv, id))
+            .await
     }
 
     // === VMs ===
@@ -178,13 +245,19 @@ impl Cloud for Simulator {
     async fn deploy_vm(&self, spec: &DeployVmSpec) -> Result<Vm, CloudError> {
         let shared = &self.shared;
         shared.check_available()?;
-        let step = shared.mutate(|inv| vm::deploy_begin(inv, &mut shared.faults(), spec, now())).await?;
+        let step = shared
+            .mutate(|inv| vm::deploy_begin(inv, &mut shared.faults(), spec, now()))
+            .await?;
         shared.finish_step(step, shared.timings.vm_deploy).await
     }
 
     async fn find_vm(&self, network_id: &str, name: &str) -> Result<Option<Vm>, CloudError> {
         self.shared.check_available()?;
-        Ok(self.shared.read().find::<Vm>(|vm| vm.name == name && vm.nic_in(network_id).is_some()).cloned())
+        Ok(self
+            .shared
+            .read()
+            .find::<Vm>(|vm| vm.name == name && vm.nic_in(network_id).is_some())
+            .cloned())
     }
 
     async fn get_vm(&self, id: &str) -> Result<Vm, CloudError> {
@@ -194,13 +267,18 @@ impl Cloud for Simulator {
 
     async fn vms_in_network(&self, network_id: &str) -> Result<Vec<Vm>, CloudError> {
         self.shared.check_available()?;
-        Ok(self.shared.read().list(|vm: &Vm| vm.nic_in(network_id).is_some()))
+        Ok(self
+            .shared
+            .read()
+            .list(|vm: &Vm| vm.nic_in(network_id).is_some()))
     }
 
     async fn start_vm(&self, id: &str) -> Result<Vm, CloudError> {
         let shared = &self.shared;
         shared.check_available()?;
-        let step = shared.mutate(|inv| vm::start_begin(inv, &mut shared.faults(), id, now())).await?;
+        let step = shared
+            .mutate(|inv| vm::start_begin(inv, &mut shared.faults(), id, now()))
+            .await?;
         shared.finish_step(step, shared.timings.vm_start).await
     }
 
@@ -222,10 +300,17 @@ impl Cloud for Simulator {
         self.shared.mutate(|inv| vm::destroy(inv, id)).await
     }
 
-    async fn scale_vm(&self, id: &str, service_offering_id: &str, size: Option<VmSize>) -> Result<Vm, CloudError> {
+    async fn scale_vm(
+        &self,
+        id: &str,
+        service_offering_id: &str,
+        size: Option<VmSize>,
+    ) -> Result<Vm, CloudError> {
         let shared = &self.shared;
         shared.check_available()?;
-        shared.mutate(|inv| vm::scale(inv, &shared.faults(), id, service_offering_id, size, now())).await
+        shared
+            .mutate(|inv| vm::scale(inv, &shared.faults(), id, service_offering_id, size, now()))
+            .await
     }
 
     async fn vm_user_data(&self, id: &str) -> Result<Option<String>, CloudError> {
@@ -233,26 +318,39 @@ impl Cloud for Simulator {
         Ok(self.shared.read().need::<Vm>(id)?.user_data.clone())
     }
 
-    async fn update_vm_user_data(&self, id: &str, user_data: Option<&str>) -> Result<Vm, CloudError> {
+    async fn update_vm_user_data(
+        &self,
+        id: &str,
+        user_data: Option<&str>,
+    ) -> Result<Vm, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| vm::update_user_data(inv, id, user_data, now())).await
+        self.shared
+            .mutate(|inv| vm::update_user_data(inv, id, user_data, now()))
+            .await
     }
 
     async fn attach_iso(&self, vm_id: &str, iso_id: &str) -> Result<Vm, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| vm::attach_iso(inv, vm_id, iso_id, now())).await
+        self.shared
+            .mutate(|inv| vm::attach_iso(inv, vm_id, iso_id, now()))
+            .await
     }
 
     async fn detach_iso(&self, vm_id: &str) -> Result<Vm, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| vm::detach_iso(inv, vm_id, now())).await
+        self.shared
+            .mutate(|inv| vm::detach_iso(inv, vm_id, now()))
+            .await
     }
 
     // === ISOs ===
 
     async fn register_iso(&self, spec: &IsoSpec) -> Result<Iso, CloudError> {
         self.shared.check_available()?;
-        let (iso, new) = self.shared.mutate(|inv| image::register(inv, spec, now())).await?;
+        let (iso, new) = self
+            .shared
+            .mutate(|inv| image::register(inv, spec, now()))
+            .await?;
         if new {
             image::spawn_download(&self.shared, iso.id.clone());
         }
@@ -278,11 +376,17 @@ impl Cloud for Simulator {
 
     // === SSH key pairs ===
 
-    async fn create_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<NewSshKeyPair, CloudError> {
+    async fn create_ssh_key_pair(
+        &self,
+        name: &str,
+        owner: &Owner,
+    ) -> Result<NewSshKeyPair, CloudError> {
         self.shared.check_available()?;
         keypair::validate_name(name)?;
         if keypair::find(&self.shared.read(), name, owner).is_some() {
-            return Err(CloudError::invalid(format!("A key pair with name '{name}' already exists.")));
+            return Err(CloudError::invalid(format!(
+                "A key pair with name '{name}' already exists."
+            )));
         }
         // RSA generation takes tens of milliseconds: keep it off the async workers.
         let generated = tokio::task::spawn_blocking(keys::generate_rsa)
@@ -290,27 +394,49 @@ impl Cloud for Simulator {
             .map_err(|e| CloudError::Internal(format!("key generation task failed: {e}")))?
             .map_err(|e| CloudError::Internal(e.to_string()))?;
         let public = generated.public;
-        let key_pair = self.shared.mutate(|inv| keypair::insert_generated(inv, name, owner, public, now())).await?;
-        Ok(NewSshKeyPair { key_pair, private_key_pem: generated.private_key_pem })
+        let key_pair = self
+            .shared
+            .mutate(|inv| keypair::insert_generated(inv, name, owner, public, now()))
+            .await?;
+        Ok(NewSshKeyPair {
+            key_pair,
+            private_key_pem: generated.private_key_pem,
+        })
     }
 
-    async fn register_ssh_key_pair(&self, name: &str, public_key: &str, owner: &Owner) -> Result<SshKeyPair, CloudError> {
+    async fn register_ssh_key_pair(
+        &self,
+        name: &str,
+        public_key: &str,
+        owner: &Owner,
+    ) -> Result<SshKeyPair, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| keypair::register(inv, name, public_key, owner, now())).await
+        self.shared
+            .mutate(|inv| keypair::register(inv, name, public_key, owner, now()))
+            .await
     }
 
-    async fn find_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<Option<SshKeyPair>, CloudError> {
+    async fn find_ssh_key_pair(
+        &self,
+        name: &str,
+        owner: &Owner,
+    ) -> Result<Option<SshKeyPair>, CloudError> {
         self.shared.check_available()?;
         Ok(keypair::find(&self.shared.read(), name, owner).cloned())
     }
 
     async fn ssh_key_pairs(&self, owner: &Owner) -> Result<Vec<SshKeyPair>, CloudError> {
         self.shared.check_available()?;
-        Ok(self.shared.read().list(|k: &SshKeyPair| cks_core::iaas::same_owner(&k.owner, owner)))
+        Ok(self
+            .shared
+            .read()
+            .list(|k: &SshKeyPair| cks_core::iaas::same_owner(&k.owner, owner)))
     }
 
     async fn delete_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<bool, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| keypair::delete(inv, name, owner)).await
+        self.shared
+            .mutate(|inv| keypair::delete(inv, name, owner))
+            .await
     }
 }

@@ -59,6 +59,9 @@ pub struct SimConfig {
 impl SimConfig {
     /// The default seed with no delays.
     pub fn for_tests() -> SimConfig {
-        SimConfig { seed: SeedSource::Default, timings: Timings::instant() }
+        SimConfig {
+            seed: SeedSource::Default,
+            timings: Timings::instant(),
+        }
     }
 }

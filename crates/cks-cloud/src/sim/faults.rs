@@ -18,7 +18,10 @@ pub enum Fault {
     ExhaustCapacity { on: bool },
     /// The Kubernetes API endpoint served on this public IP (by id) stops or resumes answering.
     /// Only a flag here; the endpoint server reads it with `Simulator::endpoint_unreachable`.
-    EndpointUnreachable { public_ip_id: String, unreachable: bool },
+    EndpointUnreachable {
+        public_ip_id: String,
+        unreachable: bool,
+    },
     /// The VM stops on its own (a crash or a guest shutdown), without any call.
     StopVm { vm_id: String },
     /// The next `count` cloud calls fail with `Unavailable` (534) before doing anything.

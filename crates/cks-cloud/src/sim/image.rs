@@ -20,14 +20,24 @@ const SIMULATED_SIZE_BYTES: u64 = 512 * 1024 * 1024;
 
 fn validate_url(url: &str) -> Result<(), CloudError> {
     if url.chars().count() > MAX_URL_CHARS {
-        return Err(CloudError::invalid(format!("URL is longer than {MAX_URL_CHARS} characters")));
+        return Err(CloudError::invalid(format!(
+            "URL is longer than {MAX_URL_CHARS} characters"
+        )));
     }
     let lower = url.to_ascii_lowercase();
-    let rest = lower.strip_prefix("http://").or_else(|| lower.strip_prefix("https://"));
+    let rest = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"));
     match rest {
-        None => Err(CloudError::invalid(format!("Unsupported scheme for url: {url}"))),
-        Some(rest) if rest.is_empty() || rest.starts_with('/') || url.chars().any(char::is_whitespace) => {
-            Err(CloudError::invalid(format!("Please specify a valid URL. URL:{url} is invalid")))
+        None => Err(CloudError::invalid(format!(
+            "Unsupported scheme for url: {url}"
+        ))),
+        Some(rest)
+            if rest.is_empty() || rest.starts_with('/') || url.chars().any(char::is_whitespace) =>
+        {
+            Err(CloudError::invalid(format!(
+                "Please specify a valid URL. URL:{url} is invalid"
+            )))
         }
         Some(_) => Ok(()),
     }
@@ -35,20 +45,30 @@ fn validate_url(url: &str) -> Result<(), CloudError> {
 
 /// A hex digest, optionally prefixed with its algorithm (`{MD5}`, `{SHA-256}`...).
 fn validate_checksum(checksum: &str) -> Result<(), CloudError> {
-    let digest = match checksum.strip_prefix('{').and_then(|rest| rest.split_once('}')) {
+    let digest = match checksum
+        .strip_prefix('{')
+        .and_then(|rest| rest.split_once('}'))
+    {
         Some((_algorithm, digest)) => digest,
         None => checksum,
     };
-    let ok = matches!(digest.len(), 32 | 40 | 64 | 128) && digest.bytes().all(|b| b.is_ascii_hexdigit());
+    let ok =
+        matches!(digest.len(), 32 | 40 | 64 | 128) && digest.bytes().all(|b| b.is_ascii_hexdigit());
     match ok {
         true => Ok(()),
-        false => Err(CloudError::invalid(format!("Checksum {checksum} is not a valid hex digest"))),
+        false => Err(CloudError::invalid(format!(
+            "Checksum {checksum} is not a valid hex digest"
+        ))),
     }
 }
 
 /// Registers the ISO, or finds the owner's ISO of that name in that zone. Returns it and whether
 /// it is new (and so needs a download).
-pub(crate) fn register(inv: &mut Inventory, spec: &IsoSpec, now: i64) -> Result<(Iso, bool), CloudError> {
+pub(crate) fn register(
+    inv: &mut Inventory,
+    spec: &IsoSpec,
+    now: i64,
+) -> Result<(Iso, bool), CloudError> {
     if spec.name.trim().is_empty() {
         return Err(CloudError::invalid("ISO name must not be empty"));
     }
@@ -59,18 +79,29 @@ pub(crate) fn register(inv: &mut Inventory, spec: &IsoSpec, now: i64) -> Result<
     if let Some(zone_id) = &spec.zone_id {
         inv.need::<Zone>(zone_id)?;
     }
-    let existing = inv.find::<Iso>(|i| i.name == spec.name && i.zone_id == spec.zone_id && same_owner(&i.owner, &spec.owner));
+    let existing = inv.find::<Iso>(|i| {
+        i.name == spec.name && i.zone_id == spec.zone_id && same_owner(&i.owner, &spec.owner)
+    });
     if let Some(iso) = existing {
         if iso.url != spec.url {
-            return Err(CloudError::invalid(format!("An ISO named {} is already registered from another URL", spec.name)));
+            return Err(CloudError::invalid(format!(
+                "An ISO named {} is already registered from another URL",
+                spec.name
+            )));
         }
         return Ok((iso.clone(), false));
     }
-    let os_type_name = spec.os_type_name.clone().unwrap_or_else(|| "Other (64-bit)".into());
+    let os_type_name = spec
+        .os_type_name
+        .clone()
+        .unwrap_or_else(|| "Other (64-bit)".into());
     let iso = Iso {
         id: new_id(),
         name: spec.name.clone(),
-        display_text: spec.display_text.clone().unwrap_or_else(|| spec.name.clone()),
+        display_text: spec
+            .display_text
+            .clone()
+            .unwrap_or_else(|| spec.name.clone()),
         url: spec.url.clone(),
         checksum: spec.checksum.clone(),
         zone_id: spec.zone_id.clone(),
@@ -94,9 +125,14 @@ pub(crate) fn register(inv: &mut Inventory, spec: &IsoSpec, now: i64) -> Result<
 
 /// Fails while a VM has the ISO attached.
 pub(crate) fn delete(inv: &mut Inventory, id: &str) -> Result<bool, CloudError> {
-    let Some(iso) = inv.get::<Iso>(id) else { return Ok(false) };
+    let Some(iso) = inv.get::<Iso>(id) else {
+        return Ok(false);
+    };
     if let Some(vm) = inv.find::<Vm>(|vm| vm.iso_id.as_deref() == Some(id)) {
-        return Err(CloudError::invalid(format!("Unable to delete ISO {}: it is attached to VM {}", iso.name, vm.name)));
+        return Err(CloudError::invalid(format!(
+            "Unable to delete ISO {}: it is attached to VM {}",
+            iso.name, vm.name
+        )));
     }
     inv.remove::<Iso>(id);
     Ok(true)
@@ -104,7 +140,9 @@ pub(crate) fn delete(inv: &mut Inventory, id: &str) -> Result<bool, CloudError> 
 
 /// Moves a download to `step` of `STEPS`. `false` when there is nothing left to do.
 fn progress(inv: &mut Inventory, id: &str, step: u32) -> Result<bool, CloudError> {
-    let Some(mut iso) = inv.get::<Iso>(id).cloned() else { return Ok(false) };
+    let Some(mut iso) = inv.get::<Iso>(id).cloned() else {
+        return Ok(false);
+    };
     if iso.state != IsoState::Downloading {
         return Ok(false);
     }

@@ -124,21 +124,22 @@ pub(crate) struct Inventory {
 }
 
 impl Inventory {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.objects.values().all(|m| m.is_empty())
-    }
-
     pub(crate) fn get<T: Stored>(&self, id: &str) -> Option<&T> {
         self.objects.get(&T::KIND)?.get(id).and_then(T::unwrap_ref)
     }
 
     /// The object, or `NotFound`.
     pub(crate) fn need<T: Stored>(&self, id: &str) -> Result<&T, CloudError> {
-        self.get::<T>(id).ok_or_else(|| CloudError::not_found(T::KIND, id))
+        self.get::<T>(id)
+            .ok_or_else(|| CloudError::not_found(T::KIND, id))
     }
 
     pub(crate) fn all<'a, T: Stored + 'a>(&'a self) -> impl Iterator<Item = &'a T> + 'a {
-        self.objects.get(&T::KIND).into_iter().flat_map(|m| m.values()).filter_map(T::unwrap_ref)
+        self.objects
+            .get(&T::KIND)
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(T::unwrap_ref)
     }
 
     pub(crate) fn find<T: Stored>(&self, pred: impl Fn(&T) -> bool) -> Option<&T> {
@@ -152,7 +153,11 @@ impl Inventory {
 
     pub(crate) fn put_object(&mut self, obj: Object) {
         let (kind, id) = (obj.kind(), obj.id().to_string());
-        let old = self.objects.entry(kind).or_default().insert(id.clone(), obj);
+        let old = self
+            .objects
+            .entry(kind)
+            .or_default()
+            .insert(id.clone(), obj);
         self.journal.push((kind, id, old));
     }
 
@@ -219,14 +224,20 @@ impl Inventory {
 
     /// Loads an object read from storage, without journaling.
     pub(crate) fn load(&mut self, obj: Object) {
-        self.objects.entry(obj.kind()).or_default().insert(obj.id().to_string(), obj);
+        self.objects
+            .entry(obj.kind())
+            .or_default()
+            .insert(obj.id().to_string(), obj);
     }
 
     // === Lookups shared by several operations ===
 
     /// Guest IPs in use in a network.
     pub(crate) fn used_guest_ips(&self, network_id: &str) -> Vec<Ipv4Addr> {
-        self.all::<Vm>().filter_map(|vm| vm.nic_in(network_id)).map(|nic| nic.ip_address).collect()
+        self.all::<Vm>()
+            .filter_map(|vm| vm.nic_in(network_id))
+            .map(|nic| nic.ip_address)
+            .collect()
     }
 
     /// Clones of the objects of a kind that pass `filter`, oldest first (ties by id): CloudStack

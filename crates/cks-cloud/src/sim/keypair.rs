@@ -10,7 +10,9 @@ use crate::sim::new_id;
 
 pub(crate) fn validate_name(name: &str) -> Result<(), CloudError> {
     match name.trim().is_empty() {
-        true => Err(CloudError::invalid("Please specify a valid name for the key pair")),
+        true => Err(CloudError::invalid(
+            "Please specify a valid name for the key pair",
+        )),
         false => Ok(()),
     }
 }
@@ -20,10 +22,18 @@ pub(crate) fn find<'a>(inv: &'a Inventory, name: &str, owner: &Owner) -> Option<
 }
 
 /// Stores a generated key pair's public half.
-pub(crate) fn insert_generated(inv: &mut Inventory, name: &str, owner: &Owner, public: PublicKey, now: i64) -> Result<SshKeyPair, CloudError> {
+pub(crate) fn insert_generated(
+    inv: &mut Inventory,
+    name: &str,
+    owner: &Owner,
+    public: PublicKey,
+    now: i64,
+) -> Result<SshKeyPair, CloudError> {
     validate_name(name)?;
     if find(inv, name, owner).is_some() {
-        return Err(CloudError::invalid(format!("A key pair with name '{name}' already exists.")));
+        return Err(CloudError::invalid(format!(
+            "A key pair with name '{name}' already exists."
+        )));
     }
     let pair = SshKeyPair {
         id: new_id(),
@@ -37,18 +47,31 @@ pub(crate) fn insert_generated(inv: &mut Inventory, name: &str, owner: &Owner, p
     Ok(pair)
 }
 
-pub(crate) fn register(inv: &mut Inventory, name: &str, public_key: &str, owner: &Owner, now: i64) -> Result<SshKeyPair, CloudError> {
+pub(crate) fn register(
+    inv: &mut Inventory,
+    name: &str,
+    public_key: &str,
+    owner: &Owner,
+    now: i64,
+) -> Result<SshKeyPair, CloudError> {
     validate_name(name)?;
-    let public = keys::parse_public_key(public_key).map_err(|e| CloudError::invalid(e.to_string()))?;
+    let public =
+        keys::parse_public_key(public_key).map_err(|e| CloudError::invalid(e.to_string()))?;
     if let Some(existing) = find(inv, name, owner) {
         if existing.fingerprint == public.fingerprint {
             return Ok(existing.clone());
         }
-        return Err(CloudError::invalid(format!("A key pair with name '{name}' already exists for this account.")));
+        return Err(CloudError::invalid(format!(
+            "A key pair with name '{name}' already exists for this account."
+        )));
     }
-    let same_key = inv.find::<SshKeyPair>(|k| k.fingerprint == public.fingerprint && same_owner(&k.owner, owner));
+    let same_key = inv
+        .find::<SshKeyPair>(|k| k.fingerprint == public.fingerprint && same_owner(&k.owner, owner));
     if same_key.is_some() {
-        return Err(CloudError::invalid(format!("A key pair with key '{}' already exists for this account.", public.openssh)));
+        return Err(CloudError::invalid(format!(
+            "A key pair with key '{}' already exists for this account.",
+            public.openssh
+        )));
     }
     let pair = SshKeyPair {
         id: new_id(),
@@ -63,6 +86,8 @@ pub(crate) fn register(inv: &mut Inventory, name: &str, public_key: &str, owner:
 }
 
 pub(crate) fn delete(inv: &mut Inventory, name: &str, owner: &Owner) -> Result<bool, CloudError> {
-    let Some(id) = find(inv, name, owner).map(|k| k.id.clone()) else { return Ok(false) };
+    let Some(id) = find(inv, name, owner).map(|k| k.id.clone()) else {
+        return Ok(false);
+    };
     Ok(inv.remove::<SshKeyPair>(&id))
 }

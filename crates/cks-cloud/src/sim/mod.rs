@@ -78,8 +78,12 @@ impl Simulator {
             let text = match &config.seed {
                 SeedSource::Default => config::DEFAULT_SEED.to_string(),
                 SeedSource::Text(text) => text.clone(),
-                SeedSource::Path(path) => std::fs::read_to_string(path)
-                    .map_err(|source| SeedError::Read { path: path.display().to_string(), source })?,
+                SeedSource::Path(path) => {
+                    std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+                        path: path.display().to_string(),
+                        source,
+                    })?
+                }
             };
             let objects = seed::parse(&text, now())?;
             tracing::info!(objects = objects.len(), "seeding the simulated cloud");
@@ -95,8 +99,12 @@ impl Simulator {
             inv.recompute_host_allocation();
         }
         shared.mutate(recover_interrupted).await?;
-        let downloading: Vec<String> =
-            shared.read().all::<Iso>().filter(|iso| iso.state == IsoState::Downloading).map(|iso| iso.id.clone()).collect();
+        let downloading: Vec<String> = shared
+            .read()
+            .all::<Iso>()
+            .filter(|iso| iso.state == IsoState::Downloading)
+            .map(|iso| iso.id.clone())
+            .collect();
         for id in downloading {
             image::spawn_download(&shared, id);
         }
@@ -111,7 +119,10 @@ impl Simulator {
             Fault::FailVmDeploys { count } => self.shared.faults().fail_vm_deploys = count,
             Fault::ExhaustCapacity { on } => self.shared.faults().exhaust_capacity = on,
             Fault::Unavailable { count } => self.shared.faults().unavailable_calls = count,
-            Fault::EndpointUnreachable { public_ip_id, unreachable } => {
+            Fault::EndpointUnreachable {
+                public_ip_id,
+                unreachable,
+            } => {
                 let mut faults = self.shared.faults();
                 if unreachable {
                     faults.unreachable_endpoints.insert(public_ip_id);
@@ -119,7 +130,11 @@ impl Simulator {
                     faults.unreachable_endpoints.remove(&public_ip_id);
                 }
             }
-            Fault::StopVm { vm_id } => self.shared.mutate(|inv| vm::stop_behind_back(inv, &vm_id, now())).await?,
+            Fault::StopVm { vm_id } => {
+                self.shared
+                    .mutate(|inv| vm::stop_behind_back(inv, &vm_id, now()))
+                    .await?
+            }
         }
         Ok(())
     }
@@ -131,14 +146,19 @@ impl Simulator {
 
     /// Should the Kubernetes API endpoint served on this public IP (by id) look unreachable?
     pub fn endpoint_unreachable(&self, public_ip_id: &str) -> bool {
-        self.shared.faults().unreachable_endpoints.contains(public_ip_id)
+        self.shared
+            .faults()
+            .unreachable_endpoints
+            .contains(public_ip_id)
     }
 
     // === VPCs (not needed by the orchestrator's trait yet) ===
 
     /// Creates an `Enabled` VPC with its source NAT IP, or returns the owner's VPC of that name.
     pub async fn create_vpc(&self, spec: &VpcSpec) -> Result<Vpc, CloudError> {
-        self.shared.mutate(|inv| network::create_vpc(inv, spec, now())).await
+        self.shared
+            .mutate(|inv| network::create_vpc(inv, spec, now()))
+            .await
     }
 
     /// Deletes a VPC without tiers, releasing its IPs. `false` when already gone.
@@ -161,13 +181,19 @@ impl Simulator {
     pub fn list_hosts(&self, filter: impl Fn(&Host) -> bool) -> Vec<Host> {
         self.shared.read().list(filter)
     }
-    pub fn list_service_offerings(&self, filter: impl Fn(&ServiceOffering) -> bool) -> Vec<ServiceOffering> {
+    pub fn list_service_offerings(
+        &self,
+        filter: impl Fn(&ServiceOffering) -> bool,
+    ) -> Vec<ServiceOffering> {
         self.shared.read().list(filter)
     }
     pub fn list_disk_offerings(&self, filter: impl Fn(&DiskOffering) -> bool) -> Vec<DiskOffering> {
         self.shared.read().list(filter)
     }
-    pub fn list_network_offerings(&self, filter: impl Fn(&NetworkOffering) -> bool) -> Vec<NetworkOffering> {
+    pub fn list_network_offerings(
+        &self,
+        filter: impl Fn(&NetworkOffering) -> bool,
+    ) -> Vec<NetworkOffering> {
         self.shared.read().list(filter)
     }
     pub fn list_templates(&self, filter: impl Fn(&Template) -> bool) -> Vec<Template> {
@@ -182,7 +208,10 @@ impl Simulator {
     pub fn list_vpcs(&self, filter: impl Fn(&Vpc) -> bool) -> Vec<Vpc> {
         self.shared.read().list(filter)
     }
-    pub fn list_public_ip_ranges(&self, filter: impl Fn(&PublicIpRange) -> bool) -> Vec<PublicIpRange> {
+    pub fn list_public_ip_ranges(
+        &self,
+        filter: impl Fn(&PublicIpRange) -> bool,
+    ) -> Vec<PublicIpRange> {
         self.shared.read().list(filter)
     }
     pub fn list_public_ips(&self, filter: impl Fn(&PublicIp) -> bool) -> Vec<PublicIp> {
@@ -191,10 +220,16 @@ impl Simulator {
     pub fn list_firewall_rules(&self, filter: impl Fn(&FirewallRule) -> bool) -> Vec<FirewallRule> {
         self.shared.read().list(filter)
     }
-    pub fn list_port_forwarding_rules(&self, filter: impl Fn(&PortForwardingRule) -> bool) -> Vec<PortForwardingRule> {
+    pub fn list_port_forwarding_rules(
+        &self,
+        filter: impl Fn(&PortForwardingRule) -> bool,
+    ) -> Vec<PortForwardingRule> {
         self.shared.read().list(filter)
     }
-    pub fn list_load_balancer_rules(&self, filter: impl Fn(&LoadBalancerRule) -> bool) -> Vec<LoadBalancerRule> {
+    pub fn list_load_balancer_rules(
+        &self,
+        filter: impl Fn(&LoadBalancerRule) -> bool,
+    ) -> Vec<LoadBalancerRule> {
         self.shared.read().list(filter)
     }
     pub fn list_vms(&self, filter: impl Fn(&Vm) -> bool) -> Vec<Vm> {
@@ -223,14 +258,19 @@ impl Shared {
     /// Fails the call when an `Unavailable` fault is pending.
     fn check_available(&self) -> Result<(), CloudError> {
         match self.faults().take_unavailable() {
-            true => Err(CloudError::Unavailable("The simulated cloud is unavailable (injected fault)".into())),
+            true => Err(CloudError::Unavailable(
+                "The simulated cloud is unavailable (injected fault)".into(),
+            )),
             false => Ok(()),
         }
     }
 
     /// Runs `f` on the inventory and writes what it changed through to the database. When `f`
     /// fails, or the write does, the inventory is restored to what it was before.
-    async fn mutate<T>(&self, f: impl FnOnce(&mut Inventory) -> Result<T, CloudError>) -> Result<T, CloudError> {
+    async fn mutate<T>(
+        &self,
+        f: impl FnOnce(&mut Inventory) -> Result<T, CloudError>,
+    ) -> Result<T, CloudError> {
         let _gate = self.gate.lock().await;
         let (out, changes, journal) = {
             let mut inv = self.write();
@@ -265,7 +305,16 @@ impl Shared {
 
 /// Finishes what a restart interrupted: transitional VM and network states.
 fn recover_interrupted(inv: &mut Inventory) -> Result<(), CloudError> {
-    let vms: Vec<Vm> = inv.all::<Vm>().filter(|vm| matches!(vm.state, VmState::Starting | VmState::Stopping | VmState::Expunging)).cloned().collect();
+    let vms: Vec<Vm> = inv
+        .all::<Vm>()
+        .filter(|vm| {
+            matches!(
+                vm.state,
+                VmState::Starting | VmState::Stopping | VmState::Expunging
+            )
+        })
+        .cloned()
+        .collect();
     for mut vm in vms {
         match vm.state {
             VmState::Starting => vm.state = VmState::Running,
@@ -280,7 +329,11 @@ fn recover_interrupted(inv: &mut Inventory) -> Result<(), CloudError> {
         }
         inv.put(vm);
     }
-    let networks: Vec<Network> = inv.all::<Network>().filter(|n| n.state == NetworkState::Implementing).cloned().collect();
+    let networks: Vec<Network> = inv
+        .all::<Network>()
+        .filter(|n| n.state == NetworkState::Implementing)
+        .cloned()
+        .collect();
     for mut net in networks {
         net.state = NetworkState::Implemented;
         inv.put(net);
@@ -290,7 +343,10 @@ fn recover_interrupted(inv: &mut Inventory) -> Result<(), CloudError> {
 
 /// Now, in Unix seconds.
 pub(crate) fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 pub(crate) fn new_id() -> String {

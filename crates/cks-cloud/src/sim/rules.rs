@@ -30,7 +30,13 @@ impl<'a> RuleView<'a> {
             (Some(s), Some(e)) => Some((s, e)),
             _ => None,
         };
-        RuleView { id: &r.id, purpose: Purpose::Firewall, protocol: r.protocol.as_str(), ports, cidrs: &r.cidrs }
+        RuleView {
+            id: &r.id,
+            purpose: Purpose::Firewall,
+            protocol: r.protocol.as_str(),
+            ports,
+            cidrs: &r.cidrs,
+        }
     }
 
     pub(crate) fn port_forwarding(r: &'a PortForwardingRule) -> RuleView<'a> {
@@ -55,28 +61,48 @@ impl<'a> RuleView<'a> {
 }
 
 /// The conflict text if `new` may not be added next to `existing` (all on the same IP).
-pub(crate) fn detect_conflict<'a>(new: &RuleView<'_>, existing: impl IntoIterator<Item = RuleView<'a>>) -> Option<String> {
+pub(crate) fn detect_conflict<'a>(
+    new: &RuleView<'_>,
+    existing: impl IntoIterator<Item = RuleView<'a>>,
+) -> Option<String> {
     for rule in existing {
         if rule.id == new.id {
             continue;
         }
         let same_protocol = rule.protocol.eq_ignore_ascii_case(new.protocol);
-        let one_is_firewall = (rule.purpose == Purpose::Firewall || new.purpose == Purpose::Firewall)
+        let one_is_firewall = (rule.purpose == Purpose::Firewall
+            || new.purpose == Purpose::Firewall)
             && (rule.purpose != new.purpose || !same_protocol);
         let both_firewall = rule.purpose == Purpose::Firewall && new.purpose == Purpose::Firewall;
         let same_cidrs = both_firewall && same_set(rule.cidrs, new.cidrs);
 
-        if both_firewall && same_cidrs && same_protocol && rule.ports.is_none() && new.ports.is_none() && new.protocol != "icmp" {
-            return Some(format!("There is already a firewall rule specified with protocol = {} and no ports", new.protocol));
+        if both_firewall
+            && same_cidrs
+            && same_protocol
+            && rule.ports.is_none()
+            && new.ports.is_none()
+            && new.protocol != "icmp"
+        {
+            return Some(format!(
+                "There is already a firewall rule specified with protocol = {} and no ports",
+                new.protocol
+            ));
         }
-        let (Some((s1, e1)), Some((s2, e2))) = (rule.ports, new.ports) else { continue };
+        let (Some((s1, e1)), Some((s2, e2))) = (rule.ports, new.ports) else {
+            continue;
+        };
         let overlap = s1 <= e2 && s2 <= e1;
         if !overlap || one_is_firewall || (both_firewall && !same_cidrs) {
             continue;
         }
-        let allow_pf = rule.purpose == Purpose::PortForwarding && new.purpose == Purpose::PortForwarding && !same_protocol;
+        let allow_pf = rule.purpose == Purpose::PortForwarding
+            && new.purpose == Purpose::PortForwarding
+            && !same_protocol;
         if !allow_pf {
-            return Some(format!("The range specified, {s2}-{e2}, conflicts with rule {} which has {s1}-{e1}", rule.id));
+            return Some(format!(
+                "The range specified, {s2}-{e2}, conflicts with rule {} which has {s1}-{e1}",
+                rule.id
+            ));
         }
     }
     None
@@ -94,23 +120,66 @@ fn same_set(a: &[String], b: &[String]) -> bool {
 mod tests {
     use super::*;
 
-    fn view<'a>(id: &'a str, purpose: Purpose, protocol: &'a str, ports: Option<(u16, u16)>, cidrs: &'a [String]) -> RuleView<'a> {
-        RuleView { id, purpose, protocol, ports, cidrs }
+    fn view<'a>(
+        id: &'a str,
+        purpose: Purpose,
+        protocol: &'a str,
+        ports: Option<(u16, u16)>,
+        cidrs: &'a [String],
+    ) -> RuleView<'a> {
+        RuleView {
+            id,
+            purpose,
+            protocol,
+            ports,
+            cidrs,
+        }
     }
 
     #[test]
     fn overlapping_port_forwards_conflict_with_cloudstacks_text() {
         let any = vec!["0.0.0.0/0".to_string()];
-        let old = view("r1", Purpose::PortForwarding, "tcp", Some((2222, 2224)), &any);
-        let new = view("r2", Purpose::PortForwarding, "tcp", Some((2224, 2230)), &any);
+        let old = view(
+            "r1",
+            Purpose::PortForwarding,
+            "tcp",
+            Some((2222, 2224)),
+            &any,
+        );
+        let new = view(
+            "r2",
+            Purpose::PortForwarding,
+            "tcp",
+            Some((2224, 2230)),
+            &any,
+        );
         assert_eq!(
             detect_conflict(&new, [old.clone()]).as_deref(),
             Some("The range specified, 2224-2230, conflicts with rule r1 which has 2222-2224")
         );
-        let udp = view("r3", Purpose::PortForwarding, "udp", Some((2222, 2222)), &any);
-        assert_eq!(detect_conflict(&udp, [old.clone()]), None, "different protocols may share ports");
-        let lb = view("r4", Purpose::LoadBalancing, "udp", Some((2223, 2223)), &any);
-        assert!(detect_conflict(&lb, [old]).is_some(), "LB and PF never share ports");
+        let udp = view(
+            "r3",
+            Purpose::PortForwarding,
+            "udp",
+            Some((2222, 2222)),
+            &any,
+        );
+        assert_eq!(
+            detect_conflict(&udp, [old.clone()]),
+            None,
+            "different protocols may share ports"
+        );
+        let lb = view(
+            "r4",
+            Purpose::LoadBalancing,
+            "udp",
+            Some((2223, 2223)),
+            &any,
+        );
+        assert!(
+            detect_conflict(&lb, [old]).is_some(),
+            "LB and PF never share ports"
+        );
     }
 
     #[test]
@@ -118,8 +187,18 @@ mod tests {
         let any = vec!["0.0.0.0/0".to_string()];
         let office = vec!["127.0.0.0/8".to_string()];
         let old = view("f1", Purpose::Firewall, "tcp", Some((6443, 6443)), &any);
-        let pf = view("p1", Purpose::PortForwarding, "tcp", Some((6443, 6443)), &any);
-        assert_eq!(detect_conflict(&pf, [old.clone()]), None, "firewall and PF rules complement each other");
+        let pf = view(
+            "p1",
+            Purpose::PortForwarding,
+            "tcp",
+            Some((6443, 6443)),
+            &any,
+        );
+        assert_eq!(
+            detect_conflict(&pf, [old.clone()]),
+            None,
+            "firewall and PF rules complement each other"
+        );
         let other_cidr = view("f2", Purpose::Firewall, "tcp", Some((6443, 6443)), &office);
         assert_eq!(detect_conflict(&other_cidr, [old.clone()]), None);
         let same = view("f3", Purpose::Firewall, "tcp", Some((6440, 6450)), &any);

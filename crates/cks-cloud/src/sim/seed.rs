@@ -19,7 +19,10 @@ use crate::sim::inventory::{Object, Stored};
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
     #[error("cannot read seed file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("invalid seed document: {0}")]
     Parse(#[from] toml::de::Error),
     /// A value parses but makes no sense (unknown zone, non-loopback public range...).
@@ -257,10 +260,17 @@ pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
     let mut zone_ids: Vec<(String, String)> = Vec::new();
     for z in &doc.zones {
         let zone_id = z.id.clone().unwrap_or_else(|| stable_id("zone", &z.name));
-        let network_type = NetworkType::parse(&z.network_type)
-            .ok_or_else(|| invalid(format!("zone {}: unknown network_type {}", z.name, z.network_type)))?;
+        let network_type = NetworkType::parse(&z.network_type).ok_or_else(|| {
+            invalid(format!(
+                "zone {}: unknown network_type {}",
+                z.name, z.network_type
+            ))
+        })?;
         if parse_cidr(&z.guest_cidr).is_none() {
-            return Err(invalid(format!("zone {}: bad guest_cidr {}", z.name, z.guest_cidr)));
+            return Err(invalid(format!(
+                "zone {}: bad guest_cidr {}",
+                z.name, z.guest_cidr
+            )));
         }
         let physical_network_id = stable_id("physicalnetwork", &z.name);
         out.push(
@@ -308,7 +318,9 @@ pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
             );
             for c in &p.clusters {
                 let cluster_name = format!("{pod_name}/{}", c.name);
-                let cluster_id = c.id.clone().unwrap_or_else(|| stable_id("cluster", &cluster_name));
+                let cluster_id =
+                    c.id.clone()
+                        .unwrap_or_else(|| stable_id("cluster", &cluster_name));
                 out.push(
                     HostCluster {
                         id: cluster_id.clone(),
@@ -328,7 +340,10 @@ pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
                     let host_name = format!("{cluster_name}/{}", h.name);
                     out.push(
                         Host {
-                            id: h.id.clone().unwrap_or_else(|| stable_id("host", &host_name)),
+                            id: h
+                                .id
+                                .clone()
+                                .unwrap_or_else(|| stable_id("host", &host_name)),
                             name: h.name.clone(),
                             zone_id: zone_id.clone(),
                             pod_id: pod_id.clone(),
@@ -364,7 +379,10 @@ pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
         }
         out.push(
             ServiceOffering {
-                id: o.id.clone().unwrap_or_else(|| stable_id("serviceoffering", &o.name)),
+                id: o
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| stable_id("serviceoffering", &o.name)),
                 name: o.name.clone(),
                 display_text: o.display_text.clone().unwrap_or_else(|| o.name.clone()),
                 cpu_number: o.cpu_number,
@@ -388,7 +406,10 @@ pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
     for o in &doc.disk_offerings {
         out.push(
             DiskOffering {
-                id: o.id.clone().unwrap_or_else(|| stable_id("diskoffering", &o.name)),
+                id: o
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| stable_id("diskoffering", &o.name)),
                 name: o.name.clone(),
                 display_text: o.display_text.clone().unwrap_or_else(|| o.name.clone()),
                 disk_size_gib: if o.customized { 0 } else { o.disk_size_gib },
@@ -403,11 +424,18 @@ pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
     }
 
     for o in &doc.network_offerings {
-        let guest_ip_type = GuestIpType::parse(&o.guest_ip_type)
-            .ok_or_else(|| invalid(format!("network offering {}: unknown guest_ip_type {}", o.name, o.guest_ip_type)))?;
+        let guest_ip_type = GuestIpType::parse(&o.guest_ip_type).ok_or_else(|| {
+            invalid(format!(
+                "network offering {}: unknown guest_ip_type {}",
+                o.name, o.guest_ip_type
+            ))
+        })?;
         out.push(
             NetworkOffering {
-                id: o.id.clone().unwrap_or_else(|| stable_id("networkoffering", &o.name)),
+                id: o
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| stable_id("networkoffering", &o.name)),
                 name: o.name.clone(),
                 display_text: o.display_text.clone().unwrap_or_else(|| o.name.clone()),
                 guest_ip_type,
@@ -441,7 +469,10 @@ pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
         };
         out.push(
             Template {
-                id: t.id.clone().unwrap_or_else(|| stable_id("template", &t.name)),
+                id: t
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| stable_id("template", &t.name)),
                 name: t.name.clone(),
                 display_text: t.display_text.clone().unwrap_or_else(|| t.name.clone()),
                 zone_id,
@@ -477,11 +508,21 @@ pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
 /// A public range from its CIDR: gateway = first address, addresses from the second to the one
 /// before broadcast, unless given. Every address must be loopback: the simulator serves cluster
 /// endpoints on them, and must never make a real host's address look like a cluster's.
-fn ip_range(r: &IpRangeSeed, zone_id: &str, zone_name: &str, idx: usize, created: i64) -> Result<PublicIpRange, SeedError> {
+fn ip_range(
+    r: &IpRangeSeed,
+    zone_id: &str,
+    zone_name: &str,
+    idx: usize,
+    created: i64,
+) -> Result<PublicIpRange, SeedError> {
     let invalid = |m: String| SeedError::Invalid(m);
-    let (net, len) = parse_cidr(&r.cidr).ok_or_else(|| invalid(format!("zone {zone_name}: bad public range {}", r.cidr)))?;
+    let (net, len) = parse_cidr(&r.cidr)
+        .ok_or_else(|| invalid(format!("zone {zone_name}: bad public range {}", r.cidr)))?;
     if len > 30 {
-        return Err(invalid(format!("zone {zone_name}: public range {} is too small", r.cidr)));
+        return Err(invalid(format!(
+            "zone {zone_name}: public range {} is too small",
+            r.cidr
+        )));
     }
     let base = u32::from(net);
     let broadcast = base | !prefix_mask(len);
@@ -491,17 +532,27 @@ fn ip_range(r: &IpRangeSeed, zone_id: &str, zone_name: &str, idx: usize, created
     let within = |a: Ipv4Addr| (base..=broadcast).contains(&u32::from(a));
     for addr in [gateway, start_ip, end_ip] {
         if !addr.is_loopback() {
-            return Err(invalid(format!("zone {zone_name}: public address {addr} is not loopback (127.0.0.0/8)")));
+            return Err(invalid(format!(
+                "zone {zone_name}: public address {addr} is not loopback (127.0.0.0/8)"
+            )));
         }
         if !within(addr) {
-            return Err(invalid(format!("zone {zone_name}: {addr} is outside {}", r.cidr)));
+            return Err(invalid(format!(
+                "zone {zone_name}: {addr} is outside {}",
+                r.cidr
+            )));
         }
     }
     if u32::from(start_ip) > u32::from(end_ip) {
-        return Err(invalid(format!("zone {zone_name}: public range starts after it ends")));
+        return Err(invalid(format!(
+            "zone {zone_name}: public range starts after it ends"
+        )));
     }
     Ok(PublicIpRange {
-        id: r.id.clone().unwrap_or_else(|| stable_id("vlan", &format!("{zone_name}/{idx}"))),
+        id: r
+            .id
+            .clone()
+            .unwrap_or_else(|| stable_id("vlan", &format!("{zone_name}/{idx}"))),
         zone_id: zone_id.to_string(),
         public_network_id: stable_id("publicnetwork", zone_name),
         gateway,
@@ -523,7 +574,11 @@ mod tests {
     fn default_seed_parses_with_stable_ids() {
         let first = parse(DEFAULT_SEED, 1000).expect("default seed parses");
         let second = parse(DEFAULT_SEED, 2000).expect("default seed parses");
-        let ids = |objs: &[Object]| objs.iter().map(|o| (o.kind(), o.id().to_string())).collect::<Vec<_>>();
+        let ids = |objs: &[Object]| {
+            objs.iter()
+                .map(|o| (o.kind(), o.id().to_string()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids(&first), ids(&second));
         let count = |kind| first.iter().filter(|o| o.kind() == kind).count();
         assert_eq!(count(ResourceKind::Zone), 1);
@@ -533,7 +588,10 @@ mod tests {
         assert_eq!(count(ResourceKind::PublicIpRange), 1);
         assert!(count(ResourceKind::ServiceOffering) >= 4);
         assert!(count(ResourceKind::NetworkOffering) >= 2);
-        assert_eq!(stable_id("zone", "Sim-Zone-1"), stable_id("zone", "Sim-Zone-1"));
+        assert_eq!(
+            stable_id("zone", "Sim-Zone-1"),
+            stable_id("zone", "Sim-Zone-1")
+        );
         assert_ne!(stable_id("zone", "a"), stable_id("pod", "a"));
     }
 
@@ -547,12 +605,18 @@ mod tests {
             [[zones.public_ip_ranges]]
             cidr = "192.168.0.0/24"
         "#;
-        let err = parse(doc, 0).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = parse(doc, 0)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("not loopback"), "{err}");
     }
 
     #[test]
     fn unknown_fields_are_refused() {
-        assert!(matches!(parse("[[zones]]\nnmae = \"x\"\n", 0), Err(SeedError::Parse(_))));
+        assert!(matches!(
+            parse("[[zones]]\nnmae = \"x\"\n", 0),
+            Err(SeedError::Parse(_))
+        ));
     }
 }

@@ -36,7 +36,9 @@ impl Store {
 
     /// Every stored object. Rows of kinds this version does not know are skipped with a warning.
     pub(crate) async fn load(&self) -> Result<Vec<Object>, CloudError> {
-        let rows = sqlx::query("SELECT kind, id, body FROM sim_objects").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT kind, id, body FROM sim_objects")
+            .fetch_all(&self.pool)
+            .await?;
         let mut res = Vec::with_capacity(rows.len());
         for row in rows {
             let kind: String = row.try_get("kind")?;
@@ -51,7 +53,10 @@ impl Store {
     }
 
     /// Writes the current value of each changed object (`None`: delete) in one transaction.
-    pub(crate) async fn write(&self, changes: &[(ResourceKind, String, Option<Object>)]) -> Result<(), CloudError> {
+    pub(crate) async fn write(
+        &self,
+        changes: &[(ResourceKind, String, Option<Object>)],
+    ) -> Result<(), CloudError> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -60,10 +65,19 @@ impl Store {
             match current {
                 Some(obj) => {
                     let body = obj.encode()?;
-                    sqlx::query(UPSERT).bind(kind.as_str()).bind(id.as_str()).bind(body).execute(&mut *tx).await?;
+                    sqlx::query(UPSERT)
+                        .bind(kind.as_str())
+                        .bind(id.as_str())
+                        .bind(body)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 None => {
-                    sqlx::query(DELETE).bind(kind.as_str()).bind(id.as_str()).execute(&mut *tx).await?;
+                    sqlx::query(DELETE)
+                        .bind(kind.as_str())
+                        .bind(id.as_str())
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
         }

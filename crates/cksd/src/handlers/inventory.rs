@@ -5,7 +5,6 @@ use cks_api::ApiError;
 use cks_api::wire::iaas;
 use cks_core::iaas::VmState;
 use cks_core::tenancy::Owner;
-use serde_json::{Value, json};
 
 use super::{Cx, Reply, keyword_matches, member_projects, scope};
 use crate::errors::cloud_error;
@@ -36,11 +35,11 @@ pub fn list_hosts(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     });
     let items = hosts
         .iter()
-        .map(|h| {
-            let zone = sim.list_zones(|z| z.id == h.zone_id).pop();
-            let pod = sim.list_pods(|x| x.id == h.pod_id).pop();
-            let cluster = sim.list_host_clusters(|c| c.id == h.cluster_id).pop();
-            iaas::host(h, zone.as_ref(), pod.as_ref(), cluster.as_ref())
+        .filter_map(|h| {
+            let zone = sim.list_zones(|z| z.id == h.zone_id).pop()?;
+            let pod = sim.list_pods(|x| x.id == h.pod_id).pop()?;
+            let cluster = sim.list_host_clusters(|c| c.id == h.cluster_id).pop()?;
+            Some(iaas::host(h, &zone, &pod, &cluster))
         })
         .collect();
     cx.list(items)
@@ -157,10 +156,11 @@ pub async fn list_networks(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     });
     let items = networks
         .iter()
-        .map(|n| {
-            let zone = sim.list_zones(|z| z.id == n.zone_id).pop();
-            let offering = sim.list_network_offerings(|o| o.id == n.offering_id).pop();
-            iaas::network(n, zone.as_ref(), offering.as_ref())
+        .filter_map(|n| {
+            let zone = sim.list_zones(|z| z.id == n.zone_id).pop()?;
+            let offering = sim.list_network_offerings(|o| o.id == n.offering_id).pop()?;
+            let vpc = n.vpc_id.as_ref().and_then(|v| sim.list_vpcs(|x| x.id == *v).pop());
+            Some(iaas::network(n, &zone, &offering, vpc.as_ref()))
         })
         .collect();
     cx.list(items)
@@ -182,10 +182,11 @@ pub async fn list_public_ip_addresses(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     });
     let items = ips
         .iter()
-        .map(|ip| {
-            let zone = sim.list_zones(|z| z.id == ip.zone_id).pop();
+        .filter_map(|ip| {
+            let zone = sim.list_zones(|z| z.id == ip.zone_id).pop()?;
             let network = ip.network_id.as_ref().and_then(|n| sim.list_networks(|x| x.id == *n).pop());
-            iaas::public_ip(ip, zone.as_ref(), network.as_ref())
+            let vpc = ip.vpc_id.as_ref().and_then(|v| sim.list_vpcs(|x| x.id == *v).pop());
+            Some(iaas::public_ip(ip, &zone, network.as_ref(), vpc.as_ref()))
         })
         .collect();
     cx.list(items)
@@ -214,7 +215,30 @@ pub async fn list_virtual_machines(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             && keyword_matches(p.str("keyword"), &[&vm.name, &vm.display_name, vm.state.as_str()])
     });
     let with_user_data = p.flag("userdata");
-    let items = vms.iter().map(|vm| iaas::virtual_machine(vm, &sim.vm_context(vm), with_user_data)).collect();
+    let admin = cx.caller.is_root_admin();
+    let items = vms
+        .iter()
+        .filter_map(|vm| {
+            let zone = sim.list_zones(|z| z.id == vm.zone_id).pop()?;
+            let offering = sim.list_service_offerings(|o| o.id == vm.service_offering_id).pop()?;
+            let template = sim.list_templates(|t| t.id == vm.template_id).pop()?;
+            let iso = vm.iso_id.as_ref().and_then(|i| sim.list_isos(|x| x.id == *i).pop());
+            let host = vm.host_id.as_ref().and_then(|h| sim.list_hosts(|x| x.id == *h).pop());
+            let networks = sim.list_networks(|n| vm.nic_in(&n.id).is_some());
+            let refs = iaas::VmRefs {
+                zone: &zone,
+                offering: &offering,
+                template: &template,
+                iso: iso.as_ref(),
+                host: host.as_ref(),
+                networks: &networks,
+                admin,
+                stats: true,
+                user_data: with_user_data,
+            };
+            Some(iaas::virtual_machine(vm, &refs))
+        })
+        .collect();
     cx.list(items)
 }
 
@@ -224,7 +248,7 @@ pub async fn get_vm_user_data(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     if !cx.caller.can_access(&vm.owner, &member_projects(cx).await?) {
         return Err(cx.p.not_found("virtualmachineid"));
     }
-    Ok(cx.object(json!({ "virtualmachineid": vm.id, "userdata": vm.user_data })))
+    Ok(cx.object(iaas::vm_user_data(&vm)))
 }
 
 /// The owner of a new key pair: the caller, or (admins) `account`+`domainid`.
@@ -268,9 +292,7 @@ pub async fn list_ssh_key_pairs(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 pub async fn create_ssh_key_pair(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let owner = key_owner(cx).await?;
     let created = cx.state.cloud.create_ssh_key_pair(cx.p.req("name"), &owner).await.map_err(cloud_error)?;
-    let mut value: Value = iaas::ssh_key_pair(&created.key_pair);
-    value["privatekey"] = json!(created.private_key_pem);
-    Ok(cx.object(value))
+    Ok(cx.object(iaas::new_ssh_key_pair(&created.key_pair, &created.private_key_pem)))
 }
 
 pub async fn register_ssh_key_pair(cx: &Cx<'_>) -> Result<Reply, ApiError> {

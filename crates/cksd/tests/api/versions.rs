@@ -68,7 +68,8 @@ async fn add_list_update_delete_round_trip() {
     let zone_id = zone["id"].as_str().unwrap();
     let mut p = add_params("1.34.2", "2", "4096");
     p.push(("zoneid", zone_id));
-    p.push(("checksum", "{SHA-256}abc123"));
+    let checksum = format!("{{SHA-256}}{}", "ab".repeat(32));
+    p.push(("checksum", &checksum));
     let (status, body) = admin.call("addKubernetesSupportedVersion", &p).await;
     assert_eq!(status, 200, "{body}");
     let v = inner(&body, "addKubernetesSupportedVersion")["kubernetessupportedversion"].clone();

@@ -1,0 +1,130 @@
+//! `cks-bench`: drives a real `cksd` (in this process, on a loopback port, SQLite in a temporary
+//! directory) with signed requests from concurrent clients and prints requests/s and latency.
+//!
+//! Run it optimised: `cargo run --release -p cks-bench -- --seconds 10 --clients 32`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use cks_api::signing;
+
+#[derive(Parser)]
+struct Args {
+    /// Seconds per scenario.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent clients, each with its own keep-alive connection.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Versions in the catalog, so a page of 50 is full.
+    #[arg(long, default_value_t = 60)]
+    versions: usize,
+}
+
+struct Keys {
+    api_key: String,
+    secret_key: String,
+}
+
+fn signed_url(base: &str, keys: &Keys, command: &str, params: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("command".into(), command.into()),
+        ("response".into(), "json".into()),
+        ("apiKey".into(), keys.api_key.clone()),
+    ];
+    pairs.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let signature = signing::sign(&keys.secret_key, &pairs);
+    pairs.push(("signature".into(), signature));
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", signing::java_url_encode(v, signing::Encoding::JAVA)))
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let mut config = cksd::Config::for_test(dir.path());
+    config.listen = "127.0.0.1:0".parse()?;
+    let (state, _) = cksd::open(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let base = format!("http://{}/client/api", listener.local_addr()?);
+    tokio::spawn(cksd::serve(listener, state, std::future::pending()));
+
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("root-admin.json"))?)?;
+    let keys = Keys {
+        api_key: doc["apikey"].as_str().context("apikey")?.into(),
+        secret_key: doc["secretkey"].as_str().context("secretkey")?.into(),
+    };
+    let http = reqwest::Client::new();
+    for i in 0..args.versions {
+        let semver = format!("1.{}.{}", 40 + i / 10, i % 10);
+        let url = signed_url(&base, &keys, "addKubernetesSupportedVersion", &[
+            ("semanticversion", &semver), ("mincpunumber", "2"), ("minmemory", "2048"),
+            ("url", "http://127.0.0.1/cks/bench.iso"),
+        ]);
+        let res = http.get(url).send().await?;
+        if !res.status().is_success() {
+            bail!("adding version {semver}: {}", res.text().await?);
+        }
+    }
+
+    println!("cks-bench: {} clients, {} s per scenario, signed GETs over loopback, SQLite", args.clients, args.seconds);
+    let scenarios: [(&str, Vec<(&str, &str)>); 2] = [
+        ("listKubernetesSupportedVersions", vec![("page", "1"), ("pagesize", "50")]),
+        ("listZones", vec![]),
+    ];
+    for (command, params) in scenarios {
+        let url = Arc::new(signed_url(&base, &keys, command, &params));
+        let check = http.get(url.as_str()).send().await?;
+        let status = check.status();
+        let body: serde_json::Value = check.json().await?;
+        if !status.is_success() {
+            bail!("{command} failed: {body}");
+        }
+        let items = body[format!("{}response", command.to_lowercase())]
+            .as_object()
+            .and_then(|o| o.values().find_map(|v| v.as_array().map(Vec::len)))
+            .unwrap_or(0);
+        let deadline = Instant::now() + Duration::from_secs(args.seconds);
+        let mut tasks = Vec::new();
+        for _ in 0..args.clients {
+            let (http, url) = (reqwest::Client::new(), url.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                while Instant::now() < deadline {
+                    let start = Instant::now();
+                    match http.get(url.as_str()).send().await {
+                        Ok(res) if res.status().is_success() => {
+                            let _ = res.bytes().await;
+                            latencies.push(start.elapsed());
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            }));
+        }
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let (l, e) = t.await?;
+            all.extend(l);
+            errors += e;
+        }
+        all.sort();
+        let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default();
+        println!(
+            "{command:<34} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   items/page {items:>3}   errors {errors}",
+            all.len() as f64 / args.seconds as f64,
+            pct(0.50).as_secs_f64() * 1000.0,
+            pct(0.99).as_secs_f64() * 1000.0,
+        );
+    }
+    Ok(())
+}
