@@ -10,6 +10,10 @@ APT_PACKAGES=(
   etcd-client      # etcdctl endpoint health over TLS
   xorriso          # reads back the binaries ISO
   genisoimage      # isoinfo
+  shellcheck       # lints the shell scripts the node user data installs
+  iptables         # runs the metadata guard in a private network namespace
+  iproute2         # veth pairs and namespaces for that test
+  systemd          # systemd-analyze verify on the generated unit files
   postgresql       # the PostgreSQL backend's tests
 )
 

@@ -42,6 +42,7 @@ const OPTIONAL_FILES: [&str; 6] = [
 pub struct IsoSpec {
     /// The input directory (layout in [`plan`]).
     pub from: PathBuf,
+    /// Where the image is written; replaced atomically.
     pub output: PathBuf,
     /// Recorded in the manifest.
     pub kubernetes_version: Option<KubernetesVersion>,
@@ -52,45 +53,57 @@ pub struct IsoSpec {
 /// One file of the ISO and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IsoFile {
+    /// The file on disk.
     pub source: PathBuf,
     /// Path inside the ISO, `/`-separated, without a leading slash.
     pub path: String,
+    /// Mode 0755 on the ISO instead of 0644.
     pub executable: bool,
 }
 
 /// The manifest written to the root of the ISO.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IsoManifest {
+    /// Layout version of this manifest (1).
     pub format: u32,
     /// `amd64` or `arm64`, from the archive names.
     pub arch: Option<String>,
     /// Component versions: `kubernetes`, `etcd`, `cni-plugins`, `crictl` when known.
     pub versions: BTreeMap<String, String>,
+    /// Every file on the ISO except the manifest and SHA256SUMS, sorted by path.
     pub files: Vec<ManifestEntry>,
 }
 
 /// One file's size and digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestEntry {
+    /// Path inside the ISO.
     pub path: String,
+    /// Bytes.
     pub size: u64,
+    /// Lowercase hex.
     pub sha256: String,
 }
 
 /// Files to write and the manifest describing them.
 #[derive(Debug, Clone)]
 pub struct IsoPlan {
+    /// In ISO path order.
     pub files: Vec<IsoFile>,
+    /// What `cks-manifest.json` will say.
     pub manifest: IsoManifest,
 }
 
 /// The outcome of [`build`].
 #[derive(Debug, Clone)]
 pub struct IsoReport {
+    /// The image written.
     pub output: PathBuf,
+    /// Bytes.
     pub size: u64,
     /// Of the whole image: the `checksum` to register the ISO with.
     pub sha256: String,
+    /// The manifest written to the ISO.
     pub manifest: IsoManifest,
 }
 
@@ -103,6 +116,7 @@ pub trait IsoWriter {
 /// [`IsoWriter`] running `xorriso` (Debian package `xorriso`).
 #[derive(Debug, Clone)]
 pub struct Xorriso {
+    /// The xorriso executable (looked up in `PATH` when relative).
     pub program: PathBuf,
 }
 
@@ -188,6 +202,7 @@ impl Default for Sha256 {
 }
 
 impl Sha256 {
+    /// Adds data.
     pub fn update(&mut self, data: &[u8]) {
         self.0.update(data);
     }
@@ -474,11 +489,20 @@ pub fn sha256sums(manifest: &IsoManifest) -> String {
 /// Plans, writes the manifest and the ISO (atomically: a partial file is renamed into place
 /// only on success), and hashes the result.
 pub fn build(spec: &IsoSpec, writer: &dyn IsoWriter) -> Result<IsoReport> {
-    let mut plan = plan(spec)?;
     let out_dir = match spec.output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // An image inside its own input would be refused as a stray file on the next build.
+    if let (Ok(out), Ok(from)) = (out_dir.canonicalize(), spec.from.canonicalize())
+        && out.starts_with(&from)
+    {
+        return Err(layout_error(format!(
+            "the output {} must not be inside the input directory",
+            spec.output.display()
+        )));
+    }
+    let mut plan = plan(spec)?;
     let file_name = spec.output.file_name().ok_or_else(|| {
         layout_error(format!("output {} has no file name", spec.output.display()))
     })?;
@@ -702,6 +726,19 @@ mod tests {
             fs::read_dir(out.path()).unwrap().count(),
             0,
             "no partial file or staging dir left"
+        );
+    }
+
+    #[test]
+    fn output_inside_the_input_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        sample_input(dir.path());
+        let err = build(&spec(dir.path()), &Xorriso::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must not be inside the input directory"),
+            "{err}"
         );
     }
 

@@ -2,7 +2,7 @@
 //! `kubeadm join --config` everywhere else.
 //!
 //! Typed structs rather than templates, with the one shape difference between the API versions
-//! (v1beta4 writes extra arguments as name/value lists) handled by [`Args`].
+//! (v1beta4 writes extra arguments as name/value lists) handled by one `Args` enum.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -208,6 +208,7 @@ pub struct JoinSpec<'a> {
     /// The API server the node discovers the cluster through: the first control node's guest
     /// address at create time, the cluster endpoint when scaling later.
     pub api_server: IpAddr,
+    /// The bootstrap token registered by `kubeadm init`.
     pub token: &'a BootstrapToken,
     /// Set for additional control nodes.
     pub control_plane: Option<ControlPlaneJoin<'a>>,

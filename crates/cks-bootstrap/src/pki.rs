@@ -34,10 +34,13 @@ pub enum KeyAlgorithm {
     /// ECDSA on P-256 with SHA-256: small, fast, accepted by every Kubernetes component.
     #[default]
     EcdsaP256,
+    /// ECDSA on P-384 with SHA-384.
     EcdsaP384,
     /// kubeadm's historical default.
     Rsa2048,
+    /// RSA, 3072 bits.
     Rsa3072,
+    /// RSA, 4096 bits.
     Rsa4096,
 }
 
@@ -82,6 +85,7 @@ impl KeyAlgorithm {
 /// How long certificates are valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity {
+    /// Certificate authorities.
     pub ca: Duration,
     /// Leaf certificates, capped at the CA's end.
     pub leaf: Duration,
@@ -102,6 +106,7 @@ impl Default for Validity {
 pub struct PkiSpec {
     /// Decides the admin certificate's groups.
     pub kubernetes_version: KubernetesVersion,
+    /// The control-plane endpoint, a SAN of the API server certificate.
     pub endpoint_ip: IpAddr,
     /// The first one is the node that will serve the generated API server certificate; its name
     /// must be a SAN because kubeadm checks that before reusing a certificate found on disk.
@@ -110,7 +115,9 @@ pub struct PkiSpec {
     pub etcd_nodes: Vec<NodeIdentity>,
     /// Its first address (the `kubernetes` service) is a SAN of the API server certificate.
     pub service_cidr: Cidr,
+    /// The key type of every key.
     pub key_algorithm: KeyAlgorithm,
+    /// Validity periods.
     pub validity: Validity,
     /// The issuing time (certificates are backdated by five minutes from it).
     pub now: OffsetDateTime,
@@ -135,7 +142,9 @@ impl PkiSpec {
 /// A PEM certificate and its PEM (PKCS#8) private key.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertAndKey {
+    /// The certificate, PEM.
     pub cert_pem: String,
+    /// Its private key, PEM PKCS#8.
     pub key_pem: String,
 }
 
@@ -151,7 +160,9 @@ impl fmt::Debug for CertAndKey {
 /// The key pair that signs and verifies service-account tokens (`sa.key` / `sa.pub`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceAccountKey {
+    /// `sa.key`, PEM PKCS#8.
     pub private_key_pem: String,
+    /// `sa.pub`, PEM SubjectPublicKeyInfo.
     pub public_key_pem: String,
 }
 
@@ -166,7 +177,9 @@ impl fmt::Debug for ServiceAccountKey {
 /// One external etcd member's certificates (signed by the etcd CA).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EtcdMemberPki {
+    /// The member name (the etcd node's host name).
     pub name: String,
+    /// The member's address.
     pub ip: IpAddr,
     /// Serves clients on 2379.
     pub server: CertAndKey,
@@ -179,6 +192,7 @@ pub struct EtcdMemberPki {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterPki {
     format: u32,
+    /// The key type of every key.
     pub key_algorithm: KeyAlgorithm,
     /// Signs everything that talks to the API server (`ca.crt` / `ca.key`).
     pub kubernetes_ca: CertAndKey,
@@ -186,6 +200,7 @@ pub struct ClusterPki {
     pub etcd_ca: CertAndKey,
     /// Signs the aggregation-layer client certificate (`front-proxy-ca.crt`).
     pub front_proxy_ca: CertAndKey,
+    /// Signs service-account tokens.
     pub service_account: ServiceAccountKey,
     /// Served by the API server on the first control node (`apiserver.crt`).
     pub apiserver: CertAndKey,
@@ -193,6 +208,7 @@ pub struct ClusterPki {
     pub apiserver_etcd_client: CertAndKey,
     /// The service's own admin credentials (`CN=kubernetes-admin`).
     pub admin: CertAndKey,
+    /// One entry per external etcd node.
     pub etcd_members: Vec<EtcdMemberPki>,
 }
 
@@ -204,7 +220,9 @@ pub struct ClientCertSpec<'a> {
     /// The Kubernetes group (the subject's O). One at most: rcgen keeps a single value per
     /// attribute type in a distinguished name.
     pub group: Option<&'a str>,
+    /// How long the certificate is valid.
     pub validity: Duration,
+    /// The issuing time.
     pub now: OffsetDateTime,
 }
 
@@ -396,6 +414,7 @@ impl ClusterPki {
 pub struct PkiFile<'a> {
     /// Relative to `/etc/kubernetes/pki`.
     pub path: &'static str,
+    /// The content.
     pub pem: &'a str,
     /// Private keys are written mode 0600.
     pub secret: bool,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use crate::error::{Error, Result};
 
@@ -62,6 +62,7 @@ impl BootstrapToken {
         format!("{}.{}", self.id, self.secret)
     }
 
+    /// How long the token stays valid after `kubeadm init` registers it.
     pub fn ttl(&self) -> Duration {
         self.ttl
     }
@@ -69,6 +70,31 @@ impl BootstrapToken {
     /// The TTL as kubeadm's configuration spells a duration (`7200s`).
     pub fn ttl_go(&self) -> String {
         format!("{}s", self.ttl.whole_seconds())
+    }
+
+    /// The `kube-system/bootstrap-token-<id>` Secret that registers this token with a running
+    /// cluster, as `kubeadm token create` would: for nodes added after the init token expired.
+    /// It expires `ttl` after `now`; the cluster's bootstrap signer then signs `cluster-info` for it.
+    pub fn secret_manifest(&self, now: OffsetDateTime) -> Result<serde_json::Value> {
+        let expiration = (now + self.ttl)
+            .to_offset(time::UtcOffset::UTC)
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| Error::Token(format!("cannot format the expiry: {e}")))?;
+        Ok(serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": format!("bootstrap-token-{}", self.id), "namespace": "kube-system"},
+            "type": "bootstrap.kubernetes.io/token",
+            "stringData": {
+                "description": "cks: joins new nodes, then expires",
+                "token-id": self.id,
+                "token-secret": self.secret,
+                "expiration": expiration,
+                "usage-bootstrap-authentication": "true",
+                "usage-bootstrap-signing": "true",
+                "auth-extra-groups": "system:bootstrappers:kubeadm:default-node-token",
+            },
+        }))
     }
 }
 
@@ -250,6 +276,18 @@ mod tests {
         assert!("zz".repeat(32).parse::<CertificateKey>().is_err());
         let json = serde_json::to_string(&k).unwrap();
         assert_eq!(serde_json::from_str::<CertificateKey>(&json).unwrap(), k);
+    }
+
+    #[test]
+    fn secret_registers_the_token_like_kubeadm() {
+        let t = BootstrapToken::parse("abcdef.0123456789abcdef", Duration::hours(2)).unwrap();
+        let secret = t
+            .secret_manifest(::time::macros::datetime!(2026-11-21 12:00 UTC))
+            .unwrap();
+        assert_eq!(secret["metadata"]["name"], "bootstrap-token-abcdef");
+        assert_eq!(secret["type"], "bootstrap.kubernetes.io/token");
+        assert_eq!(secret["stringData"]["token-secret"], "0123456789abcdef");
+        assert_eq!(secret["stringData"]["expiration"], "2026-11-21T14:00:00Z");
     }
 
     #[test]

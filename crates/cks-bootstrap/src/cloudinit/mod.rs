@@ -1,6 +1,6 @@
 //! cloud-init user data (`#cloud-config`) for every node type.
 //!
-//! Each document is a typed [`CloudConfig`] serialized with serde-saphyr, never a text template.
+//! Each document is a typed `CloudConfig` struct serialized with serde-saphyr, never a text template.
 //! The shell scripts a node runs are constants (in `scripts/`, checked by shellcheck in the
 //! tests); everything cluster-specific reaches them through `/etc/cks/node.env`, whose values
 //! are validated and quoted here. What each node gets:
@@ -11,6 +11,9 @@
 //! | additional control | the bootstrap token and the two-hour certificate key: no CA key |
 //! | worker / external | the bootstrap token only, plus the CA hash to verify the cluster |
 //! | etcd | its own server and peer certificates |
+//!
+//! With a private registry every Kubernetes node also carries its credentials (containerd pulls
+//! with them), in a 0600 file.
 //!
 //! Every Kubernetes node drops pod traffic to the metadata service (`cks-metadata-guard`)
 //! before kubelet may start, because CloudStack serves the user data above to anyone on the VM.

@@ -7,4 +7,5 @@ mod etcd; // A 3-member etcd cluster started with the rendered flags and certifi
 mod harness; // Finds tools, runs them, builds the shared cluster fixtures.
 mod iso; // The binaries ISO read back with isoinfo.
 mod kubectl; // The admin kubeconfig with kubectl, including a mutual-TLS handshake.
+mod metadata_guard; // Pods lose the metadata service: iptables in a private network namespace.
 mod validators; // cloud-init schema, shellcheck and openssl on the generated documents.

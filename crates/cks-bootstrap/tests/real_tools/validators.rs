@@ -1,6 +1,7 @@
 //! Generated documents through the validators their consumers use: `cloud-init schema` for user
 //! data, shellcheck for the node scripts, openssl for the PKI and the discovery hash.
 
+use std::fs;
 use std::process::Command;
 
 use base64::Engine;
@@ -246,5 +247,83 @@ fn discovery_hash_matches_openssl() {
     assert_eq!(
         full_pki().discovery_hash().unwrap(),
         format!("sha256:{hex}")
+    );
+}
+
+/// The files a document writes, by path.
+fn written_files(user_data: &str) -> std::collections::BTreeMap<String, String> {
+    let doc: serde_json::Value = serde_saphyr::from_str(user_data).unwrap();
+    doc["write_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| {
+            Some((
+                f["path"].as_str()?.to_owned(),
+                f["content"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn systemd_units_pass_systemd_analyze_verify() {
+    let analyze = tool("systemd-analyze", "systemd");
+    let token = BootstrapToken::generate(Duration::hours(1)).unwrap();
+    let cluster = full_cluster();
+    let nodes = NodeUserData::new(&cluster, full_pki()).unwrap();
+    let mut files = written_files(
+        &nodes
+            .worker("prod-eu-node-1", cluster.endpoint_ip, &token)
+            .unwrap(),
+    );
+    files.extend(written_files(&nodes.etcd_node(0).unwrap()));
+
+    // A root holding the distribution's units (for targets like multi-user.target), ours, and
+    // stand-ins for the executables the units start.
+    let root = tempfile::tempdir().unwrap();
+    let system = root.path().join("usr/lib/systemd/system");
+    fs::create_dir_all(&system).unwrap();
+    for entry in fs::read_dir("/usr/lib/systemd/system").unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            fs::copy(entry.path(), system.join(entry.file_name())).unwrap();
+        }
+    }
+    let mut units = Vec::new();
+    for (path, content) in &files {
+        if path.starts_with("/etc/systemd/system/") {
+            write(root.path(), path.trim_start_matches('/'), content);
+            if path.ends_with(".service") {
+                units.push(path.rsplit('/').next().unwrap().to_owned());
+            }
+        }
+    }
+    for exe in [
+        "opt/bin/kubelet",
+        "opt/bin/etcd",
+        "opt/cks/bin/cks-metadata-guard",
+    ] {
+        let path = write(root.path(), exe, "#!/bin/sh\n");
+        fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    units.sort();
+    assert_eq!(
+        units,
+        [
+            "cks-metadata-guard.service",
+            "etcd.service",
+            "kubelet.service"
+        ]
+    );
+    let out = run(Command::new(analyze)
+        .arg("verify")
+        .arg(format!("--root={}", root.path().display()))
+        .args(&units));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Unknown keys are only warnings, so any output at all fails the test.
+    assert!(
+        out.status.success() && stderr.trim().is_empty(),
+        "systemd-analyze verify:\n{stderr}"
     );
 }

@@ -5,7 +5,7 @@
 # the copy the virtual router serves (checked against the ISO's SHA256SUMS).
 set -euo pipefail
 # shellcheck source=/dev/null
-. /etc/cks/node.env
+. "${CKS_NODE_ENV:-/etc/cks/node.env}"
 
 MNT=/mnt/k8sdisk
 BIN=/opt/bin

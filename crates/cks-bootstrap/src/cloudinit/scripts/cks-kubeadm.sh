@@ -3,7 +3,7 @@
 # deploy the network, the dashboard and the cloud controller manager's secret.
 set -euo pipefail
 # shellcheck source=/dev/null
-. /etc/cks/node.env
+. "${CKS_NODE_ENV:-/etc/cks/node.env}"
 
 export PATH=/opt/bin:$PATH
 export KUBECONFIG=/etc/kubernetes/admin.conf
@@ -11,10 +11,13 @@ CONFIG=/etc/kubernetes/kubeadm-config.yaml
 PKI_BACKUP=/var/lib/cks/pki-backup
 log() { echo "cks-kubeadm: $*" >&2; }
 
+# Any HTTP answer means the API server is up (anonymous /healthz may be disabled); kubeadm's
+# discovery then verifies the CA against the pinned hash.
 wait_for_api() {
-  local attempt
+  local attempt code
   for attempt in $(seq 1 "$CKS_INSTALL_ATTEMPTS"); do
-    curl -ksf -o /dev/null "https://$CKS_API_SERVER/healthz" && return 0
+    code=$(curl -ks -o /dev/null -w '%{http_code}' "https://$CKS_API_SERVER/healthz" || true)
+    if [ -n "$code" ] && [ "$code" != 000 ]; then return 0; fi
     log "API server $CKS_API_SERVER not ready (attempt $attempt)"
     sleep "$CKS_INSTALL_WAIT"
   done

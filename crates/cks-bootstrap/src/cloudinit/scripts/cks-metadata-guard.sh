@@ -7,7 +7,7 @@
 # is final whatever the CNI later accepts. The node itself (OUTPUT) is unaffected.
 set -euo pipefail
 # shellcheck source=/dev/null
-. /etc/cks/node.env
+. "${CKS_NODE_ENV:-/etc/cks/node.env}"
 
 chain=CKS-METADATA
 addrs="169.254.169.254 ${CKS_METADATA_ADDRESSES:-}"
