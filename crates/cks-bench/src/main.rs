@@ -10,6 +10,10 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use cks_api::signing;
 
+/// As in `cksd`'s binary, so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 struct Args {
     /// Seconds per scenario.

@@ -1,4 +1,9 @@
 use anyhow::Context;
+
+/// The API renders many small JSON values per request; glibc's allocator was a third of a
+/// list request's time in profiles.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

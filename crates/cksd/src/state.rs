@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use cks_cloud::{Cloud, Simulator};
 use cks_core::settings;
 use cks_core::tenancy::Caller;
-use cks_store::Store;
+use cks_store::{KubernetesVersion, Store, StoreError, VersionFilter};
 use tokio::sync::Notify;
 
 use crate::secrets::MasterKey;
@@ -26,6 +26,13 @@ pub struct AppState {
     pub api_keys: ApiKeyCache,
     /// Wakes the job runner when a job is queued.
     pub jobs_queued: Notify,
+    versions: RwLock<Option<(Instant, Arc<Vec<CatalogEntry>>)>>,
+}
+
+/// A version with its rendered API object (which includes its ISO's state).
+pub struct CatalogEntry {
+    pub version: KubernetesVersion,
+    pub rendered: serde_json::Value,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -47,6 +54,43 @@ impl AppState {
             settings: RwLock::new(stored_settings),
             api_keys: ApiKeyCache::default(),
             jobs_queued: Notify::new(),
+            versions: RwLock::new(None),
+        }
+    }
+
+    /// The live version catalog with each version rendered, from memory. It is read on every
+    /// catalog page and written rarely; writes here clear the copy, and its age (two seconds)
+    /// bounds what another instance sharing the database, or an ISO finishing its download, may
+    /// not show yet.
+    pub async fn version_catalog(&self) -> Result<Arc<Vec<CatalogEntry>>, StoreError> {
+        if let Ok(cached) = self.versions.read()
+            && let Some((at, catalog)) = cached.as_ref()
+            && at.elapsed() < VERSION_CATALOG_TTL
+        {
+            return Ok(catalog.clone());
+        }
+        let versions = self.store.versions(&VersionFilter::default()).await?;
+        let isos = self.simulator.list_isos(|i| versions.iter().any(|v| v.iso_id.as_deref() == Some(i.id.as_str())));
+        let catalog: Arc<Vec<CatalogEntry>> = Arc::new(
+            versions
+                .into_iter()
+                .map(|version| {
+                    let iso = version.iso_id.as_ref().and_then(|id| isos.iter().find(|i| i.id == *id));
+                    let rendered = crate::handlers::versions::render(self, &version, iso);
+                    CatalogEntry { version, rendered }
+                })
+                .collect(),
+        );
+        if let Ok(mut cached) = self.versions.write() {
+            *cached = Some((Instant::now(), catalog.clone()));
+        }
+        Ok(catalog)
+    }
+
+    /// Call after any change to the version catalog.
+    pub fn forget_version_catalog(&self) {
+        if let Ok(mut cached) = self.versions.write() {
+            *cached = None;
         }
     }
 
@@ -92,6 +136,7 @@ pub struct ApiKeyCache {
 }
 
 const API_KEY_TTL: Duration = Duration::from_secs(5);
+const VERSION_CATALOG_TTL: Duration = Duration::from_secs(2);
 
 impl ApiKeyCache {
     pub fn get(&self, api_key: &str) -> Option<(Caller, String)> {

@@ -39,10 +39,20 @@ impl Cx<'_> {
 
     /// A list answer for this command, paged as the request asks.
     pub fn list(&self, items: Vec<Value>) -> Result<Reply, ApiError> {
-        let page = paging(self)?;
         let count = items.len();
-        let items = page.apply(items);
-        Ok(Reply::json(envelope::list(self.command(), self.p.command.response_object, items, count)))
+        let items = paging(self)?.apply(items);
+        Ok(self.list_page(items, count))
+    }
+
+    /// A list answer from matches that are still to be rendered: only the requested page is.
+    pub fn list_rendered<T>(&self, matches: Vec<T>, render: impl FnMut(T) -> Value) -> Result<Reply, ApiError> {
+        let count = matches.len();
+        let items = paging(self)?.apply(matches).into_iter().map(render).collect();
+        Ok(self.list_page(items, count))
+    }
+
+    fn list_page(&self, items: Vec<Value>, count: usize) -> Reply {
+        Reply::json(envelope::list(self.command(), self.p.command.response_object, items, count))
     }
 }
 

@@ -9,10 +9,10 @@ use cks_cloud::{CloudError, IsoSpec};
 use cks_core::iaas::Iso;
 use cks_core::tenancy::Owner;
 use cks_core::version::{SemanticVersion, validate_new_version};
-use cks_store::{KubernetesVersion, VersionFilter, new_id, now};
+use cks_store::{KubernetesVersion, new_id, now};
 use serde_json::{Value, json};
 
-use super::{Cx, Reply};
+use super::{Cx, Reply, keyword_matches};
 use crate::auth::internal;
 use crate::errors::cloud_error;
 use crate::state::AppState;
@@ -120,6 +120,7 @@ pub async fn add_version(state: &AppState, new: NewVersion) -> Result<Kubernetes
         created: now(),
     };
     state.store.insert_version(&version).await.map_err(internal)?;
+    state.forget_version_catalog();
     Ok(version)
 }
 
@@ -168,28 +169,24 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         }
         (None, None) => None,
     };
-    let filter = VersionFilter {
-        id: p.str("id").map(str::to_string),
-        zone_id: p.str("zoneid").map(str::to_string),
-        keyword: p.str("keyword").map(str::to_string),
-        arch: p.str("arch").map(str::to_string),
-    };
+    let catalog = cx.state.version_catalog().await.map_err(internal)?;
     // CKS filters by minimum version after paging, so pages come out short; we filter first.
-    let items: Vec<Value> = cx
-        .state
-        .store
-        .versions(&filter)
-        .await
-        .map_err(internal)?
+    let matches: Vec<&crate::state::CatalogEntry> = catalog
         .iter()
-        .filter(|v| match (&minimum, SemanticVersion::parse(&v.semantic_version)) {
+        .filter(|e| {
+            let v = &e.version;
+            p.str("id").is_none_or(|id| v.id == id)
+                && p.str("zoneid").is_none_or(|z| v.zone_id.as_deref().is_none_or(|vz| vz == z))
+                && keyword_matches(p.str("keyword"), &[&v.name])
+                && p.str("arch").is_none_or(|a| v.arch == a)
+        })
+        .filter(|e| match (&minimum, SemanticVersion::parse(&e.version.semantic_version)) {
             (Some(min), Ok(own)) => own >= *min,
             (Some(_), Err(_)) => false,
             (None, _) => true,
         })
-        .map(|v| render(cx.state, v, iso_of(cx.state, v).as_ref()))
         .collect();
-    cx.list(items)
+    cx.list_rendered(matches, |e| e.rendered.clone())
 }
 
 pub async fn update(cx: &Cx<'_>) -> Result<Reply, ApiError> {
@@ -201,6 +198,7 @@ pub async fn update(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let store = &cx.state.store;
     store.version(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
     store.set_version_state(id, state).await.map_err(internal)?;
+    cx.state.forget_version_catalog();
     let version = store.version(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
     Ok(cx.object(render(cx.state, &version, iso_of(cx.state, &version).as_ref())))
 }
@@ -230,5 +228,6 @@ pub async fn run_delete(state: &AppState, params: &BTreeMap<String, String>) -> 
         }
     }
     state.store.remove_version(id).await.map_err(internal)?;
+    state.forget_version_catalog();
     Ok(json!({ "success": true }))
 }
