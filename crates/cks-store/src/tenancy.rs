@@ -71,6 +71,21 @@ fn project(row: &AnyRow) -> Result<Project> {
     })
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn insert_account_query(a: &Account) -> AnyQuery<'_> {
+    sqlx::query("INSERT INTO accounts (id, seq, name, account_type, domain_id, state, network_domain, project_id, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(&a.id).bind(next_seq()).bind(&a.name).bind(a.account_type.code()).bind(&a.domain_id)
+        .bind(&a.state).bind(&a.network_domain).bind(&a.project_id).bind(a.created)
+}
+
+fn insert_user_query(u: &User) -> AnyQuery<'_> {
+    sqlx::query("INSERT INTO users (id, seq, account_id, domain_id, username, password_hash, email, firstname, lastname, timezone, state, api_key, secret_key_enc, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+        .bind(&u.id).bind(next_seq()).bind(&u.account_id).bind(&u.domain_id).bind(&u.username)
+        .bind(&u.password_hash).bind(&u.email).bind(&u.firstname).bind(&u.lastname).bind(&u.timezone)
+        .bind(&u.state).bind(&u.api_key).bind(&u.secret_key_enc).bind(u.created)
+}
+
 impl Store {
     // === Domains ===
 
@@ -105,10 +120,7 @@ impl Store {
     // === Accounts ===
 
     pub async fn insert_account(&self, a: &Account) -> Result<()> {
-        sqlx::query("INSERT INTO accounts (id, seq, name, account_type, domain_id, state, network_domain, project_id, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(&a.id).bind(next_seq()).bind(&a.name).bind(a.account_type.code()).bind(&a.domain_id)
-            .bind(&a.state).bind(&a.network_domain).bind(&a.project_id).bind(a.created)
-            .execute(self.pool()).await.map_err(unique("account"))?;
+        insert_account_query(a).execute(self.pool()).await.map_err(unique("account"))?;
         Ok(())
     }
 
@@ -131,26 +143,15 @@ impl Store {
     // === Users ===
 
     pub async fn insert_user(&self, u: &User) -> Result<()> {
-        sqlx::query("INSERT INTO users (id, seq, account_id, domain_id, username, password_hash, email, firstname, lastname, timezone, state, api_key, secret_key_enc, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
-            .bind(&u.id).bind(next_seq()).bind(&u.account_id).bind(&u.domain_id).bind(&u.username)
-            .bind(&u.password_hash).bind(&u.email).bind(&u.firstname).bind(&u.lastname).bind(&u.timezone)
-            .bind(&u.state).bind(&u.api_key).bind(&u.secret_key_enc).bind(u.created)
-            .execute(self.pool()).await.map_err(unique("user"))?;
+        insert_user_query(u).execute(self.pool()).await.map_err(unique("user"))?;
         Ok(())
     }
 
     /// Creates an account and its first user in one transaction: either both exist or neither.
     pub async fn insert_account_with_user(&self, a: &Account, u: &User) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("INSERT INTO accounts (id, seq, name, account_type, domain_id, state, network_domain, project_id, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(&a.id).bind(next_seq()).bind(&a.name).bind(a.account_type.code()).bind(&a.domain_id)
-            .bind(&a.state).bind(&a.network_domain).bind(&a.project_id).bind(a.created)
-            .execute(&mut *tx).await.map_err(unique("account"))?;
-        sqlx::query("INSERT INTO users (id, seq, account_id, domain_id, username, password_hash, email, firstname, lastname, timezone, state, api_key, secret_key_enc, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
-            .bind(&u.id).bind(next_seq()).bind(&u.account_id).bind(&u.domain_id).bind(&u.username)
-            .bind(&u.password_hash).bind(&u.email).bind(&u.firstname).bind(&u.lastname).bind(&u.timezone)
-            .bind(&u.state).bind(&u.api_key).bind(&u.secret_key_enc).bind(u.created)
-            .execute(&mut *tx).await.map_err(unique("user"))?;
+        insert_account_query(a).execute(&mut *tx).await.map_err(unique("account"))?;
+        insert_user_query(u).execute(&mut *tx).await.map_err(unique("user"))?;
         tx.commit().await?;
         Ok(())
     }
@@ -227,10 +228,7 @@ impl Store {
             .bind(&p.project_account_id).bind(&p.owner_account_id).bind(&p.state).bind(p.created)
             .execute(&mut *tx).await.map_err(unique("project"))?;
         let a = project_account;
-        sqlx::query("INSERT INTO accounts (id, seq, name, account_type, domain_id, state, network_domain, project_id, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(&a.id).bind(next_seq()).bind(&a.name).bind(a.account_type.code()).bind(&a.domain_id)
-            .bind(&a.state).bind(&a.network_domain).bind(&a.project_id).bind(a.created)
-            .execute(&mut *tx).await.map_err(unique("account"))?;
+        insert_account_query(a).execute(&mut *tx).await.map_err(unique("account"))?;
         sqlx::query("INSERT INTO project_members (project_id, account_id, role) VALUES ($1, $2, $3)")
             .bind(&p.id).bind(&p.owner_account_id).bind("Admin")
             .execute(&mut *tx).await?;

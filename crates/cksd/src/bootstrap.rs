@@ -37,33 +37,14 @@ pub async fn first_start(state: &AppState, data_dir: &Path, api_url: &str) -> an
         }
     };
     if store.account_by_name(&root.id, "system").await?.is_none() {
-        let system = Account {
-            id: new_id(),
-            name: "system".into(),
-            account_type: AccountType::RootAdmin,
-            domain_id: root.id.clone(),
-            state: "enabled".into(),
-            network_domain: None,
-            project_id: None,
-            created: now(),
-        };
-        store.insert_account(&system).await?;
+        store.insert_account(&root_admin_account("system", &root)).await?;
     }
     let mut created = None;
     if store.account_by_name(&root.id, "admin").await?.is_none() {
         let password = random_token(18);
         let api_key = random_token(64);
         let secret_key = random_token(64);
-        let account = Account {
-            id: new_id(),
-            name: "admin".into(),
-            account_type: AccountType::RootAdmin,
-            domain_id: root.id.clone(),
-            state: "enabled".into(),
-            network_domain: None,
-            project_id: None,
-            created: now(),
-        };
+        let account = root_admin_account("admin", &root);
         let user = User {
             id: new_id(),
             account_id: account.id.clone(),
@@ -111,4 +92,17 @@ pub async fn first_start(state: &AppState, data_dir: &Path, api_url: &str) -> an
         store.set_setting(VERSIONS_SEEDED_MARK, Some("true")).await?;
     }
     Ok(created)
+}
+
+fn root_admin_account(name: &str, root: &Domain) -> Account {
+    Account {
+        id: new_id(),
+        name: name.into(),
+        account_type: AccountType::RootAdmin,
+        domain_id: root.id.clone(),
+        state: "enabled".into(),
+        network_domain: None,
+        project_id: None,
+        created: now(),
+    }
 }
