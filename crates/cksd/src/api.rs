@@ -86,7 +86,7 @@ async fn handle(state: &SharedState, method: &Method, headers: &HeaderMap, raw: 
 }
 
 fn render_reply(reply: Reply) -> Response {
-    let mut response = json_response(StatusCode::OK, &reply.body);
+    let mut response = bytes_response(StatusCode::OK, reply.body);
     for cookie in reply.cookies {
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
@@ -102,6 +102,9 @@ fn render_error(command: Option<&str>, err: &ApiError) -> Response {
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json; charset=UTF-8")], bytes).into_response()
+    bytes_response(status, serde_json::to_vec(body).unwrap_or_default())
+}
+
+fn bytes_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json; charset=UTF-8")], body).into_response()
 }

@@ -21,7 +21,7 @@ pub fn list_apis(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         None => COMMANDS.iter().filter(visible).map(describe).collect(),
     };
     let count = apis.len();
-    Ok(Reply::json(cks_api::envelope::list("listApis", "api", apis, count)))
+    Ok(Reply { body: cks_api::envelope::list("listApis", "api", &apis, count), cookies: Vec::new() })
 }
 
 fn describe(c: &Command) -> Value {

@@ -39,32 +39,33 @@ impl Cx<'_> {
 
     /// A list answer for this command, paged as the request asks.
     pub fn list(&self, items: Vec<Value>) -> Result<Reply, ApiError> {
+        let refs: Vec<&Value> = items.iter().collect();
+        self.list_refs(refs)
+    }
+
+    /// A list answer from rendered objects kept elsewhere (the version catalog).
+    pub fn list_refs(&self, items: Vec<&Value>) -> Result<Reply, ApiError> {
         let count = items.len();
-        let items = paging(self)?.apply(items);
-        Ok(self.list_page(items, count))
-    }
-
-    /// A list answer from matches that are still to be rendered: only the requested page is.
-    pub fn list_rendered<T>(&self, matches: Vec<T>, render: impl FnMut(T) -> Value) -> Result<Reply, ApiError> {
-        let count = matches.len();
-        let items = paging(self)?.apply(matches).into_iter().map(render).collect();
-        Ok(self.list_page(items, count))
-    }
-
-    fn list_page(&self, items: Vec<Value>, count: usize) -> Reply {
-        Reply::json(envelope::list(self.command(), self.p.command.response_object, items, count))
+        let page = paging(self)?.apply(items);
+        let body = envelope::list(self.command(), self.p.command.response_object, page, count);
+        Ok(Reply { body, cookies: Vec::new() })
     }
 }
 
-/// A successful answer and the cookies to set with it.
+/// A successful answer, serialized, and the cookies to set with it.
 pub struct Reply {
-    pub body: Value,
+    pub body: Vec<u8>,
     pub cookies: Vec<String>,
 }
 
 impl Reply {
     pub fn json(body: Value) -> Reply {
-        Reply { body, cookies: Vec::new() }
+        Reply { body: serde_json::to_vec(&body).unwrap_or_default(), cookies: Vec::new() }
+    }
+
+    pub fn with_cookies(mut self, cookies: Vec<String>) -> Reply {
+        self.cookies = cookies;
+        self
     }
 }
 

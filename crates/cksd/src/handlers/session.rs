@@ -62,13 +62,10 @@ pub async fn login(state: &AppState, p: &Bound<'_>) -> Result<Reply, ApiError> {
         "is2faverified": "false",
         "managementserverid": state.server_id,
     });
-    Ok(Reply {
-        body: envelope::flat("login", body),
-        cookies: vec![
-            format!("sessionkey={key}; Path=/; HttpOnly; SameSite=Lax"),
-            format!("JSESSIONID={}; Path=/client; HttpOnly", random_token(16)),
-        ],
-    })
+    Ok(Reply::json(envelope::flat("login", body)).with_cookies(vec![
+        format!("sessionkey={key}; Path=/; HttpOnly; SameSite=Lax"),
+        format!("JSESSIONID={}; Path=/client; HttpOnly", random_token(16)),
+    ]))
 }
 
 /// `/`, `ROOT`, `/ROOT/sub`, `/sub` and `sub/` all name domains the way CloudStack reads them.
@@ -90,10 +87,8 @@ pub async fn logout(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     if let Some(key) = cx.p.str("sessionkey").map(str::to_string).or_else(|| cookie(cx.headers, "sessionkey")) {
         cx.state.store.delete_session(&sha256_hex(&key)).await.map_err(internal)?;
     }
-    Ok(Reply {
-        body: envelope::flat("logout", json!({ "description": "success" })),
-        cookies: vec!["sessionkey=; Path=/; HttpOnly; Max-Age=0".into()],
-    })
+    Ok(Reply::json(envelope::flat("logout", json!({ "description": "success" })))
+        .with_cookies(vec!["sessionkey=; Path=/; HttpOnly; Max-Age=0".into()]))
 }
 
 #[cfg(test)]

@@ -186,7 +186,7 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             (None, _) => true,
         })
         .collect();
-    cx.list_rendered(matches, |e| e.rendered.clone())
+    cx.list_refs(matches.into_iter().map(|e| &e.rendered).collect())
 }
 
 pub async fn update(cx: &Cx<'_>) -> Result<Reply, ApiError> {
