@@ -43,7 +43,12 @@ pub fn router(state: SharedState) -> Router {
 
 /// Opens the data directory, the store and the simulator, and runs the first-start setup.
 pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootstrap::RootAdmin>)> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    if !config.data_dir.exists() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+        // The database holds sealed keys and password hashes: only the service's user may read it.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
     let master_key = secrets::MasterKey::load_or_create(&config.data_dir.join("master.key"))?;
     let store = Store::open(&config.database_url).await.with_context(|| format!("opening {}", config.database_url))?;
     let seed = match &config.simulator_seed {
