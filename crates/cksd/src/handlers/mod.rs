@@ -144,7 +144,7 @@ pub fn paging(cx: &Cx<'_>) -> Result<Paging, ApiError> {
             if page < 1 || size < 1 {
                 return Err(ApiError::invalid("\"page\" and \"pagesize\" must be positive numbers"));
             }
-            Ok(Paging { offset: ((page - 1) * size) as usize, limit: Some(size as usize) })
+            Ok(Paging { offset: (page - 1).saturating_mul(size) as usize, limit: Some(size as usize) })
         }
     }
 }

@@ -126,6 +126,8 @@ async fn paging_follows_cloudstacks_rules() {
     assert_eq!(page["kubernetessupportedversion"][0]["semanticversion"], "1.33.1");
     let (_, body) = admin.call("listKubernetesSupportedVersions", &[("page", "3"), ("pagesize", "1")]).await;
     assert!(inner(&body, "listKubernetesSupportedVersions").get("kubernetessupportedversion").is_none());
+    let (status, _) = admin.call("listKubernetesSupportedVersions", &[("page", "9223372036854775807"), ("pagesize", "500")]).await;
+    assert_eq!(status, 200, "a huge page number is an empty page, not a crash");
 }
 
 #[tokio::test]
