@@ -108,25 +108,10 @@ impl Store {
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(job).transpose()
     }
 
-    /// Jobs of the given accounts (all jobs when `None`), newest first.
-    pub async fn jobs(&self, account_ids: Option<&[String]>, limit: i64) -> Result<Vec<Job>> {
-        let rows = match account_ids {
-            None => {
-                let sql = format!("SELECT {COLS} FROM async_jobs ORDER BY seq DESC LIMIT $1");
-                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.pool()).await?
-            }
-            Some(ids) => {
-                let mut res = Vec::new();
-                for id in ids {
-                    let sql = format!("SELECT {COLS} FROM async_jobs WHERE account_id = $1 ORDER BY seq DESC LIMIT $2");
-                    res.extend(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(limit).fetch_all(self.pool()).await?);
-                }
-                res
-            }
-        };
-        let mut jobs: Vec<Job> = rows.iter().map(job).collect::<Result<_>>()?;
-        jobs.sort_by(|a, b| b.created.cmp(&a.created));
-        Ok(jobs)
+    /// The most recent jobs, newest first.
+    pub async fn recent_jobs(&self, limit: i64) -> Result<Vec<Job>> {
+        let sql = format!("SELECT {COLS} FROM async_jobs ORDER BY seq DESC LIMIT $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.pool()).await?.iter().map(job).collect()
     }
 
     /// Takes the oldest pending job whose lease is free or expired, for `owner` until

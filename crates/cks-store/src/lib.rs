@@ -21,7 +21,7 @@ use sqlx::any::AnyPoolOptions;
 
 pub use jobs::{Job, JobStatus, NewJob};
 pub use rows::*;
-pub use versions::{KubernetesVersion, VersionFilter};
+pub use versions::KubernetesVersion;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -124,19 +124,6 @@ fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(what),
         _ => StoreError::Database(e),
     }
-}
-
-/// A page of a list: `LIMIT`/`OFFSET` values, `None` for everything.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Page {
-    pub limit: Option<i64>,
-    pub offset: i64,
-}
-
-/// SQL `LIKE` pattern for a CloudStack `keyword`, with the wildcards in it escaped.
-pub fn like_pattern(keyword: &str) -> String {
-    let escaped = keyword.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 #[cfg(test)]

@@ -241,11 +241,6 @@ impl Store {
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(project).transpose()
     }
 
-    pub async fn project_by_name(&self, domain_id: &str, name: &str) -> Result<Option<Project>> {
-        let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE domain_id = $1 AND name = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(domain_id).bind(name).fetch_optional(self.pool()).await?.as_ref().map(project).transpose()
-    }
-
     pub async fn projects(&self) -> Result<Vec<Project>> {
         let sql = format!("SELECT {PROJECT_COLS} FROM projects ORDER BY seq");
         sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?.iter().map(project).collect()

@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store, like_pattern, next_seq};
+use crate::{Result, Store, next_seq};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KubernetesVersion {
@@ -21,16 +21,6 @@ pub struct KubernetesVersion {
     pub min_memory: i64,
     pub direct_download: bool,
     pub created: i64,
-}
-
-/// Filters of `listKubernetesSupportedVersions` that SQL applies.
-#[derive(Debug, Clone, Default)]
-pub struct VersionFilter {
-    pub id: Option<String>,
-    /// Versions of this zone or of every zone.
-    pub zone_id: Option<String>,
-    pub keyword: Option<String>,
-    pub arch: Option<String>,
 }
 
 const COLS: &str = "id, name, semantic_version, iso_id, zone_id, arch, state, min_cpu, min_memory, direct_download, created";
@@ -67,32 +57,10 @@ impl Store {
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(version).transpose()
     }
 
-    /// Live versions matching `filter`, in creation order.
-    pub async fn versions(&self, filter: &VersionFilter) -> Result<Vec<KubernetesVersion>> {
-        let mut sql = format!("SELECT {COLS} FROM kubernetes_versions WHERE removed IS NULL");
-        let mut binds: Vec<String> = Vec::new();
-        let mut push = |clause: &str, value: String, sql: &mut String| {
-            binds.push(value);
-            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
-        };
-        if let Some(id) = &filter.id {
-            push(" AND id = ?", id.clone(), &mut sql);
-        }
-        if let Some(zone) = &filter.zone_id {
-            push(" AND (zone_id IS NULL OR zone_id = ?)", zone.clone(), &mut sql);
-        }
-        if let Some(keyword) = &filter.keyword {
-            push(" AND name LIKE ? ESCAPE '\\'", like_pattern(keyword), &mut sql);
-        }
-        if let Some(arch) = &filter.arch {
-            push(" AND arch = ?", arch.clone(), &mut sql);
-        }
-        sql.push_str(" ORDER BY seq");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in &binds {
-            query = query.bind(b);
-        }
-        query.fetch_all(self.pool()).await?.iter().map(version).collect()
+    /// Every live version, in creation order. The catalog is small; the API filters it in memory.
+    pub async fn versions(&self) -> Result<Vec<KubernetesVersion>> {
+        let sql = format!("SELECT {COLS} FROM kubernetes_versions WHERE removed IS NULL ORDER BY seq");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?.iter().map(version).collect()
     }
 
     pub async fn set_version_state(&self, id: &str, state: &str) -> Result<()> {
@@ -130,17 +98,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn filters_by_zone_keyword_and_hides_removed() {
+    async fn lists_in_creation_order_and_hides_removed() {
         let (store, _dir) = test_store().await;
         store.insert_version(&v("1", "v1.33.1", None)).await.unwrap();
         store.insert_version(&v("2", "v1.33.1-z1", Some("z1"))).await.unwrap();
         store.insert_version(&v("3", "v1_x%", Some("z2"))).await.unwrap();
-        let in_z1 = store.versions(&VersionFilter { zone_id: Some("z1".into()), ..Default::default() }).await.unwrap();
-        assert_eq!(in_z1.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(), ["1", "2"]);
-        let kw = store.versions(&VersionFilter { keyword: Some("_x%".into()), ..Default::default() }).await.unwrap();
-        assert_eq!(kw.len(), 1, "LIKE wildcards in a keyword are literal");
+        let ids: Vec<String> = store.versions().await.unwrap().into_iter().map(|v| v.id).collect();
+        assert_eq!(ids, ["1", "2", "3"]);
         store.remove_version("1").await.unwrap();
         assert!(store.version("1").await.unwrap().is_none());
-        assert_eq!(store.versions(&VersionFilter::default()).await.unwrap().len(), 2);
+        assert_eq!(store.versions().await.unwrap().len(), 2);
     }
 }

@@ -24,8 +24,8 @@ pub async fn client_api(
     body: Body,
 ) -> Response {
     let mut raw = RawParams::default();
-    // Read at most one byte past the limit, so an oversized body is refused in our envelope.
-    let body = axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await;
+    // Reading stops at the limit, so an oversized body is refused in our envelope.
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
     let parsed = match &body {
         Ok(bytes) => parse(&mut raw, query.as_deref(), &headers, bytes),
         Err(_) => Err(ApiError::invalid(format!("Request body exceeds the limit of {MAX_BODY_BYTES} bytes"))),
@@ -44,9 +44,6 @@ pub async fn client_api(
 fn parse(raw: &mut RawParams, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
     if let Some(q) = query {
         raw.add_form(q)?;
-    }
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::invalid(format!("Request body exceeds the limit of {MAX_BODY_BYTES} bytes")));
     }
     let is_form = headers
         .get(header::CONTENT_TYPE)

@@ -8,6 +8,7 @@ use cks_api::signing;
 use cks_core::tenancy::Caller;
 use cks_store::{User, now};
 
+use crate::errors::internal;
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 
@@ -105,10 +106,4 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim_matches('"').to_string())
-}
-
-/// A store failure seen from the API: not the caller's fault.
-pub fn internal(e: cks_store::StoreError) -> ApiError {
-    tracing::error!(error = %e, "store error");
-    ApiError::internal("Internal error executing command, please contact your system administrator")
 }

@@ -1,7 +1,13 @@
-//! The one place cloud errors become API errors.
+//! The one place store and cloud errors become API errors.
 
 use cks_api::ApiError;
 use cks_cloud::CloudError;
+
+/// A store failure seen from the API: not the caller's fault, and its detail is for the log.
+pub fn internal(e: cks_store::StoreError) -> ApiError {
+    tracing::error!(error = %e, "store error");
+    ApiError::internal("Internal error executing command, please contact your system administrator")
+}
 
 pub fn cloud_error(e: CloudError) -> ApiError {
     match e {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use cks_cloud::{Cloud, Simulator};
 use cks_core::settings;
 use cks_core::tenancy::Caller;
-use cks_store::{KubernetesVersion, Store, StoreError, VersionFilter};
+use cks_store::{KubernetesVersion, Store, StoreError};
 use tokio::sync::Notify;
 
 use crate::secrets::MasterKey;
@@ -69,7 +69,7 @@ impl AppState {
         {
             return Ok(catalog.clone());
         }
-        let versions = self.store.versions(&VersionFilter::default()).await?;
+        let versions = self.store.versions().await?;
         let isos = self.simulator.list_isos(|i| versions.iter().any(|v| v.iso_id.as_deref() == Some(i.id.as_str())));
         let catalog: Arc<Vec<CatalogEntry>> = Arc::new(
             versions

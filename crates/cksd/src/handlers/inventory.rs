@@ -260,8 +260,8 @@ async fn key_owner(cx: &Cx<'_>) -> Result<Owner, ApiError> {
         super::Scope::Account(id) if id == cx.caller.account_id => Ok(cx.caller.as_owner()),
         super::Scope::Account(id) => {
             let store = &cx.state.store;
-            let account = store.account(&id).await.map_err(crate::auth::internal)?.ok_or_else(|| cx.p.not_found("account"))?;
-            let domain = store.domain(&account.domain_id).await.map_err(crate::auth::internal)?.ok_or_else(|| cx.p.not_found("domainid"))?;
+            let account = store.account(&id).await.map_err(crate::errors::internal)?.ok_or_else(|| cx.p.not_found("account"))?;
+            let domain = store.domain(&account.domain_id).await.map_err(crate::errors::internal)?.ok_or_else(|| cx.p.not_found("domainid"))?;
             Ok(Owner {
                 account_id: account.id,
                 account_name: account.name,

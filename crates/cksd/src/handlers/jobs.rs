@@ -1,5 +1,7 @@
 //! `queryAsyncJobResult`, `listAsyncJobs`, and how a handler queues a job.
 
+use std::collections::HashMap;
+
 use cks_api::date::format_date;
 use cks_api::wire::Obj;
 use cks_api::{ApiError, envelope};
@@ -7,7 +9,7 @@ use cks_store::{Job, JobStatus, NewJob, new_id};
 use serde_json::Value;
 
 use super::{Cx, Reply};
-use crate::auth::internal;
+use crate::errors::internal;
 
 /// Queues the current command as a job and answers with its id (and `id` for create commands).
 pub async fn submit(cx: &Cx<'_>, instance_type: &str, instance_id: Option<&str>) -> Result<Reply, ApiError> {
@@ -30,17 +32,14 @@ pub async fn submit(cx: &Cx<'_>, instance_type: &str, instance_id: Option<&str>)
     Ok(Reply::json(envelope::async_submit(command.name, &job.id, entity)))
 }
 
-/// The job object CloudStack shows, flat.
-pub async fn render(cx: &Cx<'_>, job: &Job) -> Result<Value, ApiError> {
-    let store = &cx.state.store;
-    let account = store.account(&job.account_id).await.map_err(internal)?;
-    let domain = store.domain(&job.domain_id).await.map_err(internal)?;
+/// The job object CloudStack shows, flat, with its account's name and domain's path.
+fn render(job: &Job, account_name: Option<String>, domain_path: Option<String>) -> Value {
     let result: Option<Value> = job.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
-    Ok(Obj::new()
+    Obj::new()
         .set("accountid", job.account_id.clone())
-        .opt("account", account.map(|a| a.name))
+        .opt("account", account_name)
         .set("domainid", job.domain_id.clone())
-        .opt("domainpath", domain.map(|d| d.path))
+        .opt("domainpath", domain_path)
         .set("userid", job.user_id.clone())
         .set("cmd", job.cmd_class.clone())
         .set("jobstatus", job.status.code())
@@ -54,7 +53,7 @@ pub async fn render(cx: &Cx<'_>, job: &Job) -> Result<Value, ApiError> {
         .set("created", format_date(job.created))
         .opt("completed", job.completed.map(format_date))
         .set("jobid", job.id.clone())
-        .build())
+        .build()
 }
 
 /// May the caller see this job? Its own account's jobs, or any in a domain it administers.
@@ -75,19 +74,25 @@ pub async fn query_async_job_result(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         Some(j) if visible(cx, &j).await? => j,
         _ => return Err(cx.p.not_found("jobid")),
     };
-    Ok(Reply::json(envelope::flat(cx.command(), render(cx, &job).await?)))
+    let store = &cx.state.store;
+    let account = store.account(&job.account_id).await.map_err(internal)?.map(|a| a.name);
+    let domain = store.domain(&job.domain_id).await.map_err(internal)?.map(|d| d.path);
+    Ok(Reply::json(envelope::flat(cx.command(), render(&job, account, domain))))
 }
 
 pub async fn list_async_jobs(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let scope = super::scope(cx).await?;
-    let jobs = cx.state.store.jobs(None, 10_000).await.map_err(internal)?;
+    let store = &cx.state.store;
+    // Names and paths once per request, not once per job.
+    let domains: HashMap<String, String> = store.domains().await.map_err(internal)?.into_iter().map(|d| (d.id, d.path)).collect();
+    let accounts: HashMap<String, String> = store.accounts().await.map_err(internal)?.into_iter().map(|a| (a.id, a.name)).collect();
     let keyword = cx.p.str("keyword");
     let mut items = Vec::new();
-    for job in jobs {
-        let domain = cx.state.store.domain(&job.domain_id).await.map_err(internal)?;
+    for job in store.recent_jobs(10_000).await.map_err(internal)? {
+        let domain_path = domains.get(&job.domain_id).cloned();
         let owner = cks_core::tenancy::Owner {
             account_id: job.account_id.clone(),
-            domain_path: domain.map(|d| d.path).unwrap_or_default(),
+            domain_path: domain_path.clone().unwrap_or_default(),
             ..Default::default()
         };
         if !scope.matches(&owner) || !super::keyword_matches(keyword, &[&job.command, &job.cmd_class]) {
@@ -96,7 +101,7 @@ pub async fn list_async_jobs(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         if cx.p.str("resourceid").is_some_and(|r| job.instance_id.as_deref() != Some(r)) {
             continue;
         }
-        items.push(render(cx, &job).await?);
+        items.push(render(&job, accounts.get(&job.account_id).cloned(), domain_path));
     }
     cx.list(items)
 }

@@ -16,7 +16,7 @@ use cks_core::settings::DEFAULT_PAGE_SIZE;
 use cks_core::tenancy::{Caller, Owner, path_is_within};
 use serde_json::Value;
 
-use crate::auth::internal;
+use crate::errors::internal;
 use crate::state::AppState;
 
 /// Everything a handler gets.

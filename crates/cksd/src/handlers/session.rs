@@ -6,7 +6,8 @@ use cks_store::{Session, now};
 use serde_json::json;
 
 use super::{Cx, Reply};
-use crate::auth::{SESSION_TIMEOUT, caller_of, cookie, internal};
+use crate::auth::{SESSION_TIMEOUT, caller_of, cookie};
+use crate::errors::internal;
 use crate::secrets::{random_token, sha256_hex, verify_password};
 use crate::state::AppState;
 

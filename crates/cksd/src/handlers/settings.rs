@@ -6,7 +6,7 @@ use cks_core::settings::{self, SETTINGS, SettingDef, SettingError};
 use serde_json::Value;
 
 use super::{Cx, Reply, keyword_matches};
-use crate::auth::internal;
+use crate::errors::internal;
 
 fn render(cx: &Cx<'_>, def: &SettingDef) -> Value {
     Obj::new()

@@ -9,7 +9,7 @@ use cks_store::{Account, Domain, Project, StoreError, User, new_id, now};
 use serde_json::{Value, json};
 
 use super::{Cx, Reply, keyword_matches};
-use crate::auth::internal;
+use crate::errors::internal;
 use crate::secrets::{hash_password, random_token};
 
 // === Rendering ===
@@ -29,21 +29,26 @@ fn render_domain(d: &Domain, parent: Option<&Domain>, has_child: bool) -> Value 
         .build()
 }
 
+/// The account type, its built-in role, and the domain: shown alike on accounts and users.
+fn role_and_domain(obj: Obj, a: &Account, d: &Domain) -> Obj {
+    obj.set("accounttype", a.account_type.code())
+        .set("roleid", a.account_type.role_id())
+        .set("rolename", a.account_type.role_name())
+        .set("roletype", a.account_type.role_type())
+        .set("domainid", d.id.clone())
+        .set("domain", d.name.clone())
+}
+
 fn render_user(u: &User, a: &Account, d: &Domain) -> Value {
-    Obj::new()
+    let obj = Obj::new()
         .set("id", u.id.clone())
         .set("username", u.username.clone())
         .opt("firstname", u.firstname.clone())
         .opt("lastname", u.lastname.clone())
         .opt("email", u.email.clone())
         .set("account", a.name.clone())
-        .set("accountid", a.id.clone())
-        .set("accounttype", a.account_type.code())
-        .set("roleid", a.account_type.role_id())
-        .set("rolename", a.account_type.role_name())
-        .set("roletype", a.account_type.role_type())
-        .set("domainid", d.id.clone())
-        .set("domain", d.name.clone())
+        .set("accountid", a.id.clone());
+    role_and_domain(obj, a, d)
         .set("state", u.state.clone())
         .set("created", format_date(u.created))
         .opt("timezone", u.timezone.clone())
@@ -57,15 +62,8 @@ fn render_user(u: &User, a: &Account, d: &Domain) -> Value {
 }
 
 fn render_account(a: &Account, d: &Domain, users: &[User]) -> Value {
-    Obj::new()
-        .set("id", a.id.clone())
-        .set("name", a.name.clone())
-        .set("accounttype", a.account_type.code())
-        .set("roleid", a.account_type.role_id())
-        .set("rolename", a.account_type.role_name())
-        .set("roletype", a.account_type.role_type())
-        .set("domainid", d.id.clone())
-        .set("domain", d.name.clone())
+    let obj = Obj::new().set("id", a.id.clone()).set("name", a.name.clone());
+    role_and_domain(obj, a, d)
         .set("domainpath", d.path.clone())
         .set("state", a.state.clone())
         .opt("networkdomain", a.network_domain.clone())
@@ -371,9 +369,6 @@ pub async fn create_project(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         }
     }
     let name = cx.p.req("name").to_string();
-    if store.project_by_name(&owner.domain_id, &name).await.map_err(internal)?.is_some() {
-        return Err(ApiError::invalid(format!("Project with name {name} already exists in domain id={}", owner.domain_id)));
-    }
     let project = Project {
         id: new_id(),
         name: name.clone(),

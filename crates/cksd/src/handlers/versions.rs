@@ -13,7 +13,7 @@ use cks_store::{KubernetesVersion, new_id, now};
 use serde_json::{Value, json};
 
 use super::{Cx, Reply, keyword_matches};
-use crate::auth::internal;
+use crate::errors::internal;
 use crate::errors::cloud_error;
 use crate::state::AppState;
 
