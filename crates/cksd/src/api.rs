@@ -28,7 +28,14 @@ pub async fn client_api(
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
     let parsed = match &body {
         Ok(bytes) => parse(&mut raw, query.as_deref(), &headers, bytes),
-        Err(_) => Err(ApiError::invalid(format!("Request body exceeds the limit of {MAX_BODY_BYTES} bytes"))),
+        Err(_) => {
+            // The rest of the body is still on the wire: close the connection, or the client's
+            // next request on it would be read as that leftover.
+            let err = ApiError::invalid(format!("Request body exceeds the limit of {MAX_BODY_BYTES} bytes"));
+            let mut response = render_error(None, &err);
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
     };
     let command = raw.command().map(str::to_string);
     let result = match parsed {
