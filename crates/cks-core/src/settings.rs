@@ -44,7 +44,8 @@ pub const CLUSTER_ADD_NODE_TIMEOUT: &str = "cloud.kubernetes.cluster.add.node.ti
 pub const CLUSTER_REMOVE_NODE_TIMEOUT: &str = "cloud.kubernetes.cluster.remove.node.timeout";
 pub const EXPERIMENTAL_FEATURES: &str = "cloud.kubernetes.cluster.experimental.features.enabled";
 pub const CLUSTER_MAX_SIZE: &str = "cloud.kubernetes.cluster.max.size";
-pub const CONTROL_INSTALL_WAIT: &str = "cloud.kubernetes.control.node.install.attempt.wait.duration";
+pub const CONTROL_INSTALL_WAIT: &str =
+    "cloud.kubernetes.control.node.install.attempt.wait.duration";
 pub const CONTROL_INSTALL_ATTEMPTS: &str = "cloud.kubernetes.control.node.install.reattempt.count";
 pub const WORKER_INSTALL_WAIT: &str = "cloud.kubernetes.worker.node.install.attempt.wait.duration";
 pub const WORKER_INSTALL_ATTEMPTS: &str = "cloud.kubernetes.worker.node.install.reattempt.count";
@@ -71,24 +72,150 @@ macro_rules! setting {
 
 /// Every setting the service knows, in the order `listConfigurations` shows them.
 pub static SETTINGS: &[SettingDef] = &[
-    setting!(SERVICE_ENABLED, "true", Boolean, false, K8S, "Indicates whether Kubernetes Service plugin is enabled or not. Management server restart needed on change"),
-    setting!(CLUSTER_NETWORK_OFFERING, "DefaultNetworkOfferingforKubernetesService", String, false, K8S, "Name of the network offering that will be used to create isolated network in which Kubernetes cluster VMs will be launched"),
-    setting!(CLUSTER_START_TIMEOUT, "3600", Integer, true, K8S, "Timeout interval (in seconds) in which start operation for a Kubernetes cluster should be completed"),
-    setting!(CLUSTER_SCALE_TIMEOUT, "3600", Integer, true, K8S, "Timeout interval (in seconds) in which scale operation for a Kubernetes cluster should be completed"),
-    setting!(CLUSTER_UPGRADE_TIMEOUT, "3600", Integer, true, K8S, "Timeout interval (in seconds) in which upgrade operation for a Kubernetes cluster should be completed. Not strictly obeyed while upgrade is in progress on a node"),
-    setting!(CLUSTER_UPGRADE_RETRIES, "3", Integer, true, K8S, "The number of retries if fail to upgrade kubernetes cluster due to some reasons (e.g. drain node, etcdserver leader changed)"),
-    setting!(CLUSTER_ADD_NODE_TIMEOUT, "3600", Integer, true, K8S, "Timeout interval (in seconds) in which an external node (VM / baremetal host) addition to a cluster should be completed"),
-    setting!(CLUSTER_REMOVE_NODE_TIMEOUT, "900", Integer, true, K8S, "Timeout interval (in seconds) in which an external node (VM / baremetal host) removal from a cluster should be completed"),
-    setting!(EXPERIMENTAL_FEATURES, "false", Boolean, true, K8S, "Indicates whether experimental feature for Kubernetes cluster such as Docker private registry are enabled or not"),
-    setting!(CLUSTER_MAX_SIZE, "10", Integer, true, K8S, "Maximum size of the kubernetes cluster (control and worker nodes, etcd nodes excluded)"),
-    setting!(CONTROL_INSTALL_WAIT, "15", Integer, true, K8S, "Control Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO"),
-    setting!(CONTROL_INSTALL_ATTEMPTS, "100", Integer, true, K8S, "Control Nodes: Number of times the binaries ISO mount is attempted"),
-    setting!(WORKER_INSTALL_WAIT, "30", Integer, true, K8S, "Worker Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO"),
-    setting!(WORKER_INSTALL_ATTEMPTS, "40", Integer, true, K8S, "Worker Nodes: Number of times the binaries ISO mount is attempted"),
-    setting!(ETCD_START_PORT, "50000", Integer, true, K8S, "Start port for port forwarding rules for SSH access on etcd nodes"),
-    setting!(SCANNER_INTERVAL, "300", Integer, true, K8S, "Interval (in seconds) between two runs of the Kubernetes cluster state scanner"),
-    setting!(DEFAULT_PAGE_SIZE, "500", Integer, true, "ManagementServer", "Default page size for API list* commands"),
-    setting!(ENDPOINT_URL, "http://localhost:8080/client/api", String, true, "ManagementServer", "Endpoint Url of the management server, passed to Kubernetes nodes for the cloud controller manager"),
+    setting!(
+        SERVICE_ENABLED,
+        "true",
+        Boolean,
+        false,
+        K8S,
+        "Indicates whether Kubernetes Service plugin is enabled or not. Management server restart needed on change"
+    ),
+    setting!(
+        CLUSTER_NETWORK_OFFERING,
+        "DefaultNetworkOfferingforKubernetesService",
+        String,
+        false,
+        K8S,
+        "Name of the network offering that will be used to create isolated network in which Kubernetes cluster VMs will be launched"
+    ),
+    setting!(
+        CLUSTER_START_TIMEOUT,
+        "3600",
+        Integer,
+        true,
+        K8S,
+        "Timeout interval (in seconds) in which start operation for a Kubernetes cluster should be completed"
+    ),
+    setting!(
+        CLUSTER_SCALE_TIMEOUT,
+        "3600",
+        Integer,
+        true,
+        K8S,
+        "Timeout interval (in seconds) in which scale operation for a Kubernetes cluster should be completed"
+    ),
+    setting!(
+        CLUSTER_UPGRADE_TIMEOUT,
+        "3600",
+        Integer,
+        true,
+        K8S,
+        "Timeout interval (in seconds) in which upgrade operation for a Kubernetes cluster should be completed. Not strictly obeyed while upgrade is in progress on a node"
+    ),
+    setting!(
+        CLUSTER_UPGRADE_RETRIES,
+        "3",
+        Integer,
+        true,
+        K8S,
+        "The number of retries if fail to upgrade kubernetes cluster due to some reasons (e.g. drain node, etcdserver leader changed)"
+    ),
+    setting!(
+        CLUSTER_ADD_NODE_TIMEOUT,
+        "3600",
+        Integer,
+        true,
+        K8S,
+        "Timeout interval (in seconds) in which an external node (VM / baremetal host) addition to a cluster should be completed"
+    ),
+    setting!(
+        CLUSTER_REMOVE_NODE_TIMEOUT,
+        "900",
+        Integer,
+        true,
+        K8S,
+        "Timeout interval (in seconds) in which an external node (VM / baremetal host) removal from a cluster should be completed"
+    ),
+    setting!(
+        EXPERIMENTAL_FEATURES,
+        "false",
+        Boolean,
+        true,
+        K8S,
+        "Indicates whether experimental feature for Kubernetes cluster such as Docker private registry are enabled or not"
+    ),
+    setting!(
+        CLUSTER_MAX_SIZE,
+        "10",
+        Integer,
+        true,
+        K8S,
+        "Maximum size of the kubernetes cluster (control and worker nodes, etcd nodes excluded)"
+    ),
+    setting!(
+        CONTROL_INSTALL_WAIT,
+        "15",
+        Integer,
+        true,
+        K8S,
+        "Control Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO"
+    ),
+    setting!(
+        CONTROL_INSTALL_ATTEMPTS,
+        "100",
+        Integer,
+        true,
+        K8S,
+        "Control Nodes: Number of times the binaries ISO mount is attempted"
+    ),
+    setting!(
+        WORKER_INSTALL_WAIT,
+        "30",
+        Integer,
+        true,
+        K8S,
+        "Worker Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO"
+    ),
+    setting!(
+        WORKER_INSTALL_ATTEMPTS,
+        "40",
+        Integer,
+        true,
+        K8S,
+        "Worker Nodes: Number of times the binaries ISO mount is attempted"
+    ),
+    setting!(
+        ETCD_START_PORT,
+        "50000",
+        Integer,
+        true,
+        K8S,
+        "Start port for port forwarding rules for SSH access on etcd nodes"
+    ),
+    setting!(
+        SCANNER_INTERVAL,
+        "300",
+        Integer,
+        true,
+        K8S,
+        "Interval (in seconds) between two runs of the Kubernetes cluster state scanner"
+    ),
+    setting!(
+        DEFAULT_PAGE_SIZE,
+        "500",
+        Integer,
+        true,
+        "ManagementServer",
+        "Default page size for API list* commands"
+    ),
+    setting!(
+        ENDPOINT_URL,
+        "http://localhost:8080/client/api",
+        String,
+        true,
+        "ManagementServer",
+        "Endpoint Url of the management server, passed to Kubernetes nodes for the cloud controller manager"
+    ),
 ];
 
 /// The catalog entry for `name`, if the service knows it.
@@ -106,13 +233,20 @@ pub enum SettingError {
 
 /// Checks `value` against the setting's type and returns it normalised (`True` → `true`).
 pub fn validate(def: &SettingDef, value: &str) -> Result<String, SettingError> {
-    let bad = || SettingError::BadValue { value: value.to_string(), kind: def.kind.name() };
+    let bad = || SettingError::BadValue {
+        value: value.to_string(),
+        kind: def.kind.name(),
+    };
     match def.kind {
         SettingType::Boolean => match value.to_ascii_lowercase().as_str() {
             v @ ("true" | "false") => Ok(v.to_string()),
             _ => Err(bad()),
         },
-        SettingType::Integer => value.trim().parse::<i64>().map(|n| n.to_string()).map_err(|_| bad()),
+        SettingType::Integer => value
+            .trim()
+            .parse::<i64>()
+            .map(|n| n.to_string())
+            .map_err(|_| bad()),
         SettingType::String => Ok(value.to_string()),
     }
 }
@@ -124,8 +258,17 @@ mod tests {
     #[test]
     fn catalog_names_are_unique_and_defaults_valid() {
         for (i, s) in SETTINGS.iter().enumerate() {
-            assert!(SETTINGS[i + 1..].iter().all(|o| o.name != s.name), "duplicate {}", s.name);
-            assert_eq!(validate(s, s.default).as_deref(), Ok(s.default), "default of {}", s.name);
+            assert!(
+                SETTINGS[i + 1..].iter().all(|o| o.name != s.name),
+                "duplicate {}",
+                s.name
+            );
+            assert_eq!(
+                validate(s, s.default).as_deref(),
+                Ok(s.default),
+                "default of {}",
+                s.name
+            );
         }
     }
 

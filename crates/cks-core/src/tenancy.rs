@@ -48,7 +48,13 @@ impl AccountType {
 
     /// The account type whose built-in role has this id.
     pub fn from_role_id(id: &str) -> Option<AccountType> {
-        [AccountType::RootAdmin, AccountType::DomainAdmin, AccountType::User].into_iter().find(|t| t.role_id() == id)
+        [
+            AccountType::RootAdmin,
+            AccountType::DomainAdmin,
+            AccountType::User,
+        ]
+        .into_iter()
+        .find(|t| t.role_id() == id)
     }
 
     /// Name of the default role (CloudStack seeds these four; we use three).
@@ -159,7 +165,11 @@ mod tests {
     }
 
     fn owned_by(account: &str, path: &str) -> Owner {
-        Owner { account_id: account.into(), domain_path: path.into(), ..Owner::default() }
+        Owner {
+            account_id: account.into(),
+            domain_path: path.into(),
+            ..Owner::default()
+        }
     }
 
     #[test]

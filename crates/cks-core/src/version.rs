@@ -18,17 +18,25 @@ pub struct SemanticVersion {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
-    #[error("Invalid version format, {0}. Semantic version should be specified in MAJOR.MINOR.PATCH format")]
+    #[error(
+        "Invalid version format, {0}. Semantic version should be specified in MAJOR.MINOR.PATCH format"
+    )]
     Format(String),
-    #[error("New supported Kubernetes version cannot be added as {MIN_KUBERNETES_VERSION} is minimum version supported by Kubernetes Service")]
+    #[error(
+        "New supported Kubernetes version cannot be added as {MIN_KUBERNETES_VERSION} is minimum version supported by Kubernetes Service"
+    )]
     TooOld,
     #[error("Invalid value for mincpunumber parameter. Minimum {MIN_CPU_NUMBER} vCPUs required.")]
     TooFewCpus,
     #[error("Invalid value for minmemory parameter. Minimum {MIN_MEMORY_MIB}MB memory required")]
     TooLittleMemory,
-    #[error("Kubernetes clusters can not be downgraded, current version: {current}, upgrade version: {target}")]
+    #[error(
+        "Kubernetes clusters can not be downgraded, current version: {current}, upgrade version: {target}"
+    )]
     Downgrade { current: String, target: String },
-    #[error("Kubernetes clusters can be upgraded between next minor or patch version releases, current version: {current}, upgrade version: {target}")]
+    #[error(
+        "Kubernetes clusters can be upgraded between next minor or patch version releases, current version: {current}, upgrade version: {target}"
+    )]
     SkipsMinor { current: String, target: String },
 }
 
@@ -48,7 +56,10 @@ impl SemanticVersion {
         if parts.len() < 3 {
             return Err(bad());
         }
-        Ok(SemanticVersion { parts, text: text.to_string() })
+        Ok(SemanticVersion {
+            parts,
+            text: text.to_string(),
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -93,7 +104,10 @@ impl SemanticVersion {
 }
 
 fn min_version(text: &str) -> SemanticVersion {
-    SemanticVersion { parts: text.split('.').filter_map(|p| p.parse().ok()).collect(), text: text.into() }
+    SemanticVersion {
+        parts: text.split('.').filter_map(|p| p.parse().ok()).collect(),
+        text: text.into(),
+    }
 }
 
 impl Ord for SemanticVersion {
@@ -157,7 +171,10 @@ mod tests {
         assert!(SemanticVersion::parse("1..1").is_err());
         assert_eq!(v("1.33.1.4").as_str(), "1.33.1.4");
         let err = SemanticVersion::parse("1.2").unwrap_err().to_string();
-        assert_eq!(err, "Invalid version format, 1.2. Semantic version should be specified in MAJOR.MINOR.PATCH format");
+        assert_eq!(
+            err,
+            "Invalid version format, 1.2. Semantic version should be specified in MAJOR.MINOR.PATCH format"
+        );
     }
 
     #[test]
@@ -180,16 +197,34 @@ mod tests {
         assert!(v("1.32.4").check_upgrade_to(&v("1.33.1")).is_ok());
         assert!(v("1.32.4").check_upgrade_to(&v("1.32.5")).is_ok());
         assert!(v("1.32.4").check_upgrade_to(&v("1.32.4")).is_ok());
-        assert!(matches!(v("1.32.4").check_upgrade_to(&v("1.34.0")), Err(VersionError::SkipsMinor { .. })));
-        assert!(matches!(v("1.32.4").check_upgrade_to(&v("2.0.0")), Err(VersionError::SkipsMinor { .. })));
-        assert!(matches!(v("1.33.0").check_upgrade_to(&v("1.32.9")), Err(VersionError::Downgrade { .. })));
+        assert!(matches!(
+            v("1.32.4").check_upgrade_to(&v("1.34.0")),
+            Err(VersionError::SkipsMinor { .. })
+        ));
+        assert!(matches!(
+            v("1.32.4").check_upgrade_to(&v("2.0.0")),
+            Err(VersionError::SkipsMinor { .. })
+        ));
+        assert!(matches!(
+            v("1.33.0").check_upgrade_to(&v("1.32.9")),
+            Err(VersionError::Downgrade { .. })
+        ));
     }
 
     #[test]
     fn new_versions_respect_the_minimums_in_cks_order() {
-        assert_eq!(validate_new_version("1.10.9", 2, 2048), Err(VersionError::TooOld));
-        assert_eq!(validate_new_version("1.33.0", 1, 2048), Err(VersionError::TooFewCpus));
-        assert_eq!(validate_new_version("1.33.0", 2, 2047), Err(VersionError::TooLittleMemory));
+        assert_eq!(
+            validate_new_version("1.10.9", 2, 2048),
+            Err(VersionError::TooOld)
+        );
+        assert_eq!(
+            validate_new_version("1.33.0", 1, 2048),
+            Err(VersionError::TooFewCpus)
+        );
+        assert_eq!(
+            validate_new_version("1.33.0", 2, 2047),
+            Err(VersionError::TooLittleMemory)
+        );
         assert!(validate_new_version("1.11.0", 2, 2048).is_ok());
     }
 }
