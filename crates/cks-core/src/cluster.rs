@@ -432,6 +432,101 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// Per node type values (offerings, templates).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerNodeType {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etcd: Option<String>,
+}
+
+impl PerNodeType {
+    pub fn get(&self, t: NodeType) -> Option<&str> {
+        match t {
+            NodeType::Control => self.control.as_deref(),
+            NodeType::Worker => self.worker.as_deref(),
+            NodeType::Etcd => self.etcd.as_deref(),
+        }
+    }
+
+    pub fn set(&mut self, t: NodeType, value: Option<String>) {
+        match t {
+            NodeType::Control => self.control = value,
+            NodeType::Worker => self.worker = value,
+            NodeType::Etcd => self.etcd = value,
+        }
+    }
+}
+
+/// What a cluster is made of and how it is reached: everything about a cluster that is not an
+/// index column. Persisted as one JSON document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterSpec {
+    pub control_nodes: u32,
+    /// Workers (`size`).
+    pub workers: u32,
+    pub etcd_nodes: u32,
+    /// The default offering (`serviceofferingid`).
+    pub service_offering_id: Option<String>,
+    /// Offerings given per node type (`nodeofferings`).
+    pub node_offerings: PerNodeType,
+    /// The default template.
+    pub template_id: Option<String>,
+    /// Templates given per node type (`nodetemplates`).
+    pub node_templates: PerNodeType,
+    pub hypervisor: Option<String>,
+    pub root_disk_gb: i64,
+    pub keypair: Option<String>,
+    /// Total vCPUs and MiB over all nodes.
+    pub cores: i64,
+    pub memory_mib: i64,
+    /// The public IP the API is reached on, and its id.
+    pub endpoint_ip: Option<String>,
+    pub public_ip_id: Option<String>,
+    /// True when the service created the network and must delete it (`networkCleanup`).
+    pub network_created: bool,
+    pub external_lb_ip: Option<String>,
+    pub autoscaling: bool,
+    pub min_size: Option<i64>,
+    pub max_size: Option<i64>,
+    pub cni_config_id: Option<String>,
+    pub cni_details: std::collections::BTreeMap<String, String>,
+    pub csi_enabled: bool,
+    pub registry_url: Option<String>,
+    pub registry_username: Option<String>,
+    pub dashboard_running: bool,
+}
+
+impl ClusterSpec {
+    /// The offering of a node type: the per-type one, else the default.
+    pub fn offering_for(&self, t: NodeType) -> Option<&str> {
+        self.node_offerings.get(t).or(self.service_offering_id.as_deref())
+    }
+
+    /// The template of a node type: the per-type one, else the default.
+    pub fn template_for(&self, t: NodeType) -> Option<&str> {
+        self.node_templates.get(t).or(self.template_id.as_deref())
+    }
+
+    /// Every node the cluster should have.
+    pub fn total_nodes(&self) -> usize {
+        (self.control_nodes + self.workers + self.etcd_nodes) as usize
+    }
+
+    /// How many nodes of a type the cluster should have.
+    pub fn count(&self, t: NodeType) -> u32 {
+        match t {
+            NodeType::Control => self.control_nodes,
+            NodeType::Worker => self.workers,
+            NodeType::Etcd => self.etcd_nodes,
+        }
+    }
+}
+
 /// Tag put on every cloud resource a cluster's operations create: key, value = cluster id.
 pub const CLUSTER_TAG: &str = "cks.cluster.id";
 

@@ -93,14 +93,20 @@ fn job(row: &AnyRow) -> Result<Job> {
     })
 }
 
+/// Inserts a job on a connection (or inside a transaction with other writes).
+pub(crate) async fn insert_job_in(conn: &mut sqlx::AnyConnection, j: &NewJob) -> Result<()> {
+    sqlx::query("INSERT INTO async_jobs (id, seq, command, cmd_class, user_id, account_id, domain_id, params, status, result_code, instance_type, instance_id, attempts, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, 0, $11)")
+        .bind(&j.id).bind(next_seq()).bind(&j.command).bind(&j.cmd_class).bind(&j.user_id)
+        .bind(&j.account_id).bind(&j.domain_id).bind(&j.params).bind(&j.instance_type)
+        .bind(&j.instance_id).bind(crate::now())
+        .execute(conn).await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn insert_job(&self, j: &NewJob) -> Result<()> {
-        sqlx::query("INSERT INTO async_jobs (id, seq, command, cmd_class, user_id, account_id, domain_id, params, status, result_code, instance_type, instance_id, attempts, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, 0, $11)")
-            .bind(&j.id).bind(next_seq()).bind(&j.command).bind(&j.cmd_class).bind(&j.user_id)
-            .bind(&j.account_id).bind(&j.domain_id).bind(&j.params).bind(&j.instance_type)
-            .bind(&j.instance_id).bind(crate::now())
-            .execute(self.pool()).await?;
-        Ok(())
+        let mut conn = self.pool().acquire().await?;
+        insert_job_in(&mut conn, j).await
     }
 
     pub async fn job(&self, id: &str) -> Result<Option<Job>> {

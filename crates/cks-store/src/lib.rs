@@ -6,6 +6,7 @@
 //! UUID keys, and an application-assigned `seq` where CloudStack orders by internal id.
 //! Secrets arrive here already encrypted; this crate never sees a clear-text key or password.
 
+mod clusters;
 mod jobs;
 mod migrate;
 mod rows;
@@ -19,6 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 
+pub use clusters::{ClusterFilter, ClusterNode, ClusterRecord, JobStep, StepState};
 pub use jobs::{Job, JobStatus, NewJob};
 pub use rows::*;
 pub use versions::KubernetesVersion;
