@@ -112,10 +112,20 @@ impl Command {
 
 macro_rules! p {
     ($name:literal, $kind:ident, required, $desc:literal) => {
-        Param { name: $name, kind: ParamType::$kind, required: true, description: $desc }
+        Param {
+            name: $name,
+            kind: ParamType::$kind,
+            required: true,
+            description: $desc,
+        }
     };
     ($name:literal, $kind:ident, $desc:literal) => {
-        Param { name: $name, kind: ParamType::$kind, required: false, description: $desc }
+        Param {
+            name: $name,
+            kind: ParamType::$kind,
+            required: false,
+            description: $desc,
+        }
     };
 }
 
@@ -126,16 +136,44 @@ const LIST: &[Param] = &[
 ];
 
 const OWNER_FILTER: &[Param] = &[
-    p!("account", String, "List resources by account. Must be used with the domainId parameter."),
-    p!("domainid", Uuid, "List only resources belonging to the domain specified"),
-    p!("isrecursive", Boolean, "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."),
-    p!("listall", Boolean, "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false"),
-    p!("projectid", Uuid, "List objects by project; if projectid=-1 lists All VMs"),
+    p!(
+        "account",
+        String,
+        "List resources by account. Must be used with the domainId parameter."
+    ),
+    p!(
+        "domainid",
+        Uuid,
+        "List only resources belonging to the domain specified"
+    ),
+    p!(
+        "isrecursive",
+        Boolean,
+        "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."
+    ),
+    p!(
+        "listall",
+        Boolean,
+        "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false"
+    ),
+    p!(
+        "projectid",
+        Uuid,
+        "List objects by project; if projectid=-1 lists All VMs"
+    ),
 ];
 
 const OWNER_FOR_CREATE: &[Param] = &[
-    p!("account", String, "An optional account for the resource. Must be used with domainId."),
-    p!("domainid", Uuid, "An optional domainId for the resource. If the account parameter is used, domainId must also be used."),
+    p!(
+        "account",
+        String,
+        "An optional account for the resource. Must be used with domainId."
+    ),
+    p!(
+        "domainid",
+        Uuid,
+        "An optional domainId for the resource. If the account parameter is used, domainId must also be used."
+    ),
     p!("projectid", Uuid, "An optional project for the resource"),
 ];
 
@@ -160,265 +198,1420 @@ macro_rules! cmd {
 /// Every command the service answers.
 pub static COMMANDS: &[Command] = &[
     // Session and discovery.
-    cmd!("login", Sync, Public, Core, "loginresponse", "org.apache.cloudstack.api.command.admin.user.LoginCmd",
+    cmd!(
+        "login",
+        Sync,
+        Public,
+        Core,
+        "loginresponse",
+        "org.apache.cloudstack.api.command.admin.user.LoginCmd",
         "Logs a user into the CloudStack. A successful login attempt will generate a JSESSIONID cookie value that can be passed in subsequent Query command calls until the \"logout\" command has been issued or the session has expired.",
-        [&[p!("username", String, required, "Username"),
-           p!("password", String, required, "Password"),
-           p!("domain", String, "Path of the domain that the user belongs to. Example: domain=/com/cloud/internal. If no domain is passed in, the ROOT (/) domain is assumed."),
-           p!("domainid", Uuid, "The id of the domain that the user belongs to.")]]),
-    cmd!("logout", Sync, Everyone, Core, "logoutresponse", "org.apache.cloudstack.api.command.admin.user.LogoutCmd",
-        "Logs out the user", [&[]]),
-    cmd!("listApis", Sync, Everyone, Core, "api", "org.apache.cloudstack.api.command.admin.config.ListApisCmd",
+        [&[
+            p!("username", String, required, "Username"),
+            p!("password", String, required, "Password"),
+            p!(
+                "domain",
+                String,
+                "Path of the domain that the user belongs to. Example: domain=/com/cloud/internal. If no domain is passed in, the ROOT (/) domain is assumed."
+            ),
+            p!(
+                "domainid",
+                Uuid,
+                "The id of the domain that the user belongs to."
+            )
+        ]]
+    ),
+    cmd!(
+        "logout",
+        Sync,
+        Everyone,
+        Core,
+        "logoutresponse",
+        "org.apache.cloudstack.api.command.admin.user.LogoutCmd",
+        "Logs out the user",
+        [&[]]
+    ),
+    cmd!(
+        "listApis",
+        Sync,
+        Everyone,
+        Core,
+        "api",
+        "org.apache.cloudstack.api.command.admin.config.ListApisCmd",
         "lists all available apis on the server, provided by the Api Discovery plugin",
-        [&[p!("name", String, "API name")]]),
-    cmd!("listCapabilities", Sync, Everyone, Core, "capability", "org.apache.cloudstack.api.command.user.config.ListCapabilitiesCmd",
-        "Lists capabilities", [&[]]),
-    cmd!("queryAsyncJobResult", Sync, Everyone, Core, "asyncjobs", "org.apache.cloudstack.api.command.user.job.QueryAsyncJobResultCmd",
+        [&[p!("name", String, "API name")]]
+    ),
+    cmd!(
+        "listCapabilities",
+        Sync,
+        Everyone,
+        Core,
+        "capability",
+        "org.apache.cloudstack.api.command.user.config.ListCapabilitiesCmd",
+        "Lists capabilities",
+        [&[]]
+    ),
+    cmd!(
+        "queryAsyncJobResult",
+        Sync,
+        Everyone,
+        Core,
+        "asyncjobs",
+        "org.apache.cloudstack.api.command.user.job.QueryAsyncJobResultCmd",
         "Retrieves the current status of asynchronous job.",
-        [&[p!("jobid", Uuid, required, "The ID of the asynchronous job")]]),
-    cmd!("listAsyncJobs", Sync, Everyone, Core, "asyncjobs", "org.apache.cloudstack.api.command.user.job.ListAsyncJobsCmd",
+        [&[p!(
+            "jobid",
+            Uuid,
+            required,
+            "The ID of the asynchronous job"
+        )]]
+    ),
+    cmd!(
+        "listAsyncJobs",
+        Sync,
+        Everyone,
+        Core,
+        "asyncjobs",
+        "org.apache.cloudstack.api.command.user.job.ListAsyncJobsCmd",
         "Lists all pending asynchronous jobs for the account.",
-        [LIST, OWNER_FILTER, &[p!("startdate", Date, "The start date of the async job (use format \"yyyy-MM-dd'T'HH:mm:ss'+'SSSS\")"),
-                               p!("managementserverid", String, "The id of the management server"),
-                               p!("resourceid", String, "The id of the resource")]]),
-
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!(
+                    "startdate",
+                    Date,
+                    "The start date of the async job (use format \"yyyy-MM-dd'T'HH:mm:ss'+'SSSS\")"
+                ),
+                p!(
+                    "managementserverid",
+                    String,
+                    "The id of the management server"
+                ),
+                p!("resourceid", String, "The id of the resource")
+            ]
+        ]
+    ),
     // Tenancy.
-    cmd!("createDomain", Sync, Admins, Core, "domain", "org.apache.cloudstack.api.command.admin.domain.CreateDomainCmd",
+    cmd!(
+        "createDomain",
+        Sync,
+        Admins,
+        Core,
+        "domain",
+        "org.apache.cloudstack.api.command.admin.domain.CreateDomainCmd",
         "Creates a domain",
-        [&[p!("name", String, required, "Creates domain with this name"),
-           p!("parentdomainid", Uuid, "Assigns new domain a parent domain by domain ID of the parent.  If no parent domain is specified, the ROOT domain is assumed."),
-           p!("networkdomain", String, "Network domain for networks in the domain"),
-           p!("domainid", String, "Domain UUID, required for adding domain from another Region")]]),
-    cmd!("listDomains", Sync, Admins, Core, "domain", "org.apache.cloudstack.api.command.admin.domain.ListDomainsCmd",
+        [&[
+            p!("name", String, required, "Creates domain with this name"),
+            p!(
+                "parentdomainid",
+                Uuid,
+                "Assigns new domain a parent domain by domain ID of the parent.  If no parent domain is specified, the ROOT domain is assumed."
+            ),
+            p!(
+                "networkdomain",
+                String,
+                "Network domain for networks in the domain"
+            ),
+            p!(
+                "domainid",
+                String,
+                "Domain UUID, required for adding domain from another Region"
+            )
+        ]]
+    ),
+    cmd!(
+        "listDomains",
+        Sync,
+        Admins,
+        Core,
+        "domain",
+        "org.apache.cloudstack.api.command.admin.domain.ListDomainsCmd",
         "Lists domains and provides detailed information for listed domains",
-        [LIST, &[p!("id", Uuid, "List domain by domain ID."),
-                 p!("name", String, "List domain by domain name."),
-                 p!("level", Integer, "List domains by domain level."),
-                 p!("listall", Boolean, "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false")]]),
-    cmd!("createAccount", Sync, Admins, Core, "account", "org.apache.cloudstack.api.command.admin.account.CreateAccountCmd",
+        [
+            LIST,
+            &[
+                p!("id", Uuid, "List domain by domain ID."),
+                p!("name", String, "List domain by domain name."),
+                p!("level", Integer, "List domains by domain level."),
+                p!(
+                    "listall",
+                    Boolean,
+                    "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "createAccount",
+        Sync,
+        Admins,
+        Core,
+        "account",
+        "org.apache.cloudstack.api.command.admin.account.CreateAccountCmd",
         "Creates an account",
-        [&[p!("username", String, required, "Unique username."),
-           p!("password", String, required, "Clear text password (Default hashed to SHA256SALT)."),
-           p!("email", String, required, "Email"),
-           p!("firstname", String, required, "Firstname"),
-           p!("lastname", String, required, "Lastname"),
-           p!("account", String, "Name of the account to be created. The user will be added to this newly created account. If no account is specified, the username will be used as the account name."),
-           p!("accounttype", Short, "Type of the account.  Specify 0 for user, 1 for root admin, and 2 for domain admin"),
-           p!("roleid", Uuid, "Creates the account under the specified role."),
-           p!("domainid", Uuid, "Creates the user under the specified domain."),
-           p!("networkdomain", String, "Network domain for the account's networks"),
-           p!("timezone", String, "Specifies a timezone for this command. For more information on the timezone parameter, see Time Zone Format."),
-           p!("accountdetails", Map, "Details for the account used to store specific parameters"),
-           p!("accountid", String, "Account UUID, required for adding account from external provisioning system"),
-           p!("userid", String, "User UUID, required for adding account from external provisioning system")]]),
-    cmd!("listAccounts", Sync, Everyone, Core, "account", "org.apache.cloudstack.api.command.user.account.ListAccountsCmd",
+        [&[
+            p!("username", String, required, "Unique username."),
+            p!(
+                "password",
+                String,
+                required,
+                "Clear text password (Default hashed to SHA256SALT)."
+            ),
+            p!("email", String, required, "Email"),
+            p!("firstname", String, required, "Firstname"),
+            p!("lastname", String, required, "Lastname"),
+            p!(
+                "account",
+                String,
+                "Name of the account to be created. The user will be added to this newly created account. If no account is specified, the username will be used as the account name."
+            ),
+            p!(
+                "accounttype",
+                Short,
+                "Type of the account.  Specify 0 for user, 1 for root admin, and 2 for domain admin"
+            ),
+            p!(
+                "roleid",
+                Uuid,
+                "Creates the account under the specified role."
+            ),
+            p!(
+                "domainid",
+                Uuid,
+                "Creates the user under the specified domain."
+            ),
+            p!(
+                "networkdomain",
+                String,
+                "Network domain for the account's networks"
+            ),
+            p!(
+                "timezone",
+                String,
+                "Specifies a timezone for this command. For more information on the timezone parameter, see Time Zone Format."
+            ),
+            p!(
+                "accountdetails",
+                Map,
+                "Details for the account used to store specific parameters"
+            ),
+            p!(
+                "accountid",
+                String,
+                "Account UUID, required for adding account from external provisioning system"
+            ),
+            p!(
+                "userid",
+                String,
+                "User UUID, required for adding account from external provisioning system"
+            )
+        ]]
+    ),
+    cmd!(
+        "listAccounts",
+        Sync,
+        Everyone,
+        Core,
+        "account",
+        "org.apache.cloudstack.api.command.user.account.ListAccountsCmd",
         "Lists accounts and provides detailed account information for listed accounts",
-        [LIST, &[p!("id", Uuid, "List account by account ID"),
-                 p!("name", String, "List account by account name"),
-                 p!("accounttype", Integer, "List accounts by account type. Valid account types are 1 (admin), 2 (domain-admin), and 0 (user)."),
-                 p!("state", String, "List accounts by state. Valid states are enabled, disabled, and locked."),
-                 p!("domainid", Uuid, "List only resources belonging to the domain specified"),
-                 p!("isrecursive", Boolean, "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."),
-                 p!("listall", Boolean, "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false")]]),
-    cmd!("createUser", Sync, Admins, Core, "user", "org.apache.cloudstack.api.command.admin.user.CreateUserCmd",
+        [
+            LIST,
+            &[
+                p!("id", Uuid, "List account by account ID"),
+                p!("name", String, "List account by account name"),
+                p!(
+                    "accounttype",
+                    Integer,
+                    "List accounts by account type. Valid account types are 1 (admin), 2 (domain-admin), and 0 (user)."
+                ),
+                p!(
+                    "state",
+                    String,
+                    "List accounts by state. Valid states are enabled, disabled, and locked."
+                ),
+                p!(
+                    "domainid",
+                    Uuid,
+                    "List only resources belonging to the domain specified"
+                ),
+                p!(
+                    "isrecursive",
+                    Boolean,
+                    "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."
+                ),
+                p!(
+                    "listall",
+                    Boolean,
+                    "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "createUser",
+        Sync,
+        Admins,
+        Core,
+        "user",
+        "org.apache.cloudstack.api.command.admin.user.CreateUserCmd",
         "Creates a user for an account that already exists",
-        [&[p!("account", String, required, "Creates the user under the specified account. If no account is specified, the username will be used as the account name."),
-           p!("username", String, required, "Unique username."),
-           p!("password", String, required, "Clear text password (Default hashed to SHA256SALT)."),
-           p!("email", String, required, "Email"),
-           p!("firstname", String, required, "Firstname"),
-           p!("lastname", String, required, "Lastname"),
-           p!("domainid", Uuid, "Creates the user under the specified domain. Has to be accompanied with the account parameter"),
-           p!("timezone", String, "Specifies a timezone for this command."),
-           p!("userid", String, "User UUID, required for adding account from external provisioning system")]]),
-    cmd!("listUsers", Sync, Everyone, Core, "user", "org.apache.cloudstack.api.command.admin.user.ListUsersCmd",
+        [&[
+            p!(
+                "account",
+                String,
+                required,
+                "Creates the user under the specified account. If no account is specified, the username will be used as the account name."
+            ),
+            p!("username", String, required, "Unique username."),
+            p!(
+                "password",
+                String,
+                required,
+                "Clear text password (Default hashed to SHA256SALT)."
+            ),
+            p!("email", String, required, "Email"),
+            p!("firstname", String, required, "Firstname"),
+            p!("lastname", String, required, "Lastname"),
+            p!(
+                "domainid",
+                Uuid,
+                "Creates the user under the specified domain. Has to be accompanied with the account parameter"
+            ),
+            p!("timezone", String, "Specifies a timezone for this command."),
+            p!(
+                "userid",
+                String,
+                "User UUID, required for adding account from external provisioning system"
+            )
+        ]]
+    ),
+    cmd!(
+        "listUsers",
+        Sync,
+        Everyone,
+        Core,
+        "user",
+        "org.apache.cloudstack.api.command.admin.user.ListUsersCmd",
         "Lists user accounts",
-        [LIST, &[p!("id", Uuid, "List user by ID."),
-                 p!("username", String, "List user by the username"),
-                 p!("account", String, "List resources by account. Must be used with the domainId parameter."),
-                 p!("accounttype", Integer, "List users by account type. Valid types include admin, domain-admin, read-only-admin, or user."),
-                 p!("state", String, "List users by state of the user account."),
-                 p!("domainid", Uuid, "List only resources belonging to the domain specified"),
-                 p!("isrecursive", Boolean, "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."),
-                 p!("listall", Boolean, "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false")]]),
-    cmd!("registerUserKeys", Sync, Everyone, Core, "userkeys", "org.apache.cloudstack.api.command.admin.user.RegisterUserKeysCmd",
+        [
+            LIST,
+            &[
+                p!("id", Uuid, "List user by ID."),
+                p!("username", String, "List user by the username"),
+                p!(
+                    "account",
+                    String,
+                    "List resources by account. Must be used with the domainId parameter."
+                ),
+                p!(
+                    "accounttype",
+                    Integer,
+                    "List users by account type. Valid types include admin, domain-admin, read-only-admin, or user."
+                ),
+                p!("state", String, "List users by state of the user account."),
+                p!(
+                    "domainid",
+                    Uuid,
+                    "List only resources belonging to the domain specified"
+                ),
+                p!(
+                    "isrecursive",
+                    Boolean,
+                    "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."
+                ),
+                p!(
+                    "listall",
+                    Boolean,
+                    "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "registerUserKeys",
+        Sync,
+        Everyone,
+        Core,
+        "userkeys",
+        "org.apache.cloudstack.api.command.admin.user.RegisterUserKeysCmd",
         "This command allows a user to register for the developer API, returning a secret key and an API key. This request is made through the integration API port, so it is a privileged command and must be made on behalf of a user. It is up to the implementer just how the username and password are entered, and then how that translates to an integration API request. Both secret key and API key should be returned to the user",
-        [&[p!("id", Uuid, required, "User id")]]),
-    cmd!("getUserKeys", Sync, Everyone, Core, "userkeys", "org.apache.cloudstack.api.command.admin.user.GetUserKeysCmd",
+        [&[p!("id", Uuid, required, "User id")]]
+    ),
+    cmd!(
+        "getUserKeys",
+        Sync,
+        Everyone,
+        Core,
+        "userkeys",
+        "org.apache.cloudstack.api.command.admin.user.GetUserKeysCmd",
         "This command allows the user to query the seceret and API keys for the account",
-        [&[p!("id", Uuid, required, "ID of the user whose keys are required")]]),
-    cmd!("createProject", AsyncCreate, Everyone, Core, "project", "org.apache.cloudstack.api.command.user.project.CreateProjectCmd",
+        [&[p!(
+            "id",
+            Uuid,
+            required,
+            "ID of the user whose keys are required"
+        )]]
+    ),
+    cmd!(
+        "createProject",
+        AsyncCreate,
+        Everyone,
+        Core,
+        "project",
+        "org.apache.cloudstack.api.command.user.project.CreateProjectCmd",
         "Creates a project",
-        [&[p!("name", String, required, "Name of the project"),
-           p!("displaytext", String, "Display text of the project"),
-           p!("account", String, "Account who will be Admin for the project"),
-           p!("domainid", Uuid, "Domain ID of the account owning a project"),
-           p!("accountid", Uuid, "ID of the account owning a project"),
-           p!("userid", Uuid, "User ID of the account to be assigned as owner of the project i.e., Project Admin")]]),
-    cmd!("listProjects", Sync, Everyone, Core, "project", "org.apache.cloudstack.api.command.user.project.ListProjectsCmd",
+        [&[
+            p!("name", String, required, "Name of the project"),
+            p!("displaytext", String, "Display text of the project"),
+            p!(
+                "account",
+                String,
+                "Account who will be Admin for the project"
+            ),
+            p!(
+                "domainid",
+                Uuid,
+                "Domain ID of the account owning a project"
+            ),
+            p!("accountid", Uuid, "ID of the account owning a project"),
+            p!(
+                "userid",
+                Uuid,
+                "User ID of the account to be assigned as owner of the project i.e., Project Admin"
+            )
+        ]]
+    ),
+    cmd!(
+        "listProjects",
+        Sync,
+        Everyone,
+        Core,
+        "project",
+        "org.apache.cloudstack.api.command.user.project.ListProjectsCmd",
         "Lists projects and provides detailed information for listed projects",
-        [LIST, &[p!("id", Uuid, "List projects by project ID"),
-                 p!("name", String, "List projects by name"),
-                 p!("displaytext", String, "List projects by display text"),
-                 p!("state", String, "List projects by state"),
-                 p!("account", String, "List resources by account. Must be used with the domainId parameter."),
-                 p!("domainid", Uuid, "List only resources belonging to the domain specified"),
-                 p!("isrecursive", Boolean, "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."),
-                 p!("listall", Boolean, "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false")]]),
-
+        [
+            LIST,
+            &[
+                p!("id", Uuid, "List projects by project ID"),
+                p!("name", String, "List projects by name"),
+                p!("displaytext", String, "List projects by display text"),
+                p!("state", String, "List projects by state"),
+                p!(
+                    "account",
+                    String,
+                    "List resources by account. Must be used with the domainId parameter."
+                ),
+                p!(
+                    "domainid",
+                    Uuid,
+                    "List only resources belonging to the domain specified"
+                ),
+                p!(
+                    "isrecursive",
+                    Boolean,
+                    "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."
+                ),
+                p!(
+                    "listall",
+                    Boolean,
+                    "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false"
+                )
+            ]
+        ]
+    ),
     // Settings.
-    cmd!("listConfigurations", Sync, RootAdmin, Core, "configuration", "org.apache.cloudstack.api.command.admin.config.ListCfgsByCmd",
+    cmd!(
+        "listConfigurations",
+        Sync,
+        RootAdmin,
+        Core,
+        "configuration",
+        "org.apache.cloudstack.api.command.admin.config.ListCfgsByCmd",
         "Lists all configurations.",
-        [LIST, &[p!("name", String, "Lists configuration by name"),
-                 p!("category", String, "Lists configurations by category")]]),
-    cmd!("updateConfiguration", Sync, RootAdmin, Core, "configuration", "org.apache.cloudstack.api.command.admin.config.UpdateCfgCmd",
+        [
+            LIST,
+            &[
+                p!("name", String, "Lists configuration by name"),
+                p!("category", String, "Lists configurations by category")
+            ]
+        ]
+    ),
+    cmd!(
+        "updateConfiguration",
+        Sync,
+        RootAdmin,
+        Core,
+        "configuration",
+        "org.apache.cloudstack.api.command.admin.config.UpdateCfgCmd",
         "Updates a configuration.",
-        [&[p!("name", String, required, "The name of the configuration"),
-           p!("value", String, "The value of the configuration"),
-           p!("zoneid", Uuid, "The ID of the Zone to update the parameter value for corresponding zone"),
-           p!("clusterid", Uuid, "The ID of the Cluster to update the parameter value for corresponding cluster"),
-           p!("accountid", Uuid, "The ID of the Account to update the parameter value for corresponding account"),
-           p!("domainid", Uuid, "The ID of the Domain to update the parameter value for corresponding domain"),
-           p!("storageid", Uuid, "The ID of the Storage pool to update the parameter value for corresponding storage pool")]]),
-
+        [&[
+            p!("name", String, required, "The name of the configuration"),
+            p!("value", String, "The value of the configuration"),
+            p!(
+                "zoneid",
+                Uuid,
+                "The ID of the Zone to update the parameter value for corresponding zone"
+            ),
+            p!(
+                "clusterid",
+                Uuid,
+                "The ID of the Cluster to update the parameter value for corresponding cluster"
+            ),
+            p!(
+                "accountid",
+                Uuid,
+                "The ID of the Account to update the parameter value for corresponding account"
+            ),
+            p!(
+                "domainid",
+                Uuid,
+                "The ID of the Domain to update the parameter value for corresponding domain"
+            ),
+            p!(
+                "storageid",
+                Uuid,
+                "The ID of the Storage pool to update the parameter value for corresponding storage pool"
+            )
+        ]]
+    ),
     // The simulated cloud's inventory.
-    cmd!("listZones", Sync, Everyone, Core, "zone", ZONE,
+    cmd!(
+        "listZones",
+        Sync,
+        Everyone,
+        Core,
+        "zone",
+        ZONE,
         "Lists zones",
-        [LIST, &[p!("id", Uuid, "The ID of the zone"),
-                 p!("ids", UuidList, "The IDs of the zones, mutually exclusive with id"),
-                 p!("name", String, "The name of the zone"),
-                 p!("available", Boolean, "True if you want to retrieve all available Zones. False if you only want to return the Zones from which you have at least one Instance. Default is false."),
-                 p!("networktype", String, "The network type of the zone that the virtual machine belongs to"),
-                 p!("domainid", Uuid, "The ID of the domain associated with the zone"),
-                 p!("showcapacities", Boolean, "Flag to display the capacity of the zones")]]),
-    cmd!("listHosts", Sync, RootAdmin, Core, "host", "org.apache.cloudstack.api.command.admin.host.ListHostsCmd",
+        [
+            LIST,
+            &[
+                p!("id", Uuid, "The ID of the zone"),
+                p!(
+                    "ids",
+                    UuidList,
+                    "The IDs of the zones, mutually exclusive with id"
+                ),
+                p!("name", String, "The name of the zone"),
+                p!(
+                    "available",
+                    Boolean,
+                    "True if you want to retrieve all available Zones. False if you only want to return the Zones from which you have at least one Instance. Default is false."
+                ),
+                p!(
+                    "networktype",
+                    String,
+                    "The network type of the zone that the virtual machine belongs to"
+                ),
+                p!(
+                    "domainid",
+                    Uuid,
+                    "The ID of the domain associated with the zone"
+                ),
+                p!(
+                    "showcapacities",
+                    Boolean,
+                    "Flag to display the capacity of the zones"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "listHosts",
+        Sync,
+        RootAdmin,
+        Core,
+        "host",
+        "org.apache.cloudstack.api.command.admin.host.ListHostsCmd",
         "Lists hosts.",
-        [LIST, &[p!("id", Uuid, "The id of the host"),
-                 p!("name", String, "The name of the host"),
-                 p!("zoneid", Uuid, "The Zone ID for the host"),
-                 p!("type", String, "The host type"),
-                 p!("state", String, "The state of the host")]]),
-    cmd!("listServiceOfferings", Sync, Everyone, Core, "serviceoffering", "org.apache.cloudstack.api.command.user.offering.ListServiceOfferingsCmd",
+        [
+            LIST,
+            &[
+                p!("id", Uuid, "The id of the host"),
+                p!("name", String, "The name of the host"),
+                p!("zoneid", Uuid, "The Zone ID for the host"),
+                p!("type", String, "The host type"),
+                p!("state", String, "The state of the host")
+            ]
+        ]
+    ),
+    cmd!(
+        "listServiceOfferings",
+        Sync,
+        Everyone,
+        Core,
+        "serviceoffering",
+        "org.apache.cloudstack.api.command.user.offering.ListServiceOfferingsCmd",
         "Lists all available service offerings.",
-        [LIST, &[p!("id", Uuid, "ID of the service offering"),
-                 p!("name", String, "Name of the service offering"),
-                 p!("zoneid", Uuid, "ID of zone disk offering is associated with"),
-                 p!("issystem", Boolean, "Is this a system VM offering"),
-                 p!("cpunumber", Integer, "The CPU number that listed offerings must support"),
-                 p!("memory", Integer, "The RAM memory that listed offering must support"),
-                 p!("domainid", Uuid, "The ID of the domain associated with the service offering"),
-                 p!("isrecursive", Boolean, "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."),
-                 p!("listall", Boolean, "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false")]]),
-    cmd!("listNetworkOfferings", Sync, Everyone, Core, "networkoffering", "org.apache.cloudstack.api.command.user.network.ListNetworkOfferingsCmd",
+        [
+            LIST,
+            &[
+                p!("id", Uuid, "ID of the service offering"),
+                p!("name", String, "Name of the service offering"),
+                p!(
+                    "zoneid",
+                    Uuid,
+                    "ID of zone disk offering is associated with"
+                ),
+                p!("issystem", Boolean, "Is this a system VM offering"),
+                p!(
+                    "cpunumber",
+                    Integer,
+                    "The CPU number that listed offerings must support"
+                ),
+                p!(
+                    "memory",
+                    Integer,
+                    "The RAM memory that listed offering must support"
+                ),
+                p!(
+                    "domainid",
+                    Uuid,
+                    "The ID of the domain associated with the service offering"
+                ),
+                p!(
+                    "isrecursive",
+                    Boolean,
+                    "Defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves."
+                ),
+                p!(
+                    "listall",
+                    Boolean,
+                    "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "listNetworkOfferings",
+        Sync,
+        Everyone,
+        Core,
+        "networkoffering",
+        "org.apache.cloudstack.api.command.user.network.ListNetworkOfferingsCmd",
         "Lists all available network offerings.",
-        [LIST, &[p!("id", Uuid, "List network offerings by ID"),
-                 p!("name", String, "List network offerings by name"),
-                 p!("zoneid", Uuid, "List network offerings available for network creation in specific zone"),
-                 p!("guestiptype", String, "List network offerings by guest type: shared or isolated"),
-                 p!("state", String, "List network offerings by state"),
-                 p!("forvpc", Boolean, "The network offering can be used only for network creation inside the VPC")]]),
-    cmd!("listTemplates", Sync, Everyone, Core, "template", "org.apache.cloudstack.api.command.user.template.ListTemplatesCmd",
+        [
+            LIST,
+            &[
+                p!("id", Uuid, "List network offerings by ID"),
+                p!("name", String, "List network offerings by name"),
+                p!(
+                    "zoneid",
+                    Uuid,
+                    "List network offerings available for network creation in specific zone"
+                ),
+                p!(
+                    "guestiptype",
+                    String,
+                    "List network offerings by guest type: shared or isolated"
+                ),
+                p!("state", String, "List network offerings by state"),
+                p!(
+                    "forvpc",
+                    Boolean,
+                    "The network offering can be used only for network creation inside the VPC"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "listTemplates",
+        Sync,
+        Everyone,
+        Core,
+        "template",
+        "org.apache.cloudstack.api.command.user.template.ListTemplatesCmd",
         "List all public, private, and privileged templates.",
-        [LIST, OWNER_FILTER, &[
-                 p!("templatefilter", String, required, "Possible values are \"featured\", \"self\", \"selfexecutable\",\"sharedexecutable\",\"executable\", and \"community\"."),
-                 p!("id", Uuid, "The template ID"),
-                 p!("ids", UuidList, "The IDs of the templates, mutually exclusive with id"),
-                 p!("name", String, "The template name"),
-                 p!("zoneid", Uuid, "List templates by zoneId"),
-                 p!("hypervisor", String, "The hypervisor for which to restrict the search"),
-                 p!("isready", Boolean, "List templates that are ready to be deployed"),
-                 p!("arch", String, "The CPU arch of the template. Valid options are: x86_64, aarch64"),
-                 p!("forcks", Boolean, "List templates that are specific for CKS")]]),
-    cmd!("listIsos", Sync, Everyone, Core, "iso", "org.apache.cloudstack.api.command.user.iso.ListIsosCmd",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!(
+                    "templatefilter",
+                    String,
+                    required,
+                    "Possible values are \"featured\", \"self\", \"selfexecutable\",\"sharedexecutable\",\"executable\", and \"community\"."
+                ),
+                p!("id", Uuid, "The template ID"),
+                p!(
+                    "ids",
+                    UuidList,
+                    "The IDs of the templates, mutually exclusive with id"
+                ),
+                p!("name", String, "The template name"),
+                p!("zoneid", Uuid, "List templates by zoneId"),
+                p!(
+                    "hypervisor",
+                    String,
+                    "The hypervisor for which to restrict the search"
+                ),
+                p!(
+                    "isready",
+                    Boolean,
+                    "List templates that are ready to be deployed"
+                ),
+                p!(
+                    "arch",
+                    String,
+                    "The CPU arch of the template. Valid options are: x86_64, aarch64"
+                ),
+                p!(
+                    "forcks",
+                    Boolean,
+                    "List templates that are specific for CKS"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "listIsos",
+        Sync,
+        Everyone,
+        Core,
+        "iso",
+        "org.apache.cloudstack.api.command.user.iso.ListIsosCmd",
         "Lists all available ISO files.",
-        [LIST, OWNER_FILTER, &[
-                 p!("isofilter", String, "Possible values are \"featured\", \"self\", \"selfexecutable\",\"sharedexecutable\",\"executable\", and \"community\"."),
-                 p!("id", Uuid, "List ISO by ID"),
-                 p!("name", String, "List all ISOs by name"),
-                 p!("zoneid", Uuid, "The ID of the zone"),
-                 p!("bootable", Boolean, "True if the ISO is bootable, false otherwise"),
-                 p!("ispublic", Boolean, "True if the ISO is publicly available to all users, false otherwise."),
-                 p!("isready", Boolean, "True if this ISO is ready to be deployed"),
-                 p!("arch", String, "The CPU arch of the ISO. Valid options are: x86_64, aarch64")]]),
-    cmd!("listNetworks", Sync, Everyone, Core, "network", "org.apache.cloudstack.api.command.user.network.ListNetworksCmd",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!(
+                    "isofilter",
+                    String,
+                    "Possible values are \"featured\", \"self\", \"selfexecutable\",\"sharedexecutable\",\"executable\", and \"community\"."
+                ),
+                p!("id", Uuid, "List ISO by ID"),
+                p!("name", String, "List all ISOs by name"),
+                p!("zoneid", Uuid, "The ID of the zone"),
+                p!(
+                    "bootable",
+                    Boolean,
+                    "True if the ISO is bootable, false otherwise"
+                ),
+                p!(
+                    "ispublic",
+                    Boolean,
+                    "True if the ISO is publicly available to all users, false otherwise."
+                ),
+                p!(
+                    "isready",
+                    Boolean,
+                    "True if this ISO is ready to be deployed"
+                ),
+                p!(
+                    "arch",
+                    String,
+                    "The CPU arch of the ISO. Valid options are: x86_64, aarch64"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "listNetworks",
+        Sync,
+        Everyone,
+        Core,
+        "network",
+        "org.apache.cloudstack.api.command.user.network.ListNetworksCmd",
         "Lists all available networks.",
-        [LIST, OWNER_FILTER, &[
-                 p!("id", Uuid, "List networks by ID"),
-                 p!("name", String, "List networks by name"),
-                 p!("zoneid", Uuid, "The zone ID of the network"),
-                 p!("type", String, "The type of the network. Supported values are: isolated, l2, shared and all"),
-                 p!("vpcid", Uuid, "List networks by VPC"),
-                 p!("networkofferingid", Uuid, "List networks by network offering ID")]]),
-    cmd!("listPublicIpAddresses", Sync, Everyone, Core, "publicipaddress", "org.apache.cloudstack.api.command.user.address.ListPublicIpAddressesCmd",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!("id", Uuid, "List networks by ID"),
+                p!("name", String, "List networks by name"),
+                p!("zoneid", Uuid, "The zone ID of the network"),
+                p!(
+                    "type",
+                    String,
+                    "The type of the network. Supported values are: isolated, l2, shared and all"
+                ),
+                p!("vpcid", Uuid, "List networks by VPC"),
+                p!(
+                    "networkofferingid",
+                    Uuid,
+                    "List networks by network offering ID"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "listPublicIpAddresses",
+        Sync,
+        Everyone,
+        Core,
+        "publicipaddress",
+        "org.apache.cloudstack.api.command.user.address.ListPublicIpAddressesCmd",
         "Lists all public IP addresses",
-        [LIST, OWNER_FILTER, &[
-                 p!("id", Uuid, "Lists IP address by ID"),
-                 p!("ipaddress", String, "Lists the specified IP address"),
-                 p!("associatednetworkid", Uuid, "Lists all public IP addresses associated to the network specified"),
-                 p!("zoneid", Uuid, "Lists all public IP addresses by zone ID"),
-                 p!("issourcenat", Boolean, "List only source NAT IP addresses"),
-                 p!("isstaticnat", Boolean, "List only static NAT IP addresses"),
-                 p!("allocatedonly", Boolean, "Limits search results to allocated public IP addresses"),
-                 p!("state", String, "Lists all public IP addresses by state")]]),
-    cmd!("listVirtualMachines", Sync, Everyone, Core, "virtualmachine", "org.apache.cloudstack.api.command.user.vm.ListVMsCmd",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!("id", Uuid, "Lists IP address by ID"),
+                p!("ipaddress", String, "Lists the specified IP address"),
+                p!(
+                    "associatednetworkid",
+                    Uuid,
+                    "Lists all public IP addresses associated to the network specified"
+                ),
+                p!("zoneid", Uuid, "Lists all public IP addresses by zone ID"),
+                p!("issourcenat", Boolean, "List only source NAT IP addresses"),
+                p!("isstaticnat", Boolean, "List only static NAT IP addresses"),
+                p!(
+                    "allocatedonly",
+                    Boolean,
+                    "Limits search results to allocated public IP addresses"
+                ),
+                p!("state", String, "Lists all public IP addresses by state")
+            ]
+        ]
+    ),
+    cmd!(
+        "listVirtualMachines",
+        Sync,
+        Everyone,
+        Core,
+        "virtualmachine",
+        "org.apache.cloudstack.api.command.user.vm.ListVMsCmd",
         "List the virtual machines owned by the account.",
-        [LIST, OWNER_FILTER, &[
-                 p!("id", Uuid, "The ID of the virtual machine"),
-                 p!("ids", UuidList, "The IDs of the virtual machines, mutually exclusive with id"),
-                 p!("name", String, "Name of the virtual machine (a substring match is not used)"),
-                 p!("state", String, "State of the virtual machine. Possible values are: Running, Stopped, Present, Destroyed, Expunged. Present is used for the state equal not destroyed."),
-                 p!("zoneid", Uuid, "The availability zone ID"),
-                 p!("networkid", Uuid, "List by network ID"),
-                 p!("templateid", Uuid, "List VMs by template"),
-                 p!("serviceofferingid", Uuid, "List by the service offering"),
-                 p!("keypair", String, "List VMs by SSH key pair name"),
-                 p!("userdata", Boolean, "Whether to return the VMs' user data or not. By default, user data will not be returned.")]]),
-    cmd!("getVirtualMachineUserData", Sync, Admins, Core, "virtualmachineuserdata", "org.apache.cloudstack.api.command.admin.vm.GetVMUserDataCmd",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!("id", Uuid, "The ID of the virtual machine"),
+                p!(
+                    "ids",
+                    UuidList,
+                    "The IDs of the virtual machines, mutually exclusive with id"
+                ),
+                p!(
+                    "name",
+                    String,
+                    "Name of the virtual machine (a substring match is not used)"
+                ),
+                p!(
+                    "state",
+                    String,
+                    "State of the virtual machine. Possible values are: Running, Stopped, Present, Destroyed, Expunged. Present is used for the state equal not destroyed."
+                ),
+                p!("zoneid", Uuid, "The availability zone ID"),
+                p!("networkid", Uuid, "List by network ID"),
+                p!("templateid", Uuid, "List VMs by template"),
+                p!("serviceofferingid", Uuid, "List by the service offering"),
+                p!("keypair", String, "List VMs by SSH key pair name"),
+                p!(
+                    "userdata",
+                    Boolean,
+                    "Whether to return the VMs' user data or not. By default, user data will not be returned."
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "getVirtualMachineUserData",
+        Sync,
+        Admins,
+        Core,
+        "virtualmachineuserdata",
+        "org.apache.cloudstack.api.command.admin.vm.GetVMUserDataCmd",
         "Returns user data associated with the VM",
-        [&[p!("virtualmachineid", Uuid, required, "The ID of the virtual machine")]]),
-    cmd!("listSSHKeyPairs", Sync, Everyone, Core, "sshkeypair", "org.apache.cloudstack.api.command.user.ssh.ListSSHKeyPairsCmd",
+        [&[p!(
+            "virtualmachineid",
+            Uuid,
+            required,
+            "The ID of the virtual machine"
+        )]]
+    ),
+    cmd!(
+        "listSSHKeyPairs",
+        Sync,
+        Everyone,
+        Core,
+        "sshkeypair",
+        "org.apache.cloudstack.api.command.user.ssh.ListSSHKeyPairsCmd",
         "List registered keypairs",
-        [LIST, OWNER_FILTER, &[
-                 p!("id", Uuid, "The ID of the ssh keypair"),
-                 p!("name", String, "A key pair name to look for"),
-                 p!("fingerprint", String, "A public key fingerprint to look for")]]),
-    cmd!("createSSHKeyPair", Sync, Everyone, Core, "keypair", "org.apache.cloudstack.api.command.user.ssh.CreateSSHKeyPairCmd",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!("id", Uuid, "The ID of the ssh keypair"),
+                p!("name", String, "A key pair name to look for"),
+                p!(
+                    "fingerprint",
+                    String,
+                    "A public key fingerprint to look for"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "createSSHKeyPair",
+        Sync,
+        Everyone,
+        Core,
+        "keypair",
+        "org.apache.cloudstack.api.command.user.ssh.CreateSSHKeyPairCmd",
         "Create a new keypair and returns the private key",
-        [OWNER_FOR_CREATE, &[p!("name", String, required, "Name of the keypair")]]),
-    cmd!("registerSSHKeyPair", Sync, Everyone, Core, "keypair", "org.apache.cloudstack.api.command.user.ssh.RegisterSSHKeyPairCmd",
+        [
+            OWNER_FOR_CREATE,
+            &[p!("name", String, required, "Name of the keypair")]
+        ]
+    ),
+    cmd!(
+        "registerSSHKeyPair",
+        Sync,
+        Everyone,
+        Core,
+        "keypair",
+        "org.apache.cloudstack.api.command.user.ssh.RegisterSSHKeyPairCmd",
         "Register a public key in a keypair under a certain name",
-        [OWNER_FOR_CREATE, &[p!("name", String, required, "Name of the keypair"),
-                             p!("publickey", String, required, "Public key material of the keypair")]]),
-    cmd!("deleteSSHKeyPair", Sync, Everyone, Core, "success", "org.apache.cloudstack.api.command.user.ssh.DeleteSSHKeyPairCmd",
+        [
+            OWNER_FOR_CREATE,
+            &[
+                p!("name", String, required, "Name of the keypair"),
+                p!(
+                    "publickey",
+                    String,
+                    required,
+                    "Public key material of the keypair"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "deleteSSHKeyPair",
+        Sync,
+        Everyone,
+        Core,
+        "success",
+        "org.apache.cloudstack.api.command.user.ssh.DeleteSSHKeyPairCmd",
         "Deletes a keypair by name",
-        [OWNER_FOR_CREATE, &[p!("name", String, required, "Name of the keypair")]]),
-
+        [
+            OWNER_FOR_CREATE,
+            &[p!("name", String, required, "Name of the keypair")]
+        ]
+    ),
     // The Kubernetes version catalog.
-    cmd!("addKubernetesSupportedVersion", Sync, RootAdmin, Kubernetes, "kubernetessupportedversion", "org.apache.cloudstack.api.command.admin.kubernetes.version.AddKubernetesSupportedVersionCmd",
+    cmd!(
+        "addKubernetesSupportedVersion",
+        Sync,
+        RootAdmin,
+        Kubernetes,
+        "kubernetessupportedversion",
+        "org.apache.cloudstack.api.command.admin.kubernetes.version.AddKubernetesSupportedVersionCmd",
         "Add a supported Kubernetes version",
-        [&[p!("semanticversion", String, required, "The semantic version of the Kubernetes version. It needs to be specified in MAJOR.MINOR.PATCH format"),
-           p!("mincpunumber", Integer, required, "The minimum number of CPUs to be set with the Kubernetes version"),
-           p!("minmemory", Integer, required, "The minimum RAM size in MB to be set with the Kubernetes version"),
-           p!("name", String, "The name of the Kubernetes supported version"),
-           p!("zoneid", Uuid, "The ID of the zone in which Kubernetes supported version will be available"),
-           p!("url", String, "The URL of the binaries ISO for Kubernetes supported version"),
-           p!("checksum", String, "The checksum value of the binaries ISO. The parameter containing the checksum will be considered a MD5sum if it is not prefixed\n and just a plain ascii/utf8 representation of a hexadecimal string. If it is required to\n use another algorithm the hexadecimal string is to be prefixed with a string of the form,\n \"{<algorithm>}\", not including the double quotes. In this <algorithm> is the exact string\n representing the java supported algorithm, i.e. MD5 or SHA-256. Note that java does not\n contain an algorithm called SHA256 or one called sha-256, only SHA-256."),
-           p!("directdownload", Boolean, "If set to true the Kubernetes supported version ISO will bypass Secondary Storage and be downloaded to Primary Storage on deployment. Default is false"),
-           p!("arch", String, "The CPU arch of the Kubernetes ISO. Valid options are: x86_64, aarch64")]]),
-    cmd!("listKubernetesSupportedVersions", Sync, Everyone, Kubernetes, "kubernetessupportedversion", "org.apache.cloudstack.api.command.user.kubernetes.version.ListKubernetesSupportedVersionsCmd",
+        [&[
+            p!(
+                "semanticversion",
+                String,
+                required,
+                "The semantic version of the Kubernetes version. It needs to be specified in MAJOR.MINOR.PATCH format"
+            ),
+            p!(
+                "mincpunumber",
+                Integer,
+                required,
+                "The minimum number of CPUs to be set with the Kubernetes version"
+            ),
+            p!(
+                "minmemory",
+                Integer,
+                required,
+                "The minimum RAM size in MB to be set with the Kubernetes version"
+            ),
+            p!(
+                "name",
+                String,
+                "The name of the Kubernetes supported version"
+            ),
+            p!(
+                "zoneid",
+                Uuid,
+                "The ID of the zone in which Kubernetes supported version will be available"
+            ),
+            p!(
+                "url",
+                String,
+                "The URL of the binaries ISO for Kubernetes supported version"
+            ),
+            p!(
+                "checksum",
+                String,
+                "The checksum value of the binaries ISO. The parameter containing the checksum will be considered a MD5sum if it is not prefixed\n and just a plain ascii/utf8 representation of a hexadecimal string. If it is required to\n use another algorithm the hexadecimal string is to be prefixed with a string of the form,\n \"{<algorithm>}\", not including the double quotes. In this <algorithm> is the exact string\n representing the java supported algorithm, i.e. MD5 or SHA-256. Note that java does not\n contain an algorithm called SHA256 or one called sha-256, only SHA-256."
+            ),
+            p!(
+                "directdownload",
+                Boolean,
+                "If set to true the Kubernetes supported version ISO will bypass Secondary Storage and be downloaded to Primary Storage on deployment. Default is false"
+            ),
+            p!(
+                "arch",
+                String,
+                "The CPU arch of the Kubernetes ISO. Valid options are: x86_64, aarch64"
+            )
+        ]]
+    ),
+    cmd!(
+        "listKubernetesSupportedVersions",
+        Sync,
+        Everyone,
+        Kubernetes,
+        "kubernetessupportedversion",
+        "org.apache.cloudstack.api.command.user.kubernetes.version.ListKubernetesSupportedVersionsCmd",
         "Lists supported Kubernetes version",
-        [LIST, &[p!("id", Uuid, "The ID of the Kubernetes supported version"),
-                 p!("zoneid", Uuid, "The ID of the zone in which Kubernetes supported version will be available"),
-                 p!("minimumsemanticversion", String, "The minimum semantic version for the Kubernetes supported version to be listed"),
-                 p!("minimumkubernetesversionid", Uuid, "The ID of the minimum Kubernetes supported version"),
-                 p!("arch", String, "The CPU arch of the binaries ISO. Valid options are: x86_64, aarch64")]]),
-    cmd!("updateKubernetesSupportedVersion", Sync, RootAdmin, Kubernetes, "kubernetessupportedversion", "org.apache.cloudstack.api.command.admin.kubernetes.version.UpdateKubernetesSupportedVersionCmd",
+        [
+            LIST,
+            &[
+                p!("id", Uuid, "The ID of the Kubernetes supported version"),
+                p!(
+                    "zoneid",
+                    Uuid,
+                    "The ID of the zone in which Kubernetes supported version will be available"
+                ),
+                p!(
+                    "minimumsemanticversion",
+                    String,
+                    "The minimum semantic version for the Kubernetes supported version to be listed"
+                ),
+                p!(
+                    "minimumkubernetesversionid",
+                    Uuid,
+                    "The ID of the minimum Kubernetes supported version"
+                ),
+                p!(
+                    "arch",
+                    String,
+                    "The CPU arch of the binaries ISO. Valid options are: x86_64, aarch64"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "updateKubernetesSupportedVersion",
+        Sync,
+        RootAdmin,
+        Kubernetes,
+        "kubernetessupportedversion",
+        "org.apache.cloudstack.api.command.admin.kubernetes.version.UpdateKubernetesSupportedVersionCmd",
         "Update a supported Kubernetes version",
-        [&[p!("id", Uuid, required, "The ID of the Kubernetes supported version"),
-           p!("state", String, required, "The enabled or disabled state of the Kubernetes supported version")]]),
-    cmd!("deleteKubernetesSupportedVersion", Async, RootAdmin, Kubernetes, "success", "org.apache.cloudstack.api.command.admin.kubernetes.version.DeleteKubernetesSupportedVersionCmd",
+        [&[
+            p!(
+                "id",
+                Uuid,
+                required,
+                "The ID of the Kubernetes supported version"
+            ),
+            p!(
+                "state",
+                String,
+                required,
+                "The enabled or disabled state of the Kubernetes supported version"
+            )
+        ]]
+    ),
+    cmd!(
+        "deleteKubernetesSupportedVersion",
+        Async,
+        RootAdmin,
+        Kubernetes,
+        "success",
+        "org.apache.cloudstack.api.command.admin.kubernetes.version.DeleteKubernetesSupportedVersionCmd",
         "Deletes a Kubernetes cluster",
-        [&[p!("id", Uuid, required, "The ID of the Kubernetes supported version")]]),
+        [&[p!(
+            "id",
+            Uuid,
+            required,
+            "The ID of the Kubernetes supported version"
+        )]]
+    ),
+    // Kubernetes clusters.
+    cmd!(
+        "createKubernetesCluster",
+        AsyncCreate,
+        Everyone,
+        Kubernetes,
+        "kubernetescluster",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.CreateKubernetesClusterCmd",
+        "Creates a Kubernetes cluster",
+        [
+            OWNER_FOR_CREATE,
+            &[
+                p!("name", String, required, "Name for the Kubernetes cluster"),
+                p!(
+                    "zoneid",
+                    Uuid,
+                    required,
+                    "Availability zone in which Kubernetes cluster to be launched"
+                ),
+                p!(
+                    "description",
+                    String,
+                    "Description for the Kubernetes cluster"
+                ),
+                p!(
+                    "clustertype",
+                    String,
+                    "Type of the cluster: CloudManaged, ExternalManaged. The default value is CloudManaged."
+                ),
+                p!(
+                    "kubernetesversionid",
+                    Uuid,
+                    "Kubernetes version with which cluster to be launched"
+                ),
+                p!(
+                    "serviceofferingid",
+                    Uuid,
+                    "The ID of the service offering for the virtual machines in the cluster."
+                ),
+                p!(
+                    "nodeofferings",
+                    Map,
+                    "(Optional) Node Type to Service Offering ID mapping. If provided, it overrides the serviceofferingid parameter"
+                ),
+                p!(
+                    "nodetemplates",
+                    Map,
+                    "(Optional) Node Type to Template ID mapping. If provided, it overrides the default template: System VM template"
+                ),
+                p!(
+                    "etcdnodes",
+                    Long,
+                    "Number of Kubernetes cluster etcd nodes, default is 0.In case the number is greater than 0, etcd nodes are separate from master nodes and are provisioned accordingly"
+                ),
+                p!(
+                    "controlnodes",
+                    Long,
+                    "Number of Kubernetes cluster control nodes, default is 1. This option is deprecated, please use 'controlnodes' parameter."
+                ),
+                p!(
+                    "masternodes",
+                    Long,
+                    "Number of Kubernetes cluster master nodes, default is 1. This option is deprecated, please use 'controlnodes' parameter."
+                ),
+                p!(
+                    "size",
+                    Long,
+                    "Number of Kubernetes cluster worker nodes. This is not required for CKS managed Kubernetes clusters."
+                ),
+                p!(
+                    "networkid",
+                    Uuid,
+                    "Network in which Kubernetes cluster is to be launched"
+                ),
+                p!(
+                    "keypair",
+                    String,
+                    "Name of the ssh key pair used to login to the virtual machines"
+                ),
+                p!(
+                    "externalloadbalanceripaddress",
+                    String,
+                    "External load balancer IP address while using shared network with Kubernetes HA cluster"
+                ),
+                p!(
+                    "noderootdisksize",
+                    Long,
+                    "Root disk size in GB for each node"
+                ),
+                p!(
+                    "dockerregistryusername",
+                    String,
+                    "User name for the docker image private registry"
+                ),
+                p!(
+                    "dockerregistrypassword",
+                    String,
+                    "Password for the docker image private registry"
+                ),
+                p!(
+                    "dockerregistryurl",
+                    String,
+                    "URL for the docker image private registry"
+                ),
+                p!(
+                    "hypervisor",
+                    String,
+                    "the hypervisor on which the CKS cluster is to be deployed. This is required if the zone in which the CKS cluster is being deployed has clusters with different hypervisor types."
+                ),
+                p!("cniconfigurationid", Uuid, "the ID of the Userdata"),
+                p!(
+                    "cniconfigdetails",
+                    Map,
+                    "used to specify the parameters values for the variables in userdata."
+                ),
+                p!(
+                    "enablecsi",
+                    Boolean,
+                    "if true, setups up CloudStack CSI driver"
+                ),
+                p!(
+                    "asnumber",
+                    Long,
+                    "(optional) Vlan number for the Kubernetes cluster network"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "listKubernetesClusters",
+        Sync,
+        Everyone,
+        Kubernetes,
+        "kubernetescluster",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.ListKubernetesClustersCmd",
+        "Lists Kubernetes clusters",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!("id", Uuid, "The ID of the Kubernetes cluster"),
+                p!("name", String, "Name of the Kubernetes cluster"),
+                p!("state", String, "State of the Kubernetes cluster"),
+                p!(
+                    "clustertype",
+                    String,
+                    "Type of the cluster: CloudManaged, ExternalManaged"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "startKubernetesCluster",
+        Async,
+        Everyone,
+        Kubernetes,
+        "kubernetescluster",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.StartKubernetesClusterCmd",
+        "Starts a stopped CloudManaged Kubernetes cluster",
+        [&[p!("id", Uuid, required, "The ID of the Kubernetes cluster")]]
+    ),
+    cmd!(
+        "stopKubernetesCluster",
+        Async,
+        Everyone,
+        Kubernetes,
+        "success",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.StopKubernetesClusterCmd",
+        "Stops a running CloudManaged Kubernetes cluster",
+        [&[p!("id", Uuid, required, "The ID of the Kubernetes cluster")]]
+    ),
+    cmd!(
+        "deleteKubernetesCluster",
+        Async,
+        Everyone,
+        Kubernetes,
+        "success",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.DeleteKubernetesClusterCmd",
+        "Deletes a Kubernetes cluster",
+        [&[
+            p!("id", Uuid, required, "The ID of the Kubernetes cluster"),
+            p!(
+                "cleanup",
+                Boolean,
+                "Destroy attached instances of the ExternalManaged Cluster. Default: false"
+            ),
+            p!(
+                "expunge",
+                Boolean,
+                "Expunge attached instances of the ExternalManaged Cluster. If true, value of cleanup is ignored. Default: false"
+            )
+        ]]
+    ),
+    cmd!(
+        "scaleKubernetesCluster",
+        Async,
+        Everyone,
+        Kubernetes,
+        "kubernetescluster",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.ScaleKubernetesClusterCmd",
+        "Scales a created, running or stopped CloudManaged Kubernetes cluster",
+        [&[
+            p!("id", Uuid, required, "The ID of the Kubernetes cluster"),
+            p!(
+                "serviceofferingid",
+                Uuid,
+                "The ID of the service offering for the virtual machines in the cluster."
+            ),
+            p!(
+                "nodeofferings",
+                Map,
+                "(Optional) Node Type to Service Offering ID mapping. If provided, it overrides the serviceofferingid parameter"
+            ),
+            p!("size", Long, "Number of Kubernetes cluster nodes"),
+            p!(
+                "nodeids",
+                UuidList,
+                "The IDs of the VMs to remove from the cluster"
+            ),
+            p!(
+                "autoscalingenabled",
+                Boolean,
+                "Whether autoscaling is enabled for the cluster"
+            ),
+            p!(
+                "minsize",
+                Long,
+                "Minimum number of worker nodes in the cluster"
+            ),
+            p!(
+                "maxsize",
+                Long,
+                "Maximum number of worker nodes in the cluster"
+            )
+        ]]
+    ),
+    cmd!(
+        "upgradeKubernetesCluster",
+        Async,
+        Everyone,
+        Kubernetes,
+        "kubernetescluster",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.UpgradeKubernetesClusterCmd",
+        "Upgrades a running CloudManaged Kubernetes cluster",
+        [&[
+            p!("id", Uuid, required, "The ID of the Kubernetes cluster"),
+            p!(
+                "kubernetesversionid",
+                Uuid,
+                required,
+                "The ID of the Kubernetes version for upgrade"
+            )
+        ]]
+    ),
+    cmd!(
+        "getKubernetesClusterConfig",
+        Sync,
+        Everyone,
+        Kubernetes,
+        "clusterconfig",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.GetKubernetesClusterConfigCmd",
+        "Get Kubernetes cluster config",
+        [&[p!("id", Uuid, "The ID of the Kubernetes cluster")]]
+    ),
+    // Network rules of the simulated cloud.
+    cmd!(
+        "listFirewallRules",
+        Sync,
+        Everyone,
+        Core,
+        "firewallrule",
+        "org.apache.cloudstack.api.command.user.firewall.ListFirewallRulesCmd",
+        "Lists all firewall rules for an IP address.",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!("id", Uuid, "Lists rule with the specified ID."),
+                p!(
+                    "ipaddressid",
+                    Uuid,
+                    "The ID of IP address of the firewall services"
+                ),
+                p!("networkid", Uuid, "List firewall rules for certain network")
+            ]
+        ]
+    ),
+    cmd!(
+        "listPortForwardingRules",
+        Sync,
+        Everyone,
+        Core,
+        "portforwardingrule",
+        "org.apache.cloudstack.api.command.user.firewall.ListPortForwardingRulesCmd",
+        "Lists all port forwarding rules for an IP address.",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!("id", Uuid, "Lists rule with the specified ID."),
+                p!(
+                    "ipaddressid",
+                    Uuid,
+                    "The ID of IP address of the port forwarding services"
+                ),
+                p!(
+                    "networkid",
+                    Uuid,
+                    "List port forwarding rules for certain network"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "listLoadBalancerRules",
+        Sync,
+        Everyone,
+        Core,
+        "loadbalancerrule",
+        "org.apache.cloudstack.api.command.user.loadbalancer.ListLoadBalancerRulesCmd",
+        "Lists load balancer rules.",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!("id", Uuid, "The ID of the load balancer rule"),
+                p!("name", String, "The name of the load balancer rule"),
+                p!(
+                    "publicipid",
+                    Uuid,
+                    "The public IP address ID of the load balancer rule"
+                ),
+                p!(
+                    "virtualmachineid",
+                    Uuid,
+                    "The ID of the virtual machine of the load balancer rule"
+                ),
+                p!("zoneid", Uuid, "The availability zone ID"),
+                p!("networkid", Uuid, "List by network ID the rule belongs to")
+            ]
+        ]
+    ),
+    // Simulator administration.
+    cmd!(
+        "injectSimulatorFault",
+        Sync,
+        RootAdmin,
+        Core,
+        "success",
+        "cks.api.InjectSimulatorFaultCmd",
+        "Makes the simulated cloud misbehave: fail VM deploys, exhaust capacity, make an API endpoint unreachable, stop a VM behind the service's back, or fail calls",
+        [&[
+            p!(
+                "fault",
+                String,
+                required,
+                "failvmdeploys, exhaustcapacity, endpointunreachable, stopvm, unavailable or clear"
+            ),
+            p!(
+                "count",
+                Integer,
+                "How many deploys or calls fail (failvmdeploys, unavailable)"
+            ),
+            p!(
+                "enabled",
+                Boolean,
+                "On or off (exhaustcapacity, endpointunreachable). Default: true"
+            ),
+            p!(
+                "ipaddressid",
+                Uuid,
+                "The public IP whose API endpoint is affected (endpointunreachable)"
+            ),
+            p!("virtualmachineid", Uuid, "The VM to stop (stopvm)")
+        ]]
+    ),
+    cmd!(
+        "listKubernetesClusterOrphans",
+        Sync,
+        RootAdmin,
+        Kubernetes,
+        "orphan",
+        "cks.api.ListKubernetesClusterOrphansCmd",
+        "Lists cloud resources tagged with a Kubernetes cluster that no live cluster owns (leaks)",
+        [LIST]
+    ),
 ];
 
 /// Looks a command up by its exact (case-sensitive) name, as CloudStack does.
@@ -437,7 +1630,10 @@ pub struct Bound<'a> {
 pub fn is_uuid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Checks required parameters and the type of every declared parameter that is present.
@@ -450,19 +1646,30 @@ pub fn bind<'a>(command: &'static Command, raw: &'a RawParams) -> Result<Bound<'
         let value = raw.get(param.name).filter(|v| !v.trim().is_empty());
         let Some(value) = value else {
             if param.required {
-                return Err(ApiError::MissingParameter { command: cmd, param: param.name.into() });
+                return Err(ApiError::MissingParameter {
+                    command: cmd,
+                    param: param.name.into(),
+                });
             }
             continue;
         };
         let ok = match param.kind {
             ParamType::Uuid => is_uuid(value.trim()),
             ParamType::UuidList => value.split(',').all(|v| is_uuid(v.trim())),
-            ParamType::Integer | ParamType::Long | ParamType::Short => value.trim().parse::<i64>().is_ok(),
-            ParamType::Boolean => value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false"),
+            ParamType::Integer | ParamType::Long | ParamType::Short => {
+                value.trim().parse::<i64>().is_ok()
+            }
+            ParamType::Boolean => {
+                value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
+            }
             _ => true,
         };
         if !ok {
-            return Err(ApiError::InvalidValue { command: cmd, param: param.name.into(), value: value.into() });
+            return Err(ApiError::InvalidValue {
+                command: cmd,
+                param: param.name.into(),
+                value: value.into(),
+            });
         }
     }
     Ok(Bound { command, raw })
@@ -496,7 +1703,12 @@ impl<'a> Bound<'a> {
     }
 
     pub fn list(&self, name: &str) -> Option<Vec<&'a str>> {
-        self.str(name).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+        self.str(name).map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
     }
 
     pub fn map(&self, name: &str) -> Option<&'a MapParam> {
@@ -520,7 +1732,11 @@ mod tests {
     #[test]
     fn command_names_are_unique_and_params_lowercase() {
         for (i, c) in COMMANDS.iter().enumerate() {
-            assert!(COMMANDS[i + 1..].iter().all(|o| o.name != c.name), "duplicate {}", c.name);
+            assert!(
+                COMMANDS[i + 1..].iter().all(|o| o.name != c.name),
+                "duplicate {}",
+                c.name
+            );
             for p in c.params() {
                 assert_eq!(p.name, p.name.to_ascii_lowercase(), "{}.{}", c.name, p.name);
             }
@@ -530,7 +1746,11 @@ mod tests {
     #[test]
     fn binding_reports_missing_and_malformed_parameters_like_cloudstack() {
         let cmd = find("updateKubernetesSupportedVersion").unwrap();
-        let raw = RawParams::from_pairs([("command", "updateKubernetesSupportedVersion"), ("state", "Enabled")]).unwrap();
+        let raw = RawParams::from_pairs([
+            ("command", "updateKubernetesSupportedVersion"),
+            ("state", "Enabled"),
+        ])
+        .unwrap();
         assert_eq!(
             bind(cmd, &raw).unwrap_err().to_string(),
             "Unable to execute API command updatekubernetessupportedversion due to missing parameter id"

@@ -21,6 +21,9 @@ pub fn now_unix() -> i64 {
 mod tests {
     #[test]
     fn dates_use_cloudstacks_offset_form() {
-        assert_eq!(super::format_date(1_738_318_830), "2025-01-31T10:20:30+0000");
+        assert_eq!(
+            super::format_date(1_738_318_830),
+            "2025-01-31T10:20:30+0000"
+        );
     }
 }

@@ -22,7 +22,12 @@ pub fn flat(command: &str, body: Value) -> Value {
 /// A list answer, serialized: `{"<cmd>response": {"count": N, "<object>": [...]}}`. `count` is the
 /// number of matches before paging; an empty result is `{}`. Items are borrowed and written
 /// straight out, because list pages are the hot path and cloning them was most of their cost.
-pub fn list<'a>(command: &str, object_name: &str, items: impl IntoIterator<Item = &'a Value>, count: usize) -> Vec<u8> {
+pub fn list<'a>(
+    command: &str,
+    object_name: &str,
+    items: impl IntoIterator<Item = &'a Value>,
+    count: usize,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{");
     write_string(&mut out, &response_key(command));
@@ -96,12 +101,19 @@ mod tests {
     #[test]
     fn empty_lists_are_an_empty_object() {
         let parse = |bytes: Vec<u8>| serde_json::from_slice::<Value>(&bytes).unwrap();
-        assert_eq!(parse(list("listZones", "zone", &[], 0)), json!({"listzonesresponse": {}}));
+        assert_eq!(
+            parse(list("listZones", "zone", &[], 0)),
+            json!({"listzonesresponse": {}})
+        );
         assert_eq!(
             parse(list("listZones", "zone", &[json!({"id": "z"})], 3)),
             json!({"listzonesresponse": {"count": 3, "zone": [{"id": "z"}]}})
         );
-        assert_eq!(parse(list("listZones", "zone", &[], 3)), json!({"listzonesresponse": {"count": 3}}), "a page past the end");
+        assert_eq!(
+            parse(list("listZones", "zone", &[], 3)),
+            json!({"listzonesresponse": {"count": 3}}),
+            "a page past the end"
+        );
     }
 
     #[test]

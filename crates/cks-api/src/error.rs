@@ -22,8 +22,14 @@ pub enum ApiError {
     MissingParameter { command: String, param: String },
     /// A typed parameter that does not parse, or an id that names nothing the caller may see
     /// (431). CloudStack uses one text for both, so a caller cannot probe for other tenants' ids.
-    #[error("Unable to execute API command {command} due to invalid value. Invalid parameter {param} value={value} due to incorrect long value format, or entity does not exist or due to incorrect parameter annotation for the field in api cmd class.")]
-    InvalidValue { command: String, param: String, value: String },
+    #[error(
+        "Unable to execute API command {command} due to invalid value. Invalid parameter {param} value={value} due to incorrect long value format, or entity does not exist or due to incorrect parameter annotation for the field in api cmd class."
+    )]
+    InvalidValue {
+        command: String,
+        param: String,
+        value: String,
+    },
     /// Any other user mistake (`InvalidParameterValueException`, 431).
     #[error("{0}")]
     InvalidParameter(String),

@@ -58,9 +58,16 @@ impl RawParams {
         }
         if name.contains('[') || name.contains(']') {
             let (map, index, field) = parse_map_key(&name)?;
-            self.maps.entry(map).or_default().entry(index).or_default().insert(field, value.clone());
+            self.maps
+                .entry(map)
+                .or_default()
+                .entry(index)
+                .or_default()
+                .insert(field, value.clone());
         } else {
-            self.plain.entry(name.to_ascii_lowercase()).or_insert_with(|| value.clone());
+            self.plain
+                .entry(name.to_ascii_lowercase())
+                .or_insert_with(|| value.clone());
         }
         self.pairs.push((name, value));
         Ok(())
@@ -124,7 +131,8 @@ mod tests {
     #[test]
     fn names_are_case_insensitive_and_first_value_wins() {
         let mut p = RawParams::default();
-        p.add_form("Command=listZones&SIZE=3&size=4&name=a+b%2Bc").unwrap();
+        p.add_form("Command=listZones&SIZE=3&size=4&name=a+b%2Bc")
+            .unwrap();
         assert_eq!(p.get("command"), Some("listZones"));
         assert_eq!(p.get("size"), Some("3"));
         assert_eq!(p.get("name"), Some("a b+c"));
@@ -144,7 +152,14 @@ mod tests {
 
     #[test]
     fn bad_map_syntax_is_430() {
-        for key in ["a[0]=x", "a[x].f=1", "a[0][1].f=1", "a]0[.f=1", "[0].f=1", "a[0]f=1"] {
+        for key in [
+            "a[0]=x",
+            "a[x].f=1",
+            "a[0][1].f=1",
+            "a]0[.f=1",
+            "[0].f=1",
+            "a[0]f=1",
+        ] {
             let err = RawParams::default().add_form(key).unwrap_err();
             assert_eq!(err.codes().0, 430, "{key}");
         }

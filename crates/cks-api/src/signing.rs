@@ -24,7 +24,11 @@ pub struct Encoding {
 }
 
 impl Encoding {
-    pub const JAVA: Encoding = Encoding { sort_lowercased: false, tilde_raw: false, brackets_raw: false };
+    pub const JAVA: Encoding = Encoding {
+        sort_lowercased: false,
+        tilde_raw: false,
+        brackets_raw: false,
+    };
 }
 
 /// Every spelling the verifier accepts, CloudStack's first.
@@ -32,7 +36,11 @@ pub const ACCEPTED_ENCODINGS: [Encoding; 8] = {
     let mut res = [Encoding::JAVA; 8];
     let mut i = 0;
     while i < 8 {
-        res[i] = Encoding { sort_lowercased: i & 1 != 0, tilde_raw: i & 2 != 0, brackets_raw: i & 4 != 0 };
+        res[i] = Encoding {
+            sort_lowercased: i & 1 != 0,
+            tilde_raw: i & 2 != 0,
+            brackets_raw: i & 4 != 0,
+        };
         i += 1;
     }
     res
@@ -67,8 +75,10 @@ pub fn canonical_string(pairs: &[(String, String)], encoding: Encoding) -> Strin
     } else {
         items.sort_by(|a, b| a.0.cmp(b.0));
     }
-    let joined: Vec<String> =
-        items.iter().map(|(k, v)| format!("{k}={}", java_url_encode(v, encoding))).collect();
+    let joined: Vec<String> = items
+        .iter()
+        .map(|(k, v)| format!("{k}={}", java_url_encode(v, encoding)))
+        .collect();
     joined.join("&").to_lowercase()
 }
 
@@ -115,8 +125,12 @@ pub fn parse_expires(text: &str) -> Option<i64> {
     }
     // Python's `cs` may send a naive UTC time with a trailing `Z` and microseconds; Rfc3339
     // covers that. A value with no zone at all is read as UTC.
-    let naive = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]");
-    PrimitiveDateTime::parse(text, &naive).ok().map(|t| t.assume_utc().unix_timestamp())
+    let naive = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    PrimitiveDateTime::parse(text, &naive)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
 }
 
 /// Formats an `expires` value the way CloudStack's clients do.
@@ -129,12 +143,18 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn java_encoding_keeps_only_the_unreserved_set() {
-        assert_eq!(java_url_encode("a b+c*~_.-/", Encoding::JAVA), "a%20b%2Bc*%7E_.-%2F");
+        assert_eq!(
+            java_url_encode("a b+c*~_.-/", Encoding::JAVA),
+            "a%20b%2Bc*%7E_.-%2F"
+        );
         assert_eq!(java_url_encode("é", Encoding::JAVA), "%C3%A9");
     }
 
@@ -147,7 +167,10 @@ mod tests {
             ("page", "1"),
             ("pagesize", "100"),
             ("response", "json"),
-            ("apiKey", "zv-NK1FbGS6E3H5rqLQbJyg8thySsuBbj0rz-XyFrz9_gZnH0kx6Pfh76sLyXkUeXp8BsVkyVBL-BDiKp-8QXA"),
+            (
+                "apiKey",
+                "zv-NK1FbGS6E3H5rqLQbJyg8thySsuBbj0rz-XyFrz9_gZnH0kx6Pfh76sLyXkUeXp8BsVkyVBL-BDiKp-8QXA",
+            ),
         ]);
         let canonical = canonical_string(&p, Encoding::JAVA);
         assert_eq!(
@@ -155,17 +178,30 @@ mod tests {
             "apikey=zv-nk1fbgs6e3h5rqlqbjyg8thyssubbj0rz-xyfrz9_gznh0kx6pfh76slyxkuexp8bsvkyvbl-bdikp-8qxa&command=listusers&page=1&pagesize=100&response=json"
         );
         let secret = "VDaACYb0LV9eNjTetIOElcVQkvJck_J_QljX_FcHRj87ZKiy0z0ty0ZsYBkoXkY9b7eq1EhwJaw7FF3akA3KBQ";
-        assert_eq!(sign_canonical(secret, &canonical), "qKLDdGgxRRdcQvagn6hD4l71fmE=");
+        assert_eq!(
+            sign_canonical(secret, &canonical),
+            "qKLDdGgxRRdcQvagn6hD4l71fmE="
+        );
     }
 
     #[test]
     fn verify_accepts_client_spellings_but_not_a_wrong_secret() {
-        let p = pairs(&[("command", "listZones"), ("keyword", "a~b[c]"), ("apikey", "K")]);
+        let p = pairs(&[
+            ("command", "listZones"),
+            ("keyword", "a~b[c]"),
+            ("apikey", "K"),
+        ]);
         let java = sign("s3cret", &p);
         assert_eq!(verify("s3cret", &p, &java), Some(Encoding::JAVA));
         let cs_style = sign_canonical(
             "s3cret",
-            &canonical_string(&p, Encoding { tilde_raw: true, ..Encoding::JAVA }),
+            &canonical_string(
+                &p,
+                Encoding {
+                    tilde_raw: true,
+                    ..Encoding::JAVA
+                },
+            ),
         );
         assert!(verify("s3cret", &p, &cs_style).is_some());
         assert_eq!(verify("other", &p, &java), None);

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::Parser;
 use cks_api::signing;
+use clap::Parser;
+
+mod clusters;
 
 /// As in `cksd`'s binary, so the figures are the server's.
 #[global_allocator]
@@ -25,6 +27,12 @@ struct Args {
     /// Versions in the catalog, so a page of 50 is full.
     #[arg(long, default_value_t = 60)]
     versions: usize,
+    /// Run the cluster lifecycle benchmark with this many clusters instead of the API one.
+    #[arg(long)]
+    clusters: Option<usize>,
+    /// With `--clusters`: grow to this many clusters and time the state scanner again.
+    #[arg(long, default_value_t = 0)]
+    scan_clusters: usize,
 }
 
 struct Keys {
@@ -43,7 +51,12 @@ fn signed_url(base: &str, keys: &Keys, command: &str, params: &[(&str, &str)]) -
     pairs.push(("signature".into(), signature));
     let query: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{k}={}", signing::java_url_encode(v, signing::Encoding::JAVA)))
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                signing::java_url_encode(v, signing::Encoding::JAVA)
+            )
+        })
         .collect();
     format!("{base}?{}", query.join("&"))
 }
@@ -51,6 +64,9 @@ fn signed_url(base: &str, keys: &Keys, command: &str, params: &[(&str, &str)]) -
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(count) = args.clusters {
+        return clusters::run(count, args.scan_clusters, args.clients).await;
+    }
     let dir = tempfile::tempdir()?;
     let mut config = cksd::Config::for_test(dir.path());
     config.listen = "127.0.0.1:0".parse()?;
@@ -59,7 +75,9 @@ async fn main() -> anyhow::Result<()> {
     let base = format!("http://{}/client/api", listener.local_addr()?);
     tokio::spawn(cksd::serve(listener, state, std::future::pending()));
 
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("root-admin.json"))?)?;
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        dir.path().join("root-admin.json"),
+    )?)?;
     let keys = Keys {
         api_key: doc["apikey"].as_str().context("apikey")?.into(),
         secret_key: doc["secretkey"].as_str().context("secretkey")?.into(),
@@ -67,19 +85,32 @@ async fn main() -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     for i in 0..args.versions {
         let semver = format!("1.{}.{}", 40 + i / 10, i % 10);
-        let url = signed_url(&base, &keys, "addKubernetesSupportedVersion", &[
-            ("semanticversion", &semver), ("mincpunumber", "2"), ("minmemory", "2048"),
-            ("url", "http://127.0.0.1/cks/bench.iso"),
-        ]);
+        let url = signed_url(
+            &base,
+            &keys,
+            "addKubernetesSupportedVersion",
+            &[
+                ("semanticversion", &semver),
+                ("mincpunumber", "2"),
+                ("minmemory", "2048"),
+                ("url", "http://127.0.0.1/cks/bench.iso"),
+            ],
+        );
         let res = http.get(url).send().await?;
         if !res.status().is_success() {
             bail!("adding version {semver}: {}", res.text().await?);
         }
     }
 
-    println!("cks-bench: {} clients, {} s per scenario, signed GETs over loopback, SQLite", args.clients, args.seconds);
+    println!(
+        "cks-bench: {} clients, {} s per scenario, signed GETs over loopback, SQLite",
+        args.clients, args.seconds
+    );
     let scenarios: [(&str, Vec<(&str, &str)>); 2] = [
-        ("listKubernetesSupportedVersions", vec![("page", "1"), ("pagesize", "50")]),
+        (
+            "listKubernetesSupportedVersions",
+            vec![("page", "1"), ("pagesize", "50")],
+        ),
         ("listZones", vec![]),
     ];
     for (command, params) in scenarios {
@@ -122,7 +153,11 @@ async fn main() -> anyhow::Result<()> {
             errors += e;
         }
         all.sort();
-        let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default();
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
         println!(
             "{command:<34} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   items/page {items:>3}   errors {errors}",
             all.len() as f64 / args.seconds as f64,

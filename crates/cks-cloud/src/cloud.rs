@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use cks_core::iaas::{
     FirewallRule, Iso, LbAlgorithm, LbProtocol, LoadBalancerRule, Network, NetworkOffering,
     PortForwardingRule, Protocol, PublicIp, ResourceKind, ServiceOffering, SshKeyPair, Tags,
-    Template, Vm, Zone,
+    Template, Vm, VmState, Zone,
 };
 use cks_core::tenancy::Owner;
 
@@ -271,6 +271,9 @@ pub trait Cloud: Send + Sync {
     /// The VM with this host name in the network (not expunged).
     async fn find_vm(&self, network_id: &str, name: &str) -> Result<Option<Vm>, CloudError>;
     async fn get_vm(&self, id: &str) -> Result<Vm, CloudError>;
+    /// The state of each of these VMs that exists, in one call (the state scanner's view of many
+    /// clusters). VMs that are gone are left out.
+    async fn vm_states(&self, ids: &[String]) -> Result<Vec<(String, VmState)>, CloudError>;
     async fn vms_in_network(&self, network_id: &str) -> Result<Vec<Vm>, CloudError>;
     /// Starts a stopped VM; a running one is returned as it is.
     async fn start_vm(&self, id: &str) -> Result<Vm, CloudError>;
@@ -297,6 +300,19 @@ pub trait Cloud: Send + Sync {
     async fn attach_iso(&self, vm_id: &str, iso_id: &str) -> Result<Vm, CloudError>;
     /// Detaches the VM's ISO; a VM without one is returned as it is.
     async fn detach_iso(&self, vm_id: &str) -> Result<Vm, CloudError>;
+
+    // === Node management channel ===
+
+    /// Runs `argv` on the VM's guest and returns its standard output. On a real cloud this is
+    /// SSH as user `cloud` (whose key the service put in the node's user data) through the
+    /// node's port forward on the cluster's public IP; the simulator's guest agent interprets
+    /// the commands cks sends, today `["sudo", "/opt/cks/bin/cks-upgrade", "<semver>"]`.
+    ///
+    /// Fails with `Unavailable` when the VM cannot be reached (not running) and with
+    /// `NodeCommand { exit_code, stderr }` when the command fails on the node. Commands must be
+    /// idempotent, as a job step may run twice: `cks-upgrade` to the node's own version succeeds
+    /// without doing anything.
+    async fn run_on_node(&self, vm_id: &str, argv: &[String]) -> Result<String, CloudError>;
 
     // === ISOs ===
 

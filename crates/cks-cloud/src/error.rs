@@ -32,6 +32,10 @@ pub enum CloudError {
     /// The simulator could not read or write its inventory tables. 530.
     #[error("simulator storage failed: {0}")]
     Storage(#[from] sqlx::Error),
+    /// A command run on a node (`Cloud::run_on_node`) exited with a failure: unknown command
+    /// (127), bad usage (2), or the node's script failed (1, e.g. no binaries ISO attached). 530.
+    #[error("command failed on the node (exit code {exit_code}): {stderr}")]
+    NodeCommand { exit_code: i32, stderr: String },
 }
 
 impl CloudError {
@@ -54,7 +58,9 @@ impl CloudError {
             CloudError::Unavailable(_) => 534,
             CloudError::LimitExceeded(_) => 535,
             CloudError::RuleConflict(_) => 537,
-            CloudError::Internal(_) | CloudError::Storage(_) => 530,
+            CloudError::Internal(_) | CloudError::Storage(_) | CloudError::NodeCommand { .. } => {
+                530
+            }
         }
     }
 
@@ -66,7 +72,9 @@ impl CloudError {
             CloudError::Unavailable(_) => 4380,
             CloudError::LimitExceeded(_) => 4370,
             CloudError::RuleConflict(_) => 4360,
-            CloudError::Internal(_) | CloudError::Storage(_) => 4250,
+            CloudError::Internal(_) | CloudError::Storage(_) | CloudError::NodeCommand { .. } => {
+                4250
+            }
         }
     }
 
@@ -94,6 +102,14 @@ mod tests {
             (CloudError::LimitExceeded("limit".into()), 535, 4370),
             (CloudError::RuleConflict("overlap".into()), 537, 4360),
             (CloudError::Internal("boom".into()), 530, 4250),
+            (
+                CloudError::NodeCommand {
+                    exit_code: 1,
+                    stderr: "no CD-ROM".into(),
+                },
+                530,
+                4250,
+            ),
         ];
         for (err, code, cs) in cases {
             assert_eq!((err.code(), err.cs_error_code()), (code, cs), "{err}");

@@ -504,7 +504,9 @@ pub struct ClusterSpec {
 impl ClusterSpec {
     /// The offering of a node type: the per-type one, else the default.
     pub fn offering_for(&self, t: NodeType) -> Option<&str> {
-        self.node_offerings.get(t).or(self.service_offering_id.as_deref())
+        self.node_offerings
+            .get(t)
+            .or(self.service_offering_id.as_deref())
     }
 
     /// The template of a node type: the per-type one, else the default.

@@ -106,7 +106,10 @@ const NODE_COLS: &str = "id, cluster_id, seq, name, node_type, vm_id, guest_ip, 
 const STEP_COLS: &str = "job_id, idx, name, state, attempts, started, finished, error";
 
 fn corrupt(detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt { table: "kubernetes_clusters", detail: detail.to_string() }
+    StoreError::Corrupt {
+        table: "kubernetes_clusters",
+        detail: detail.to_string(),
+    }
 }
 
 fn cluster(row: &AnyRow) -> Result<ClusterRecord> {
@@ -174,14 +177,19 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 
 fn unique_name(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate("cluster name"),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Duplicate("cluster name")
+        }
         _ => StoreError::Database(e),
     }
 }
 
 /// `$from, $from+1, ...` for an `IN (...)` list.
 fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Which clusters a list query returns.
@@ -205,7 +213,7 @@ impl Store {
             .bind(&c.operation).bind(&c.job_id).bind(&c.step).bind(&c.last_error).bind(c.created)
             .execute(&mut *tx).await.map_err(unique_name)?;
         if let Some(job) = job {
-            insert_job_in(&mut *tx, job).await?;
+            insert_job_in(&mut tx, job).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -213,19 +221,34 @@ impl Store {
 
     /// A live (not removed) cluster.
     pub async fn cluster(&self, id: &str) -> Result<Option<ClusterRecord>> {
-        let sql = format!("SELECT {CLUSTER_COLS} FROM kubernetes_clusters WHERE id = $1 AND removed IS NULL");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(cluster).transpose()
+        let sql = format!(
+            "SELECT {CLUSTER_COLS} FROM kubernetes_clusters WHERE id = $1 AND removed IS NULL"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(cluster)
+            .transpose()
     }
 
     /// A cluster, removed or not (job bodies finishing a delete).
     pub async fn cluster_any(&self, id: &str) -> Result<Option<ClusterRecord>> {
         let sql = format!("SELECT {CLUSTER_COLS} FROM kubernetes_clusters WHERE id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(cluster).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(cluster)
+            .transpose()
     }
 
     /// Live clusters matching `filter`, by `seq` (CloudStack's order: internal id ascending).
     pub async fn clusters(&self, filter: &ClusterFilter<'_>) -> Result<Vec<ClusterRecord>> {
-        let mut sql = format!("SELECT {CLUSTER_COLS} FROM kubernetes_clusters WHERE removed IS NULL");
+        let mut sql =
+            format!("SELECT {CLUSTER_COLS} FROM kubernetes_clusters WHERE removed IS NULL");
         let mut binds: Vec<&str> = Vec::new();
         for (column, value) in [
             ("id", filter.id),
@@ -242,7 +265,11 @@ impl Store {
         for b in binds {
             q = q.bind(b);
         }
-        q.fetch_all(self.pool()).await?.iter().map(cluster).collect()
+        q.fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(cluster)
+            .collect()
     }
 
     /// Live clusters in any of `states` (the scanner, the garbage collector).
@@ -255,7 +282,11 @@ impl Store {
         for s in states {
             q = q.bind(s.as_str());
         }
-        q.fetch_all(self.pool()).await?.iter().map(cluster).collect()
+        q.fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(cluster)
+            .collect()
     }
 
     /// Writes everything but identity, owner, state and timestamps.
@@ -268,12 +299,19 @@ impl Store {
     }
 
     /// Moves a live cluster from one of `from` to `to`. False when it was in none of them.
-    pub async fn transition_cluster(&self, id: &str, from: &[ClusterState], to: ClusterState) -> Result<bool> {
+    pub async fn transition_cluster(
+        &self,
+        id: &str,
+        from: &[ClusterState],
+        to: ClusterState,
+    ) -> Result<bool> {
         let sql = format!(
             "UPDATE kubernetes_clusters SET state = $1 WHERE id = $2 AND removed IS NULL AND state IN ({})",
             placeholders(3, from.len())
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to.as_str()).bind(id);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to.as_str())
+            .bind(id);
         for s in from {
             q = q.bind(s.as_str());
         }
@@ -295,22 +333,35 @@ impl Store {
             "UPDATE kubernetes_clusters SET state = $1, operation = $2, job_id = $3, step = NULL, last_error = NULL WHERE id = $4 AND removed IS NULL AND state IN ({})",
             placeholders(5, from.len())
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to.as_str()).bind(operation).bind(&job.id).bind(id);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to.as_str())
+            .bind(operation)
+            .bind(&job.id)
+            .bind(id);
         for s in from {
             q = q.bind(s.as_str());
         }
         if q.execute(&mut *tx).await?.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_job_in(&mut *tx, job).await?;
+        insert_job_in(&mut tx, job).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Records the step an operation is on, and its last error (`None` clears it).
-    pub async fn set_cluster_progress(&self, id: &str, step: Option<&str>, last_error: Option<&str>) -> Result<()> {
+    pub async fn set_cluster_progress(
+        &self,
+        id: &str,
+        step: Option<&str>,
+        last_error: Option<&str>,
+    ) -> Result<()> {
         sqlx::query("UPDATE kubernetes_clusters SET step = $1, last_error = $2 WHERE id = $3")
-            .bind(step).bind(last_error).bind(id).execute(self.pool()).await?;
+            .bind(step)
+            .bind(last_error)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -323,25 +374,48 @@ impl Store {
 
     /// How many live clusters use this network.
     pub async fn clusters_on_network(&self, network_id: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT id FROM kubernetes_clusters WHERE network_id = $1 AND removed IS NULL")
-            .bind(network_id).fetch_all(self.pool()).await?;
-        rows.iter().map(|r| r.try_get("id").map_err(StoreError::from)).collect()
+        let rows = sqlx::query(
+            "SELECT id FROM kubernetes_clusters WHERE network_id = $1 AND removed IS NULL",
+        )
+        .bind(network_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get("id").map_err(StoreError::from))
+            .collect()
     }
 
     // === Nodes ===
 
     pub async fn nodes(&self, cluster_id: &str) -> Result<Vec<ClusterNode>> {
-        let sql = format!("SELECT {NODE_COLS} FROM kubernetes_cluster_nodes WHERE cluster_id = $1 ORDER BY seq");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(cluster_id).fetch_all(self.pool()).await?.iter().map(node).collect()
+        let sql = format!(
+            "SELECT {NODE_COLS} FROM kubernetes_cluster_nodes WHERE cluster_id = $1 ORDER BY seq"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(cluster_id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(node)
+            .collect()
     }
 
     /// Every node of every live cluster (the scanner reads them in one query).
     pub async fn all_nodes(&self) -> Result<Vec<ClusterNode>> {
         let sql = format!(
             "SELECT {} FROM kubernetes_cluster_nodes n JOIN kubernetes_clusters c ON c.id = n.cluster_id WHERE c.removed IS NULL ORDER BY n.seq",
-            NODE_COLS.split(", ").map(|c| format!("n.{c}")).collect::<Vec<_>>().join(", ")
+            NODE_COLS
+                .split(", ")
+                .map(|c| format!("n.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?.iter().map(node).collect()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(node)
+            .collect()
     }
 
     /// Inserts nodes in order (their `seq` follows the slice).
@@ -367,7 +441,10 @@ impl Store {
     }
 
     pub async fn delete_node(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM kubernetes_cluster_nodes WHERE id = $1").bind(id).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM kubernetes_cluster_nodes WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -376,14 +453,23 @@ impl Store {
     /// The job's plan; empty before it was made.
     pub async fn steps(&self, job_id: &str) -> Result<Vec<JobStep>> {
         let sql = format!("SELECT {STEP_COLS} FROM job_steps WHERE job_id = $1 ORDER BY idx");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(job_id).fetch_all(self.pool()).await?.iter().map(step).collect()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(job_id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(step)
+            .collect()
     }
 
     /// Records a job's plan once: a second call (after a crash) keeps the first plan.
     pub async fn insert_steps(&self, job_id: &str, names: &[String]) -> Result<Vec<JobStep>> {
         let mut tx = self.pool().begin().await?;
         let existing = sqlx::query("SELECT COUNT(*) AS n FROM job_steps WHERE job_id = $1")
-            .bind(job_id).fetch_one(&mut *tx).await?.try_get::<i64, _>("n")?;
+            .bind(job_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get::<i64, _>("n")?;
         if existing == 0 {
             for (i, name) in names.iter().enumerate() {
                 sqlx::query("INSERT INTO job_steps (job_id, idx, name, state, attempts) VALUES ($1, $2, $3, 'pending', 0)")
@@ -402,7 +488,13 @@ impl Store {
     }
 
     /// A step ends, done or failed with `error`.
-    pub async fn finish_step(&self, job_id: &str, idx: i64, state: StepState, error: Option<&str>) -> Result<()> {
+    pub async fn finish_step(
+        &self,
+        job_id: &str,
+        idx: i64,
+        state: StepState,
+        error: Option<&str>,
+    ) -> Result<()> {
         sqlx::query("UPDATE job_steps SET state = $1, finished = $2, error = $3 WHERE job_id = $4 AND idx = $5")
             .bind(state.as_str()).bind(now()).bind(error).bind(job_id).bind(idx).execute(self.pool()).await?;
         Ok(())

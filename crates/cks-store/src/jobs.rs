@@ -111,13 +111,25 @@ impl Store {
 
     pub async fn job(&self, id: &str) -> Result<Option<Job>> {
         let sql = format!("SELECT {COLS} FROM async_jobs WHERE id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(job).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(job)
+            .transpose()
     }
 
     /// The most recent jobs, newest first.
     pub async fn recent_jobs(&self, limit: i64) -> Result<Vec<Job>> {
         let sql = format!("SELECT {COLS} FROM async_jobs ORDER BY seq DESC LIMIT $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.pool()).await?.iter().map(job).collect()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(job)
+            .collect()
     }
 
     /// Takes the oldest pending job whose lease is free or expired, for `owner` until
@@ -130,7 +142,12 @@ impl Store {
                SELECT id FROM async_jobs WHERE status = 0 AND (lease_until IS NULL OR lease_until < $3) ORDER BY seq LIMIT 1) \
              RETURNING {COLS}"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner).bind(lease_until).bind(now).fetch_optional(self.pool()).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(lease_until)
+            .bind(now)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(job).transpose()
     }
 
@@ -150,7 +167,13 @@ impl Store {
     }
 
     /// Records a job's end. Only a still-pending job is completed, so a job finishes once.
-    pub async fn complete_job(&self, id: &str, status: JobStatus, result_code: i64, result: &str) -> Result<bool> {
+    pub async fn complete_job(
+        &self,
+        id: &str,
+        status: JobStatus,
+        result_code: i64,
+        result: &str,
+    ) -> Result<bool> {
         let done = sqlx::query("UPDATE async_jobs SET status = $1, result_code = $2, result = $3, completed = $4, lease_until = NULL WHERE id = $5 AND status = 0")
             .bind(status.code()).bind(result_code).bind(result).bind(crate::now()).bind(id)
             .execute(self.pool()).await?;
@@ -165,9 +188,15 @@ mod tests {
 
     fn new_job(id: &str) -> NewJob {
         NewJob {
-            id: id.into(), command: "deleteKubernetesSupportedVersion".into(), cmd_class: "C".into(),
-            user_id: "u".into(), account_id: "a".into(), domain_id: "d".into(), params: "{}".into(),
-            instance_type: None, instance_id: None,
+            id: id.into(),
+            command: "deleteKubernetesSupportedVersion".into(),
+            cmd_class: "C".into(),
+            user_id: "u".into(),
+            account_id: "a".into(),
+            domain_id: "d".into(),
+            params: "{}".into(),
+            instance_type: None,
+            instance_id: None,
         }
     }
 
@@ -177,13 +206,33 @@ mod tests {
         store.insert_job(&new_job("j1")).await.unwrap();
         let claimed = store.claim_job("ms1", 100, 130).await.unwrap().unwrap();
         assert_eq!(claimed.id, "j1");
-        assert!(store.claim_job("ms2", 110, 140).await.unwrap().is_none(), "lease still held");
+        assert!(
+            store.claim_job("ms2", 110, 140).await.unwrap().is_none(),
+            "lease still held"
+        );
         let taken_over = store.claim_job("ms2", 131, 160).await.unwrap().unwrap();
         assert_eq!(taken_over.attempts, 2);
-        assert!(!store.renew_job_lease("j1", "ms1", 200).await.unwrap(), "ms1 lost the job");
-        assert!(store.complete_job("j1", JobStatus::Succeeded, 0, "{}").await.unwrap());
-        assert!(!store.complete_job("j1", JobStatus::Failed, 530, "{}").await.unwrap(), "finishes once");
-        assert_eq!(store.job("j1").await.unwrap().unwrap().status, JobStatus::Succeeded);
+        assert!(
+            !store.renew_job_lease("j1", "ms1", 200).await.unwrap(),
+            "ms1 lost the job"
+        );
+        assert!(
+            store
+                .complete_job("j1", JobStatus::Succeeded, 0, "{}")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .complete_job("j1", JobStatus::Failed, 530, "{}")
+                .await
+                .unwrap(),
+            "finishes once"
+        );
+        assert_eq!(
+            store.job("j1").await.unwrap().unwrap().status,
+            JobStatus::Succeeded
+        );
         assert!(store.claim_job("ms3", 1000, 1030).await.unwrap().is_none());
     }
 }

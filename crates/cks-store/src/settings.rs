@@ -9,18 +9,28 @@ use crate::{Result, Store};
 impl Store {
     /// Every stored value by name; absent names use their defaults.
     pub async fn settings(&self) -> Result<HashMap<String, Option<String>>> {
-        let rows = sqlx::query("SELECT name, value FROM settings").fetch_all(self.pool()).await?;
-        rows.iter().map(|r| Ok((r.try_get("name")?, r.try_get("value")?))).collect()
+        let rows = sqlx::query("SELECT name, value FROM settings")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("name")?, r.try_get("value")?)))
+            .collect()
     }
 
     /// Stores a value (`None` resets the setting to its default).
     pub async fn set_setting(&self, name: &str, value: Option<&str>) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM settings WHERE name = $1").bind(name).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM settings WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
         if let Some(value) = value {
             sqlx::query("INSERT INTO settings (name, value, updated) VALUES ($1, $2, $3)")
-                .bind(name).bind(value).bind(crate::now())
-                .execute(&mut *tx).await?;
+                .bind(name)
+                .bind(value)
+                .bind(crate::now())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -7,9 +7,11 @@ use sqlx::any::AnyRow;
 use crate::{Account, Domain, Project, Result, Session, Store, StoreError, User, next_seq, unique};
 
 const DOMAIN_COLS: &str = "id, name, parent_id, path, level, network_domain, created";
-const ACCOUNT_COLS: &str = "id, name, account_type, domain_id, state, network_domain, project_id, created";
+const ACCOUNT_COLS: &str =
+    "id, name, account_type, domain_id, state, network_domain, project_id, created";
 const USER_COLS: &str = "id, account_id, domain_id, username, password_hash, email, firstname, lastname, timezone, state, api_key, secret_key_enc, created";
-const PROJECT_COLS: &str = "id, name, display_text, domain_id, project_account_id, owner_account_id, state, created";
+const PROJECT_COLS: &str =
+    "id, name, display_text, domain_id, project_account_id, owner_account_id, state, created";
 
 fn domain(row: &AnyRow) -> Result<Domain> {
     Ok(Domain {
@@ -99,12 +101,24 @@ impl Store {
 
     pub async fn domain(&self, id: &str) -> Result<Option<Domain>> {
         let sql = format!("SELECT {DOMAIN_COLS} FROM domains WHERE id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(domain).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(domain)
+            .transpose()
     }
 
     pub async fn domain_by_path(&self, path: &str) -> Result<Option<Domain>> {
         let sql = format!("SELECT {DOMAIN_COLS} FROM domains WHERE path = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(path).fetch_optional(self.pool()).await?.as_ref().map(domain).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(path)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(domain)
+            .transpose()
     }
 
     pub async fn root_domain(&self) -> Result<Option<Domain>> {
@@ -114,107 +128,200 @@ impl Store {
     /// Every domain, in creation order. Domain trees are small; callers filter by path.
     pub async fn domains(&self) -> Result<Vec<Domain>> {
         let sql = format!("SELECT {DOMAIN_COLS} FROM domains ORDER BY seq");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?.iter().map(domain).collect()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(domain)
+            .collect()
     }
 
     // === Accounts ===
 
     pub async fn insert_account(&self, a: &Account) -> Result<()> {
-        insert_account_query(a).execute(self.pool()).await.map_err(unique("account"))?;
+        insert_account_query(a)
+            .execute(self.pool())
+            .await
+            .map_err(unique("account"))?;
         Ok(())
     }
 
     pub async fn account(&self, id: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(account).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(account)
+            .transpose()
     }
 
     pub async fn account_by_name(&self, domain_id: &str, name: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE domain_id = $1 AND name = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(domain_id).bind(name).fetch_optional(self.pool()).await?.as_ref().map(account).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(domain_id)
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(account)
+            .transpose()
     }
 
     /// Every account that is not a project's hidden account, in creation order.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
-        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id IS NULL ORDER BY seq");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?.iter().map(account).collect()
+        let sql =
+            format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id IS NULL ORDER BY seq");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(account)
+            .collect()
     }
 
     // === Users ===
 
     pub async fn insert_user(&self, u: &User) -> Result<()> {
-        insert_user_query(u).execute(self.pool()).await.map_err(unique("user"))?;
+        insert_user_query(u)
+            .execute(self.pool())
+            .await
+            .map_err(unique("user"))?;
         Ok(())
     }
 
     /// Creates an account and its first user in one transaction: either both exist or neither.
     pub async fn insert_account_with_user(&self, a: &Account, u: &User) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        insert_account_query(a).execute(&mut *tx).await.map_err(unique("account"))?;
-        insert_user_query(u).execute(&mut *tx).await.map_err(unique("user"))?;
+        insert_account_query(a)
+            .execute(&mut *tx)
+            .await
+            .map_err(unique("account"))?;
+        insert_user_query(u)
+            .execute(&mut *tx)
+            .await
+            .map_err(unique("user"))?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(user).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(user)
+            .transpose()
     }
 
     pub async fn user_by_api_key(&self, api_key: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE api_key = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(api_key).fetch_optional(self.pool()).await?.as_ref().map(user).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(api_key)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(user)
+            .transpose()
     }
 
     pub async fn user_by_name(&self, domain_id: &str, username: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE domain_id = $1 AND username = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(domain_id).bind(username).fetch_optional(self.pool()).await?.as_ref().map(user).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(domain_id)
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(user)
+            .transpose()
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users ORDER BY seq");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?.iter().map(user).collect()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(user)
+            .collect()
     }
 
     pub async fn users_of_account(&self, account_id: &str) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE account_id = $1 ORDER BY seq");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account_id).fetch_all(self.pool()).await?.iter().map(user).collect()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(user)
+            .collect()
     }
 
     /// Replaces a user's API key and sealed secret key.
-    pub async fn set_user_keys(&self, user_id: &str, api_key: &str, secret_key_enc: &str) -> Result<()> {
+    pub async fn set_user_keys(
+        &self,
+        user_id: &str,
+        api_key: &str,
+        secret_key_enc: &str,
+    ) -> Result<()> {
         sqlx::query("UPDATE users SET api_key = $1, secret_key_enc = $2 WHERE id = $3")
-            .bind(api_key).bind(secret_key_enc).bind(user_id)
-            .execute(self.pool()).await.map_err(unique("api key"))?;
+            .bind(api_key)
+            .bind(secret_key_enc)
+            .bind(user_id)
+            .execute(self.pool())
+            .await
+            .map_err(unique("api key"))?;
         Ok(())
     }
 
     // === Sessions (keyed by a hash of the session key, so a database dump cannot log anyone in) ===
 
     pub async fn insert_session(&self, key_hash: &str, s: &Session) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (key_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)")
-            .bind(key_hash).bind(&s.user_id).bind(s.created).bind(s.expires)
-            .execute(self.pool()).await?;
+        sqlx::query(
+            "INSERT INTO sessions (key_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(key_hash)
+        .bind(&s.user_id)
+        .bind(s.created)
+        .bind(s.expires)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
     pub async fn session(&self, key_hash: &str) -> Result<Option<Session>> {
         let row = sqlx::query("SELECT user_id, created, expires FROM sessions WHERE key_hash = $1")
-            .bind(key_hash).fetch_optional(self.pool()).await?;
+            .bind(key_hash)
+            .fetch_optional(self.pool())
+            .await?;
         row.map(|r| -> Result<Session> {
-            Ok(Session { user_id: r.try_get("user_id")?, created: r.try_get("created")?, expires: r.try_get("expires")? })
+            Ok(Session {
+                user_id: r.try_get("user_id")?,
+                created: r.try_get("created")?,
+                expires: r.try_get("expires")?,
+            })
         })
         .transpose()
     }
 
     pub async fn delete_session(&self, key_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE key_hash = $1").bind(key_hash).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM sessions WHERE key_hash = $1")
+            .bind(key_hash)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
     pub async fn extend_session(&self, key_hash: &str, expires: i64) -> Result<()> {
         sqlx::query("UPDATE sessions SET expires = $1 WHERE key_hash = $2")
-            .bind(expires).bind(key_hash).execute(self.pool()).await?;
+            .bind(expires)
+            .bind(key_hash)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -228,36 +335,62 @@ impl Store {
             .bind(&p.project_account_id).bind(&p.owner_account_id).bind(&p.state).bind(p.created)
             .execute(&mut *tx).await.map_err(unique("project"))?;
         let a = project_account;
-        insert_account_query(a).execute(&mut *tx).await.map_err(unique("account"))?;
-        sqlx::query("INSERT INTO project_members (project_id, account_id, role) VALUES ($1, $2, $3)")
-            .bind(&p.id).bind(&p.owner_account_id).bind("Admin")
-            .execute(&mut *tx).await?;
+        insert_account_query(a)
+            .execute(&mut *tx)
+            .await
+            .map_err(unique("account"))?;
+        sqlx::query(
+            "INSERT INTO project_members (project_id, account_id, role) VALUES ($1, $2, $3)",
+        )
+        .bind(&p.id)
+        .bind(&p.owner_account_id)
+        .bind("Admin")
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn project(&self, id: &str) -> Result<Option<Project>> {
         let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(project).transpose()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(project)
+            .transpose()
     }
 
     pub async fn projects(&self) -> Result<Vec<Project>> {
         let sql = format!("SELECT {PROJECT_COLS} FROM projects ORDER BY seq");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?.iter().map(project).collect()
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(project)
+            .collect()
     }
 
     /// Ids of the projects an account belongs to.
     pub async fn project_ids_of(&self, account_id: &str) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT project_id FROM project_members WHERE account_id = $1")
-            .bind(account_id).fetch_all(self.pool()).await?;
+            .bind(account_id)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(|r| Ok(r.try_get("project_id")?)).collect()
     }
 
     /// `(project id, account id, role)` of every membership.
     pub async fn project_members(&self, project_id: &str) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT account_id, role FROM project_members WHERE project_id = $1")
-            .bind(project_id).fetch_all(self.pool()).await?;
-        rows.iter().map(|r| Ok((r.try_get("account_id")?, r.try_get("role")?))).collect()
+        let rows =
+            sqlx::query("SELECT account_id, role FROM project_members WHERE project_id = $1")
+                .bind(project_id)
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("account_id")?, r.try_get("role")?)))
+            .collect()
     }
 }
 
@@ -267,37 +400,94 @@ mod tests {
     use crate::test_store;
 
     fn domain_row(id: &str, name: &str, parent: Option<&str>, path: &str) -> Domain {
-        Domain { id: id.into(), name: name.into(), parent_id: parent.map(Into::into), path: path.into(), level: 0, network_domain: None, created: 1 }
+        Domain {
+            id: id.into(),
+            name: name.into(),
+            parent_id: parent.map(Into::into),
+            path: path.into(),
+            level: 0,
+            network_domain: None,
+            created: 1,
+        }
     }
 
     fn user_row(id: &str, account: &str, domain: &str, name: &str) -> User {
         User {
-            id: id.into(), account_id: account.into(), domain_id: domain.into(), username: name.into(),
-            password_hash: "h".into(), email: None, firstname: None, lastname: None, timezone: None,
-            state: "enabled".into(), api_key: Some(format!("key-{id}")), secret_key_enc: None, created: 1,
+            id: id.into(),
+            account_id: account.into(),
+            domain_id: domain.into(),
+            username: name.into(),
+            password_hash: "h".into(),
+            email: None,
+            firstname: None,
+            lastname: None,
+            timezone: None,
+            state: "enabled".into(),
+            api_key: Some(format!("key-{id}")),
+            secret_key_enc: None,
+            created: 1,
         }
     }
 
     #[tokio::test]
     async fn account_and_first_user_are_created_together_or_not_at_all() {
         let (store, _dir) = test_store().await;
-        store.insert_domain(&domain_row("d1", "ROOT", None, "ROOT")).await.unwrap();
-        let acct = Account { id: "a1".into(), name: "alice".into(), account_type: AccountType::User, domain_id: "d1".into(), state: "enabled".into(), network_domain: None, project_id: None, created: 1 };
-        store.insert_account_with_user(&acct, &user_row("u1", "a1", "d1", "alice")).await.unwrap();
+        store
+            .insert_domain(&domain_row("d1", "ROOT", None, "ROOT"))
+            .await
+            .unwrap();
+        let acct = Account {
+            id: "a1".into(),
+            name: "alice".into(),
+            account_type: AccountType::User,
+            domain_id: "d1".into(),
+            state: "enabled".into(),
+            network_domain: None,
+            project_id: None,
+            created: 1,
+        };
+        store
+            .insert_account_with_user(&acct, &user_row("u1", "a1", "d1", "alice"))
+            .await
+            .unwrap();
         // Same username in the same domain: the user insert fails, so the second account must not exist.
-        let acct2 = Account { id: "a2".into(), name: "other".into(), ..acct.clone() };
-        let err = store.insert_account_with_user(&acct2, &user_row("u2", "a2", "d1", "alice")).await.unwrap_err();
+        let acct2 = Account {
+            id: "a2".into(),
+            name: "other".into(),
+            ..acct.clone()
+        };
+        let err = store
+            .insert_account_with_user(&acct2, &user_row("u2", "a2", "d1", "alice"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Duplicate("user")), "{err:?}");
         assert!(store.account("a2").await.unwrap().is_none());
-        assert_eq!(store.user_by_api_key("key-u1").await.unwrap().unwrap().username, "alice");
+        assert_eq!(
+            store
+                .user_by_api_key("key-u1")
+                .await
+                .unwrap()
+                .unwrap()
+                .username,
+            "alice"
+        );
     }
 
     #[tokio::test]
     async fn sibling_domains_need_distinct_names() {
         let (store, _dir) = test_store().await;
-        store.insert_domain(&domain_row("d1", "ROOT", None, "ROOT")).await.unwrap();
-        store.insert_domain(&domain_row("d2", "eng", Some("d1"), "ROOT/eng")).await.unwrap();
-        let err = store.insert_domain(&domain_row("d3", "eng", Some("d1"), "ROOT/eng")).await.unwrap_err();
+        store
+            .insert_domain(&domain_row("d1", "ROOT", None, "ROOT"))
+            .await
+            .unwrap();
+        store
+            .insert_domain(&domain_row("d2", "eng", Some("d1"), "ROOT/eng"))
+            .await
+            .unwrap();
+        let err = store
+            .insert_domain(&domain_row("d3", "eng", Some("d1"), "ROOT/eng"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Duplicate("domain")));
         assert_eq!(store.domains().await.unwrap().len(), 2);
     }

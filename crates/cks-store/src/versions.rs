@@ -53,26 +53,47 @@ impl Store {
 
     /// A version that has not been deleted.
     pub async fn version(&self, id: &str) -> Result<Option<KubernetesVersion>> {
-        let sql = format!("SELECT {COLS} FROM kubernetes_versions WHERE id = $1 AND removed IS NULL");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?.as_ref().map(version).transpose()
+        let sql =
+            format!("SELECT {COLS} FROM kubernetes_versions WHERE id = $1 AND removed IS NULL");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(version)
+            .transpose()
     }
 
     /// Every live version, in creation order. The catalog is small; the API filters it in memory.
     pub async fn versions(&self) -> Result<Vec<KubernetesVersion>> {
-        let sql = format!("SELECT {COLS} FROM kubernetes_versions WHERE removed IS NULL ORDER BY seq");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?.iter().map(version).collect()
+        let sql =
+            format!("SELECT {COLS} FROM kubernetes_versions WHERE removed IS NULL ORDER BY seq");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(version)
+            .collect()
     }
 
     pub async fn set_version_state(&self, id: &str, state: &str) -> Result<()> {
         sqlx::query("UPDATE kubernetes_versions SET state = $1 WHERE id = $2")
-            .bind(state).bind(id).execute(self.pool()).await?;
+            .bind(state)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
     /// Soft delete: the row stays for history, invisible to every query above.
     pub async fn remove_version(&self, id: &str) -> Result<()> {
-        sqlx::query("UPDATE kubernetes_versions SET removed = $1 WHERE id = $2 AND removed IS NULL")
-            .bind(crate::now()).bind(id).execute(self.pool()).await?;
+        sqlx::query(
+            "UPDATE kubernetes_versions SET removed = $1 WHERE id = $2 AND removed IS NULL",
+        )
+        .bind(crate::now())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -91,19 +112,42 @@ mod tests {
 
     fn v(id: &str, name: &str, zone: Option<&str>) -> KubernetesVersion {
         KubernetesVersion {
-            id: id.into(), name: name.into(), semantic_version: "1.33.1".into(), iso_id: None,
-            zone_id: zone.map(Into::into), arch: "x86_64".into(), state: "Enabled".into(),
-            min_cpu: 2, min_memory: 2048, direct_download: false, created: 1,
+            id: id.into(),
+            name: name.into(),
+            semantic_version: "1.33.1".into(),
+            iso_id: None,
+            zone_id: zone.map(Into::into),
+            arch: "x86_64".into(),
+            state: "Enabled".into(),
+            min_cpu: 2,
+            min_memory: 2048,
+            direct_download: false,
+            created: 1,
         }
     }
 
     #[tokio::test]
     async fn lists_in_creation_order_and_hides_removed() {
         let (store, _dir) = test_store().await;
-        store.insert_version(&v("1", "v1.33.1", None)).await.unwrap();
-        store.insert_version(&v("2", "v1.33.1-z1", Some("z1"))).await.unwrap();
-        store.insert_version(&v("3", "v1_x%", Some("z2"))).await.unwrap();
-        let ids: Vec<String> = store.versions().await.unwrap().into_iter().map(|v| v.id).collect();
+        store
+            .insert_version(&v("1", "v1.33.1", None))
+            .await
+            .unwrap();
+        store
+            .insert_version(&v("2", "v1.33.1-z1", Some("z1")))
+            .await
+            .unwrap();
+        store
+            .insert_version(&v("3", "v1_x%", Some("z2")))
+            .await
+            .unwrap();
+        let ids: Vec<String> = store
+            .versions()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
         assert_eq!(ids, ["1", "2", "3"]);
         store.remove_version("1").await.unwrap();
         assert!(store.version("1").await.unwrap().is_none());

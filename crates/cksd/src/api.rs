@@ -31,9 +31,13 @@ pub async fn client_api(
         Err(_) => {
             // The rest of the body is still on the wire: close the connection, or the client's
             // next request on it would be read as that leftover.
-            let err = ApiError::invalid(format!("Request body exceeds the limit of {MAX_BODY_BYTES} bytes"));
+            let err = ApiError::invalid(format!(
+                "Request body exceeds the limit of {MAX_BODY_BYTES} bytes"
+            ));
             let mut response = render_error(None, &err);
-            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
             return response;
         }
     };
@@ -48,7 +52,12 @@ pub async fn client_api(
     }
 }
 
-fn parse(raw: &mut RawParams, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+fn parse(
+    raw: &mut RawParams,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), ApiError> {
     if let Some(q) = query {
         raw.add_form(q)?;
     }
@@ -57,21 +66,37 @@ fn parse(raw: &mut RawParams, query: Option<&str>, headers: &HeaderMap, body: &[
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !body.is_empty() && is_form {
-        let text = std::str::from_utf8(body).map_err(|_| ApiError::invalid("Request body must be UTF-8"))?;
+        let text = std::str::from_utf8(body)
+            .map_err(|_| ApiError::invalid("Request body must be UTF-8"))?;
         raw.add_form(text)?;
     }
     Ok(())
 }
 
-async fn handle(state: &SharedState, method: &Method, headers: &HeaderMap, raw: &RawParams) -> Result<Reply, ApiError> {
-    if raw.get("response").is_some_and(|r| !r.eq_ignore_ascii_case("json")) {
-        return Err(ApiError::invalid("Only JSON responses are supported: send response=json"));
+async fn handle(
+    state: &SharedState,
+    method: &Method,
+    headers: &HeaderMap,
+    raw: &RawParams,
+) -> Result<Reply, ApiError> {
+    if raw
+        .get("response")
+        .is_some_and(|r| !r.eq_ignore_ascii_case("json"))
+    {
+        return Err(ApiError::invalid(
+            "Only JSON responses are supported: send response=json",
+        ));
     }
-    let name = raw.command().ok_or_else(|| ApiError::invalid("Unable to execute API command due to missing parameter command"))?;
+    let name = raw.command().ok_or_else(|| {
+        ApiError::invalid("Unable to execute API command due to missing parameter command")
+    })?;
     if name == "login" {
-        let command = commands::find("login").ok_or_else(|| ApiError::UnknownCommand(name.into()))?;
+        let command =
+            commands::find("login").ok_or_else(|| ApiError::UnknownCommand(name.into()))?;
         if method != Method::POST {
-            return Err(ApiError::MethodNotAllowed("Please use HTTP POST to authenticate using this API".into()));
+            return Err(ApiError::MethodNotAllowed(
+                "Please use HTTP POST to authenticate using this API".into(),
+            ));
         }
         let bound = commands::bind(command, raw)?;
         return handlers::session::login(state, &bound).await;
@@ -79,13 +104,20 @@ async fn handle(state: &SharedState, method: &Method, headers: &HeaderMap, raw: 
     let caller = auth::authenticate(state, raw, headers).await?;
     let command = commands::find(name).ok_or_else(|| ApiError::UnknownCommand(name.into()))?;
     if !command.access.allows(caller.account_type) {
-        return Err(ApiError::Unauthorized("The given command does not exist or it is not available for user"));
+        return Err(ApiError::Unauthorized(
+            "The given command does not exist or it is not available for user",
+        ));
     }
     if command.plugin == Plugin::Kubernetes && !state.kubernetes_enabled() {
         return Err(ApiError::internal("Kubernetes Service plugin is disabled"));
     }
     let bound: Bound = commands::bind(command, raw)?;
-    let cx = Cx { state, caller: &caller, p: &bound, headers };
+    let cx = Cx {
+        state,
+        caller: &caller,
+        p: &bound,
+        headers,
+    };
     handlers::dispatch(&cx).await
 }
 
@@ -110,5 +142,10 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 fn bytes_response(status: StatusCode, body: Vec<u8>) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json; charset=UTF-8")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
+        body,
+    )
+        .into_response()
 }

@@ -16,26 +16,41 @@ use crate::state::AppState;
 pub const SESSION_TIMEOUT: i64 = 1800;
 
 /// The caller of a request that is not `login`.
-pub async fn authenticate(state: &AppState, raw: &RawParams, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    raw: &RawParams,
+    headers: &HeaderMap,
+) -> Result<Caller, ApiError> {
     if let Some(api_key) = raw.get("apikey") {
         return by_signature(state, raw, api_key).await;
     }
     by_session(state, raw, headers).await
 }
 
-async fn by_signature(state: &AppState, raw: &RawParams, api_key: &str) -> Result<Caller, ApiError> {
+async fn by_signature(
+    state: &AppState,
+    raw: &RawParams,
+    api_key: &str,
+) -> Result<Caller, ApiError> {
     let denied = ApiError::Unauthorized(BAD_CREDENTIALS);
     let provided = raw.get("signature").ok_or_else(|| denied.clone())?;
     let (caller, secret) = match state.api_keys.get(api_key) {
         Some(hit) => hit,
         None => {
-            let user = state.store.user_by_api_key(api_key).await.map_err(internal)?.ok_or_else(|| denied.clone())?;
+            let user = state
+                .store
+                .user_by_api_key(api_key)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| denied.clone())?;
             let secret = user
                 .secret_key_enc
                 .as_deref()
                 .and_then(|sealed| state.master_key.open(sealed))
                 .ok_or_else(|| denied.clone())?;
-            let caller = caller_of(state, &user).await?.ok_or_else(|| denied.clone())?;
+            let caller = caller_of(state, &user)
+                .await?
+                .ok_or_else(|| denied.clone())?;
             state.api_keys.put(api_key, caller.clone(), secret.clone());
             (caller, secret)
         }
@@ -44,7 +59,10 @@ async fn by_signature(state: &AppState, raw: &RawParams, api_key: &str) -> Resul
         return Err(denied);
     }
     if raw.get("signatureversion") == Some("3") {
-        let expires = raw.get("expires").and_then(signing::parse_expires).ok_or_else(|| denied.clone())?;
+        let expires = raw
+            .get("expires")
+            .and_then(signing::parse_expires)
+            .ok_or_else(|| denied.clone())?;
         if expires < now() {
             return Err(denied);
         }
@@ -52,7 +70,11 @@ async fn by_signature(state: &AppState, raw: &RawParams, api_key: &str) -> Resul
     Ok(caller)
 }
 
-async fn by_session(state: &AppState, raw: &RawParams, headers: &HeaderMap) -> Result<Caller, ApiError> {
+async fn by_session(
+    state: &AppState,
+    raw: &RawParams,
+    headers: &HeaderMap,
+) -> Result<Caller, ApiError> {
     let denied = ApiError::Unauthorized(BAD_SESSION);
     // CloudStack's default (`CookieAndParameter`): the key must come as a parameter, which a
     // cross-site form cannot know, and match the cookie the login set.
@@ -61,16 +83,30 @@ async fn by_session(state: &AppState, raw: &RawParams, headers: &HeaderMap) -> R
         return Err(denied);
     }
     let hash = sha256_hex(key);
-    let session = state.store.session(&hash).await.map_err(internal)?.ok_or_else(|| denied.clone())?;
+    let session = state
+        .store
+        .session(&hash)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| denied.clone())?;
     let now = now();
     if session.expires < now {
         state.store.delete_session(&hash).await.map_err(internal)?;
         return Err(denied);
     }
     if session.expires - now < SESSION_TIMEOUT - 60 {
-        state.store.extend_session(&hash, now + SESSION_TIMEOUT).await.map_err(internal)?;
+        state
+            .store
+            .extend_session(&hash, now + SESSION_TIMEOUT)
+            .await
+            .map_err(internal)?;
     }
-    let user = state.store.user(&session.user_id).await.map_err(internal)?.ok_or_else(|| denied.clone())?;
+    let user = state
+        .store
+        .user(&session.user_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| denied.clone())?;
     caller_of(state, &user).await?.ok_or(denied)
 }
 
@@ -79,11 +115,25 @@ pub async fn caller_of(state: &AppState, user: &User) -> Result<Option<Caller>, 
     if user.state != "enabled" {
         return Ok(None);
     }
-    let Some(account) = state.store.account(&user.account_id).await.map_err(internal)? else { return Ok(None) };
+    let Some(account) = state
+        .store
+        .account(&user.account_id)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(None);
+    };
     if account.state != "enabled" {
         return Ok(None);
     }
-    let Some(domain) = state.store.domain(&account.domain_id).await.map_err(internal)? else { return Ok(None) };
+    let Some(domain) = state
+        .store
+        .domain(&account.domain_id)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(None);
+    };
     Ok(Some(Caller {
         user_id: user.id.clone(),
         username: user.username.clone(),

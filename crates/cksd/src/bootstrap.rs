@@ -26,18 +26,32 @@ pub struct RootAdmin {
     pub password: String,
 }
 
-pub async fn first_start(state: &AppState, data_dir: &Path, api_url: &str) -> anyhow::Result<Option<RootAdmin>> {
+pub async fn first_start(
+    state: &AppState,
+    data_dir: &Path,
+    api_url: &str,
+) -> anyhow::Result<Option<RootAdmin>> {
     let store = &state.store;
     let root = match store.root_domain().await? {
         Some(root) => root,
         None => {
-            let root = Domain { id: new_id(), name: "ROOT".into(), parent_id: None, path: "ROOT".into(), level: 0, network_domain: None, created: now() };
+            let root = Domain {
+                id: new_id(),
+                name: "ROOT".into(),
+                parent_id: None,
+                path: "ROOT".into(),
+                level: 0,
+                network_domain: None,
+                created: now(),
+            };
             store.insert_domain(&root).await?;
             root
         }
     };
     if store.account_by_name(&root.id, "system").await?.is_none() {
-        store.insert_account(&root_admin_account("system", &root)).await?;
+        store
+            .insert_account(&root_admin_account("system", &root))
+            .await?;
     }
     let mut created = None;
     if store.account_by_name(&root.id, "admin").await?.is_none() {
@@ -72,7 +86,12 @@ pub async fn first_start(state: &AppState, data_dir: &Path, api_url: &str) -> an
         });
         write_private(&path, &serde_json::to_string_pretty(&doc)?)?;
         store.insert_account_with_user(&account, &user).await?;
-        created = Some(RootAdmin { path, api_key, secret_key, password });
+        created = Some(RootAdmin {
+            path,
+            api_key,
+            secret_key,
+            password,
+        });
     }
     if !store.settings().await?.contains_key(VERSIONS_SEEDED_MARK) {
         for semver in SEED_VERSIONS {
@@ -87,11 +106,61 @@ pub async fn first_start(state: &AppState, data_dir: &Path, api_url: &str) -> an
                 direct_download: false,
                 arch: "x86_64".into(),
             };
-            add_version(state, new).await.map_err(|e: ApiError| anyhow::anyhow!("seeding version {semver}: {e}"))?;
+            add_version(state, new)
+                .await
+                .map_err(|e: ApiError| anyhow::anyhow!("seeding version {semver}: {e}"))?;
         }
-        store.set_setting(VERSIONS_SEEDED_MARK, Some("true")).await?;
+        store
+            .set_setting(VERSIONS_SEEDED_MARK, Some("true"))
+            .await?;
+    }
+    if state.setting(SSH_PUBLIC_KEY).is_none() {
+        // The service's own key: every node authorizes it for the `cloud` user (CKS's
+        // `ssh.publickey`). The private half is sealed like every other secret.
+        let key = cks_cloud::keys::generate_rsa()
+            .map_err(|e| anyhow::anyhow!("generating the management SSH key: {e}"))?;
+        store
+            .set_setting(
+                SSH_PRIVATE_KEY,
+                Some(&state.master_key.seal(&key.private_key_pem)),
+            )
+            .await?;
+        store
+            .set_setting(SSH_PUBLIC_KEY, Some(&key.public.openssh))
+            .await?;
+        state.cache_setting(SSH_PUBLIC_KEY, Some(key.public.openssh));
     }
     Ok(created)
+}
+
+/// The management server's SSH key pair (public text; private PEM sealed).
+pub const SSH_PUBLIC_KEY: &str = "cks.internal.ssh.publickey";
+const SSH_PRIVATE_KEY: &str = "cks.internal.ssh.privatekey";
+
+/// Points `endpoint.url` at this server when no operator set it: nodes and the cloud provider
+/// need a reachable API URL, and CKS refuses clusters while it names localhost.
+pub async fn ensure_endpoint_url(
+    state: &AppState,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let stored = state.store.settings().await?;
+    if stored
+        .get(cks_core::settings::ENDPOINT_URL)
+        .is_some_and(Option::is_some)
+    {
+        return Ok(());
+    }
+    let ip = if addr.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        addr.ip()
+    };
+    let url = format!(
+        "http://{}/client/api",
+        std::net::SocketAddr::new(ip, addr.port())
+    );
+    state.cache_setting(cks_core::settings::ENDPOINT_URL, Some(url));
+    Ok(())
 }
 
 fn root_admin_account(name: &str, root: &Domain) -> Account {

@@ -12,7 +12,11 @@ pub const DEFAULT_DATA_DIR: &str = "cks-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Debug, Parser, Default)]
-#[command(name = "cksd", version, about = "cks management server: a CloudStack-compatible Kubernetes service")]
+#[command(
+    name = "cksd",
+    version,
+    about = "cks management server: a CloudStack-compatible Kubernetes service"
+)]
 pub struct Args {
     /// Address to serve the API on.
     #[arg(long, env = "CKS_LISTEN")]
@@ -30,6 +34,10 @@ pub struct Args {
     /// a few seconds each.
     #[arg(long, env = "CKS_INSTANT_SIMULATOR")]
     pub instant_simulator: bool,
+    /// The simulator's public IPs (a loopback CIDR such as `127.10.0.0/16`), overriding the seed's
+    /// range when the simulator is first seeded. Each running cluster's API listens on one of them.
+    #[arg(long, env = "CKS_SIMULATOR_PUBLIC_RANGE")]
+    pub simulator_public_range: Option<String>,
     /// Optional TOML config file with the same keys (listen, data_dir, database_url, simulator_seed).
     #[arg(long, env = "CKS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -43,6 +51,7 @@ struct FileConfig {
     database_url: Option<String>,
     simulator_seed: Option<PathBuf>,
     instant_simulator: Option<bool>,
+    simulator_public_range: Option<String>,
 }
 
 /// The resolved configuration.
@@ -53,6 +62,32 @@ pub struct Config {
     pub database_url: String,
     pub simulator_seed: Option<PathBuf>,
     pub instant_simulator: bool,
+    /// First and last public IP of the simulator, from `--simulator-public-range`.
+    pub simulator_public_range: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
+}
+
+/// `127.10.0.0/16` → (127.10.0.2, 127.10.255.254); only loopback ranges are accepted.
+fn parse_loopback_range(text: &str) -> anyhow::Result<(std::net::Ipv4Addr, std::net::Ipv4Addr)> {
+    let (ip, prefix) = text
+        .split_once('/')
+        .context("expected a CIDR such as 127.10.0.0/16")?;
+    let ip: std::net::Ipv4Addr = ip.parse().context("invalid IPv4 address")?;
+    let prefix: u32 = prefix.parse().context("invalid prefix length")?;
+    anyhow::ensure!(
+        (8..=30).contains(&prefix),
+        "prefix length must be between 8 and 30"
+    );
+    anyhow::ensure!(
+        ip.is_loopback(),
+        "the simulator's public IPs must be loopback addresses (127.0.0.0/8)"
+    );
+    let mask = u32::MAX << (32 - prefix);
+    let base = u32::from(ip) & mask;
+    // The address before the first is the range's gateway.
+    Ok((
+        std::net::Ipv4Addr::from(base + 2),
+        std::net::Ipv4Addr::from((base | !mask) - 1),
+    ))
 }
 
 impl Config {
@@ -63,22 +98,38 @@ impl Config {
     pub fn resolve(args: Args) -> anyhow::Result<Config> {
         let file = match &args.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                toml::from_str::<FileConfig>(&text).with_context(|| format!("parsing {}", path.display()))?
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?
             }
             None => FileConfig::default(),
         };
-        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let database_url = args
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cks.db").display()));
         Ok(Config {
-            listen: args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
             data_dir,
             database_url,
             simulator_seed: args.simulator_seed.or(file.simulator_seed),
             instant_simulator: args.instant_simulator || file.instant_simulator.unwrap_or(false),
+            simulator_public_range: args
+                .simulator_public_range
+                .or(file.simulator_public_range)
+                .map(|r| {
+                    parse_loopback_range(&r)
+                        .with_context(|| format!("--simulator-public-range {r}"))
+                })
+                .transpose()?,
         })
     }
 
@@ -90,6 +141,7 @@ impl Config {
             database_url: format!("sqlite://{}", dir.join("cks.db").display()),
             simulator_seed: None,
             instant_simulator: true,
+            simulator_public_range: None,
         }
     }
 }
@@ -102,8 +154,16 @@ mod tests {
     fn flags_beat_the_file_and_the_file_beats_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cksd.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\ndata_dir = \"/tmp/x\"\n").unwrap();
-        let args = Args { listen: Some("127.0.0.1:7000".parse().unwrap()), config: Some(file), ..Args::default() };
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9999\"\ndata_dir = \"/tmp/x\"\n",
+        )
+        .unwrap();
+        let args = Args {
+            listen: Some("127.0.0.1:7000".parse().unwrap()),
+            config: Some(file),
+            ..Args::default()
+        };
         let cfg = Config::resolve(args).unwrap();
         assert_eq!(cfg.listen.port(), 7000);
         assert_eq!(cfg.data_dir, PathBuf::from("/tmp/x"));
@@ -115,6 +175,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cksd.toml");
         std::fs::write(&file, "lisen = \"127.0.0.1:9999\"\n").unwrap();
-        assert!(Config::resolve(Args { config: Some(file), ..Args::default() }).is_err());
+        assert!(
+            Config::resolve(Args {
+                config: Some(file),
+                ..Args::default()
+            })
+            .is_err()
+        );
     }
 }

@@ -11,15 +11,22 @@ pub fn internal(e: cks_store::StoreError) -> ApiError {
 
 pub fn cloud_error(e: CloudError) -> ApiError {
     match e {
-        CloudError::NotFound { .. } | CloudError::InvalidParameter(_) => ApiError::InvalidParameter(e.to_string()),
+        CloudError::NotFound { .. } | CloudError::InvalidParameter(_) => {
+            ApiError::InvalidParameter(e.to_string())
+        }
         CloudError::InsufficientCapacity(m) => ApiError::InsufficientCapacity(m),
         CloudError::LimitExceeded(m) => ApiError::ResourceLimit(m),
         CloudError::RuleConflict(m) => ApiError::RuleConflict(m),
         CloudError::Unavailable(m) => ApiError::ResourceUnavailable(m),
         CloudError::Internal(m) => ApiError::Internal(m),
+        CloudError::NodeCommand { exit_code, stderr } => ApiError::Internal(format!(
+            "node command failed with exit code {exit_code}: {stderr}"
+        )),
         CloudError::Storage(e) => {
             tracing::error!(error = %e, "simulator storage failed");
-            ApiError::internal("Internal error executing command, please contact your system administrator")
+            ApiError::internal(
+                "Internal error executing command, please contact your system administrator",
+            )
         }
     }
 }

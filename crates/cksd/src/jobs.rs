@@ -27,8 +27,13 @@ pub async fn run(state: SharedState, workers: usize) {
     }
     let slots = Arc::new(tokio::sync::Semaphore::new(workers.max(1)));
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else { return };
-        let claimed = state.store.claim_job(&state.server_id, now(), now() + LEASE_SECONDS).await;
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let claimed = state
+            .store
+            .claim_job(&state.server_id, now(), now() + LEASE_SECONDS)
+            .await;
         match claimed {
             Ok(Some(job)) => {
                 let state = state.clone();
@@ -40,7 +45,8 @@ pub async fn run(state: SharedState, workers: usize) {
             Ok(None) => {
                 drop(permit);
                 // Wake on a new job, or poll for jobs whose lease expired elsewhere.
-                let _ = tokio::time::timeout(Duration::from_secs(2), state.jobs_queued.notified()).await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), state.jobs_queued.notified())
+                    .await;
             }
             Err(e) => {
                 drop(permit);
@@ -58,7 +64,12 @@ async fn execute(state: &SharedState, job: Job) {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs((LEASE_SECONDS / 3) as u64)).await;
-                if !matches!(store.renew_job_lease(&id, &owner, now() + LEASE_SECONDS).await, Ok(true)) {
+                if !matches!(
+                    store
+                        .renew_job_lease(&id, &owner, now() + LEASE_SECONDS)
+                        .await,
+                    Ok(true)
+                ) {
                     return;
                 }
             }
@@ -77,19 +88,34 @@ async fn execute(state: &SharedState, job: Job) {
         Ok(result) => (JobStatus::Succeeded, 0, result),
         Err(err) => {
             let code = err.job_code();
-            (JobStatus::Failed, code as i64, json!({ "errorcode": code, "errortext": err.to_string() }))
+            (
+                JobStatus::Failed,
+                code as i64,
+                json!({ "errorcode": code, "errortext": err.to_string() }),
+            )
         }
     };
-    if let Err(e) = state.store.complete_job(&job.id, status, code, &result.to_string()).await {
+    if let Err(e) = state
+        .store
+        .complete_job(&job.id, status, code, &result.to_string())
+        .await
+    {
         tracing::error!(job = %job.id, error = %e, "recording a job result failed; it will run again");
     }
 }
 
 /// The work of each async command. Returns the `jobresult`.
-async fn body(state: &AppState, job: &Job, params: &BTreeMap<String, String>) -> Result<Value, ApiError> {
+async fn body(
+    state: &AppState,
+    job: &Job,
+    params: &BTreeMap<String, String>,
+) -> Result<Value, ApiError> {
     match job.command.as_str() {
         "deleteKubernetesSupportedVersion" => versions::run_delete(state, params).await,
         "createProject" => tenancy::run_create_project(state, job).await,
+        c if crate::orchestrator::Operation::of_command(c).is_some() => {
+            crate::orchestrator::run(state, job, params).await
+        }
         other => Err(ApiError::internal(format!("No job handler for {other}"))),
     }
 }

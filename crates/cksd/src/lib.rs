@@ -12,6 +12,7 @@ pub mod config;
 pub mod errors;
 pub mod handlers;
 pub mod jobs;
+pub mod orchestrator;
 pub mod secrets;
 pub mod state;
 
@@ -29,7 +30,8 @@ pub use config::Config;
 use state::{AppState, SharedState};
 
 /// Concurrent jobs per instance.
-const JOB_WORKERS: usize = 16;
+/// Jobs running at once per instance; cluster operations mostly wait on the cloud and the cluster.
+const JOB_WORKERS: usize = 128;
 
 /// The HTTP routes.
 pub fn router(state: SharedState) -> Router {
@@ -44,24 +46,40 @@ pub fn router(state: SharedState) -> Router {
 /// Opens the data directory, the store and the simulator, and runs the first-start setup.
 pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootstrap::RootAdmin>)> {
     if !config.data_dir.exists() {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
         // The database holds sealed keys and password hashes: only the service's user may read it.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     }
     let master_key = secrets::MasterKey::load_or_create(&config.data_dir.join("master.key"))?;
-    let store = Store::open(&config.database_url).await.with_context(|| format!("opening {}", config.database_url))?;
+    let store = Store::open(&config.database_url)
+        .await
+        .with_context(|| format!("opening {}", config.database_url))?;
     let seed = match &config.simulator_seed {
         Some(path) => SeedSource::Path(path.clone()),
         None => SeedSource::Default,
     };
-    let timings = if config.instant_simulator { Timings::instant() } else { Timings::realistic() };
-    let simulator = Simulator::open(store.pool().clone(), SimConfig { seed, timings })
-        .await
-        .map_err(|e| anyhow::anyhow!("opening the simulator: {e}"))?;
+    let timings = if config.instant_simulator {
+        Timings::instant()
+    } else {
+        Timings::realistic()
+    };
+    let simulator = Simulator::open(
+        store.pool().clone(),
+        SimConfig {
+            seed,
+            timings,
+            public_ip_range: config.simulator_public_range,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("opening the simulator: {e}"))?;
     let server_id = server_id(&config.data_dir)?;
     let settings = store.settings().await?;
-    let state = Arc::new(AppState::new(store, Arc::new(simulator), master_key, server_id, settings));
+    let mut state = AppState::new(store, Arc::new(simulator), master_key, server_id, settings);
+    state.fast_polling = config.instant_simulator;
+    let state = Arc::new(state);
     let url = format!("http://{}/client/api", config.listen);
     let admin = bootstrap::first_start(&state, &config.data_dir, &url).await?;
     Ok((state, admin))
@@ -80,10 +98,19 @@ fn server_id(data_dir: &Path) -> anyhow::Result<String> {
 }
 
 /// Serves until `shutdown` resolves, with the job runner beside the HTTP server.
-pub async fn serve(listener: TcpListener, state: SharedState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: SharedState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    bootstrap::ensure_endpoint_url(&state, listener.local_addr()?).await?;
     let runner = tokio::spawn(jobs::run(state.clone(), JOB_WORKERS));
-    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    let scanner = tokio::spawn(orchestrator::scanner::run(state.clone()));
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
     runner.abort();
+    scanner.abort();
     Ok(result?)
 }
 

@@ -9,19 +9,29 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let config = cksd::Config::load()?;
     let (state, admin) = cksd::open(&config).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     if let Some(admin) = admin {
-        println!("Created the root admin (user 'admin'); its credentials are in {} (mode 0600):", admin.path.display());
+        println!(
+            "Created the root admin (user 'admin'); its credentials are in {} (mode 0600):",
+            admin.path.display()
+        );
         println!("  apikey:    {}", admin.api_key);
         println!("  secretkey: {}", admin.secret_key);
         println!("  password:  {}", admin.password);
     }
-    println!("cksd listening on http://{addr}/client/api (data directory {})", config.data_dir.display());
+    println!(
+        "cksd listening on http://{addr}/client/api (data directory {})",
+        config.data_dir.display()
+    );
     cksd::serve(listener, state, cksd::shutdown_signal()).await
 }

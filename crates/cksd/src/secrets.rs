@@ -27,7 +27,11 @@ pub fn random_token(bytes: usize) -> String {
 
 /// SHA-256 of `text`, hex. Sessions are stored under this, never under the key itself.
 pub fn sha256_hex(text: &str) -> String {
-    digest::digest(&digest::SHA256, text.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    digest::digest(&digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A salted, slow hash: `pbkdf2-sha256$<iterations>$<salt>$<hash>`.
@@ -36,14 +40,26 @@ pub fn hash_password(password: &str) -> String {
     rand::fill(&mut salt).expect("system random number generator");
     let mut out = [0u8; 32];
     let rounds = NonZeroU32::new(PASSWORD_ITERATIONS).expect("non-zero");
-    pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, rounds, &salt, password.as_bytes(), &mut out);
-    format!("pbkdf2-sha256${PASSWORD_ITERATIONS}${}${}", STANDARD.encode(salt), STANDARD.encode(out))
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        rounds,
+        &salt,
+        password.as_bytes(),
+        &mut out,
+    );
+    format!(
+        "pbkdf2-sha256${PASSWORD_ITERATIONS}${}${}",
+        STANDARD.encode(salt),
+        STANDARD.encode(out)
+    )
 }
 
 /// Constant-time check of `password` against a stored hash.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     let parts: Vec<&str> = stored.split('$').collect();
-    let [scheme, rounds, salt, hash] = parts.as_slice() else { return false };
+    let [scheme, rounds, salt, hash] = parts.as_slice() else {
+        return false;
+    };
     if *scheme != "pbkdf2-sha256" {
         return false;
     }
@@ -54,7 +70,14 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     ) else {
         return false;
     };
-    pbkdf2::verify(pbkdf2::PBKDF2_HMAC_SHA256, rounds, &salt, password.as_bytes(), &hash).is_ok()
+    pbkdf2::verify(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        rounds,
+        &salt,
+        password.as_bytes(),
+        &hash,
+    )
+    .is_ok()
 }
 
 /// The key that seals secrets in the database.
@@ -66,11 +89,15 @@ impl MasterKey {
     /// Reads `path`, or creates it with 32 random bytes and mode 0600 on first start.
     pub fn load_or_create(path: &Path) -> anyhow::Result<MasterKey> {
         let bytes = if path.exists() {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            STANDARD.decode(text.trim()).context("master key is not base64")?
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            STANDARD
+                .decode(text.trim())
+                .context("master key is not base64")?
         } else {
             let mut bytes = vec![0u8; 32];
-            rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("system random number generator failed"))?;
+            rand::fill(&mut bytes)
+                .map_err(|_| anyhow::anyhow!("system random number generator failed"))?;
             write_private(path, &STANDARD.encode(&bytes))?;
             bytes
         };
@@ -78,8 +105,11 @@ impl MasterKey {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<MasterKey> {
-        let key = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| anyhow::anyhow!("master key must be 32 bytes"))?;
-        Ok(MasterKey { key: LessSafeKey::new(key) })
+        let key = UnboundKey::new(&AES_256_GCM, bytes)
+            .map_err(|_| anyhow::anyhow!("master key must be 32 bytes"))?;
+        Ok(MasterKey {
+            key: LessSafeKey::new(key),
+        })
     }
 
     /// `v1:<base64 of nonce || ciphertext || tag>`.
@@ -104,7 +134,10 @@ impl MasterKey {
         let (nonce, body) = raw.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut body = body.to_vec();
-        let plain = self.key.open_in_place(nonce, Aad::empty(), &mut body).ok()?;
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::empty(), &mut body)
+            .ok()?;
         String::from_utf8(plain.to_vec()).ok()
     }
 }

@@ -27,6 +27,8 @@ pub struct AppState {
     /// Wakes the job runner when a job is queued.
     pub jobs_queued: Notify,
     versions: RwLock<Option<(Instant, Arc<Vec<CatalogEntry>>)>>,
+    /// Poll clusters every few milliseconds instead of every half second (instant simulator).
+    pub fast_polling: bool,
 }
 
 /// A version with its rendered API object (which includes its ISO's state).
@@ -55,6 +57,7 @@ impl AppState {
             api_keys: ApiKeyCache::default(),
             jobs_queued: Notify::new(),
             versions: RwLock::new(None),
+            fast_polling: false,
         }
     }
 
@@ -70,12 +73,19 @@ impl AppState {
             return Ok(catalog.clone());
         }
         let versions = self.store.versions().await?;
-        let isos = self.simulator.list_isos(|i| versions.iter().any(|v| v.iso_id.as_deref() == Some(i.id.as_str())));
+        let isos = self.simulator.list_isos(|i| {
+            versions
+                .iter()
+                .any(|v| v.iso_id.as_deref() == Some(i.id.as_str()))
+        });
         let catalog: Arc<Vec<CatalogEntry>> = Arc::new(
             versions
                 .into_iter()
                 .map(|version| {
-                    let iso = version.iso_id.as_ref().and_then(|id| isos.iter().find(|i| i.id == *id));
+                    let iso = version
+                        .iso_id
+                        .as_ref()
+                        .and_then(|id| isos.iter().find(|i| i.id == *id));
                     let rendered = crate::handlers::versions::render(self, &version, iso);
                     CatalogEntry { version, rendered }
                 })
@@ -96,11 +106,21 @@ impl AppState {
 
     /// The current value of a setting: stored, else its default. `None` if reset to null.
     pub fn setting(&self, name: &str) -> Option<String> {
-        let stored = self.settings.read().map(|s| s.get(name).cloned()).unwrap_or(None);
+        let stored = self
+            .settings
+            .read()
+            .map(|s| s.get(name).cloned())
+            .unwrap_or(None);
         match stored {
             Some(value) => value,
             None => settings::find(name).map(|d| d.default.to_string()),
         }
+    }
+
+    /// The public key every node authorizes for the `cloud` user.
+    pub fn management_ssh_public_key(&self) -> String {
+        self.setting(crate::bootstrap::SSH_PUBLIC_KEY)
+            .unwrap_or_default()
     }
 
     pub fn setting_bool(&self, name: &str) -> bool {
@@ -108,8 +128,12 @@ impl AppState {
     }
 
     pub fn setting_i64(&self, name: &str) -> i64 {
-        let default = settings::find(name).and_then(|d| d.default.parse().ok()).unwrap_or(0);
-        self.setting(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+        let default = settings::find(name)
+            .and_then(|d| d.default.parse().ok())
+            .unwrap_or(0);
+        self.setting(name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     }
 
     /// Records a new value after the store accepted it.

@@ -38,6 +38,9 @@ pub const INSTALL_SCRIPT: &str = include_str!("scripts/cks-install.sh");
 pub const KUBEADM_SCRIPT: &str = include_str!("scripts/cks-kubeadm.sh");
 /// Blocks pod access to the metadata service.
 pub const METADATA_GUARD_SCRIPT: &str = include_str!("scripts/cks-metadata-guard.sh");
+/// `cks-upgrade <version>`: kubeadm upgrade from the attached ISO, then kubelet and kubectl
+/// (every Kubernetes node; the service runs it over SSH).
+pub const UPGRADE_SCRIPT: &str = include_str!("scripts/cks-upgrade.sh");
 
 const BIN_DIR: &str = "/opt/cks/bin";
 const NODE_ENV: &str = "/etc/cks/node.env";
@@ -496,6 +499,7 @@ impl<'a> NodeUserData<'a> {
         doc.file(NODE_ENV, "0644", self.node_env(role, api_server)?);
         doc.file(format!("{BIN_DIR}/cks-install"), "0755", INSTALL_SCRIPT);
         doc.file(format!("{BIN_DIR}/cks-kubeadm"), "0755", KUBEADM_SCRIPT);
+        doc.file(format!("{BIN_DIR}/cks-upgrade"), "0755", UPGRADE_SCRIPT);
         doc.file(
             format!("{BIN_DIR}/cks-metadata-guard"),
             "0755",

@@ -5,7 +5,9 @@ use std::fs;
 use std::process::Command;
 
 use base64::Engine;
-use cks_bootstrap::cloudinit::{INSTALL_SCRIPT, KUBEADM_SCRIPT, METADATA_GUARD_SCRIPT};
+use cks_bootstrap::cloudinit::{
+    INSTALL_SCRIPT, KUBEADM_SCRIPT, METADATA_GUARD_SCRIPT, UPGRADE_SCRIPT,
+};
 use cks_bootstrap::{
     BootstrapToken, CertificateKey, ClusterPki, KeyAlgorithm, NodeUserData, PkiSpec,
 };
@@ -108,6 +110,7 @@ fn node_scripts_pass_shellcheck() {
         ("cks-install", INSTALL_SCRIPT),
         ("cks-kubeadm", KUBEADM_SCRIPT),
         ("cks-metadata-guard", METADATA_GUARD_SCRIPT),
+        ("cks-upgrade", UPGRADE_SCRIPT),
     ] {
         let path = write(dir.path(), name, script);
         run_ok(

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use cks_core::iaas::{
     FirewallRule, Iso, LoadBalancerRule, Network, NetworkOffering, PortForwardingRule, PublicIp,
-    ServiceOffering, SshKeyPair, Template, Vm, Zone,
+    ServiceOffering, SshKeyPair, Template, Vm, VmState, Zone,
 };
 use cks_core::tenancy::Owner;
 
@@ -14,6 +14,7 @@ use crate::cloud::{
 };
 use crate::error::CloudError;
 use crate::keys;
+use crate::sim::guest::{self, NodeCommand, UpgradePlan};
 use crate::sim::vm::DeployStep;
 use crate::sim::{Shared, Simulator, image, keypair, network, now, vm};
 
@@ -265,6 +266,15 @@ impl Cloud for Simulator {
         self.shared.get(id)
     }
 
+    async fn vm_states(&self, ids: &[String]) -> Result<Vec<(String, VmState)>, CloudError> {
+        self.shared.check_available()?;
+        let inv = self.shared.read();
+        Ok(ids
+            .iter()
+            .filter_map(|id| Some((id.clone(), inv.get::<Vm>(id)?.state)))
+            .collect())
+    }
+
     async fn vms_in_network(&self, network_id: &str) -> Result<Vec<Vm>, CloudError> {
         self.shared.check_available()?;
         Ok(self
@@ -340,6 +350,24 @@ impl Cloud for Simulator {
         self.shared.check_available()?;
         self.shared
             .mutate(|inv| vm::detach_iso(inv, vm_id, now()))
+            .await
+    }
+
+    // === Node management channel ===
+
+    async fn run_on_node(&self, vm_id: &str, argv: &[String]) -> Result<String, CloudError> {
+        let shared = &self.shared;
+        shared.check_available()?;
+        let NodeCommand::Upgrade(target) = guest::parse_command(argv)?;
+        let plan = guest::check_upgrade(&shared.read(), vm_id, &target)?;
+        if let UpgradePlan::Done(out) = plan {
+            return Ok(out);
+        }
+        if !shared.timings.node_upgrade.is_zero() {
+            tokio::time::sleep(shared.timings.node_upgrade).await;
+        }
+        shared
+            .mutate(|inv| guest::finish_upgrade(inv, vm_id, &target))
             .await
     }
 

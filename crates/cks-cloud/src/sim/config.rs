@@ -1,5 +1,6 @@
 //! How a simulator is opened: where its seed comes from and how long its simulated operations take.
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -18,13 +19,19 @@ pub enum SeedSource {
 }
 
 /// How long simulated operations take. Deploys and starts hold the VM in `Starting`, stops in
-/// `Stopping`, and ISOs report progress until `iso_download` has passed.
+/// `Stopping`, and ISOs report progress until `iso_download` has passed. A node installs
+/// (boots, runs `cks-install` and kubeadm) `node_install` after it has user data, an ISO and is
+/// running; `cks-upgrade` takes `node_upgrade`.
+///
+/// A seed's `[timings]` table (milliseconds) overrides any of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timings {
     pub vm_deploy: Duration,
     pub vm_start: Duration,
     pub vm_stop: Duration,
     pub iso_download: Duration,
+    pub node_install: Duration,
+    pub node_upgrade: Duration,
 }
 
 impl Timings {
@@ -35,16 +42,21 @@ impl Timings {
             vm_start: Duration::ZERO,
             vm_stop: Duration::ZERO,
             iso_download: Duration::ZERO,
+            node_install: Duration::ZERO,
+            node_upgrade: Duration::ZERO,
         }
     }
 
-    /// Roughly what a small real cloud takes, shortened so a demo stays pleasant.
+    /// Roughly what a small real cloud takes, shortened so a demo stays pleasant: a one-node
+    /// cluster is up about five seconds after its first VM is deployed.
     pub fn realistic() -> Timings {
         Timings {
-            vm_deploy: Duration::from_secs(3),
-            vm_start: Duration::from_secs(2),
+            vm_deploy: Duration::from_secs(2),
+            vm_start: Duration::from_secs(1),
             vm_stop: Duration::from_secs(1),
             iso_download: Duration::from_secs(5),
+            node_install: Duration::from_secs(2),
+            node_upgrade: Duration::from_secs(1),
         }
     }
 }
@@ -53,7 +65,13 @@ impl Timings {
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     pub seed: SeedSource,
+    /// Overridden field by field by the seed's `[timings]`.
     pub timings: Timings,
+    /// Replaces the public IP ranges of every zone of the seed (first and last address, both
+    /// loopback; the gateway is the address before the first) when the inventory is seeded.
+    /// Lets simulators running side by side on one machine serve their endpoints on disjoint
+    /// addresses, since every endpoint listens on port 6443.
+    pub public_ip_range: Option<(Ipv4Addr, Ipv4Addr)>,
 }
 
 impl SimConfig {
@@ -62,6 +80,7 @@ impl SimConfig {
         SimConfig {
             seed: SeedSource::Default,
             timings: Timings::instant(),
+            public_ip_range: None,
         }
     }
 }

@@ -16,8 +16,9 @@ pub enum Fault {
     FailVmDeploys { count: u32 },
     /// While on, no host has room: deploys and starts fail with `InsufficientCapacity`.
     ExhaustCapacity { on: bool },
-    /// The Kubernetes API endpoint served on this public IP (by id) stops or resumes answering.
-    /// Only a flag here; the endpoint server reads it with `Simulator::endpoint_unreachable`.
+    /// The Kubernetes API endpoints served on this public IP (by id) stop or resume answering:
+    /// while set, nothing listens there (connection refused). Nodes joining through the IP are
+    /// not affected.
     EndpointUnreachable {
         public_ip_id: String,
         unreachable: bool,

@@ -3,6 +3,10 @@
 //!
 //! Objects are only changed through `put`/`remove`, which record the previous value: callers
 //! cannot forget to persist a change, and a failed write restores the exact state before it.
+//!
+//! Besides the cloud's nouns (`ResourceKind`), the inventory holds the simulator's own records:
+//! what each VM's guest installed (`GuestNode`), the simulated Kubernetes clusters
+//! (`KubeCluster`) and accounts' resource limits (`AccountLimits`). They persist the same way.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -16,6 +20,44 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::CloudError;
+use crate::sim::guest::{GuestNode, KubeCluster};
+use crate::sim::limits::{AccountLimits, LimitDefaults};
+
+/// What objects are keyed by: a cloud noun or one of the simulator's own records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Kind {
+    Noun(ResourceKind),
+    GuestNode,
+    KubeCluster,
+    AccountLimits,
+}
+
+impl Kind {
+    /// The storage key of the kind.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Noun(kind) => kind.as_str(),
+            Kind::GuestNode => "sim.guestnode",
+            Kind::KubeCluster => "sim.kubecluster",
+            Kind::AccountLimits => "sim.accountlimits",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "sim.guestnode" => Some(Kind::GuestNode),
+            "sim.kubecluster" => Some(Kind::KubeCluster),
+            "sim.accountlimits" => Some(Kind::AccountLimits),
+            _ => ResourceKind::from_str_opt(s).map(Kind::Noun),
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One object of any kind.
 #[derive(Debug, Clone)]
@@ -38,11 +80,14 @@ pub(crate) enum Object {
     LoadBalancerRule(LoadBalancerRule),
     Vm(Vm),
     SshKeyPair(SshKeyPair),
+    GuestNode(GuestNode),
+    KubeCluster(KubeCluster),
+    AccountLimits(AccountLimits),
 }
 
-/// A noun the inventory stores.
+/// Something the inventory stores.
 pub(crate) trait Stored: Clone + Serialize + DeserializeOwned + Sized + 'static {
-    const KIND: ResourceKind;
+    const KIND: Kind;
     fn id(&self) -> &str;
     /// Creation time; lists come out in this order.
     fn created(&self) -> i64;
@@ -50,11 +95,16 @@ pub(crate) trait Stored: Clone + Serialize + DeserializeOwned + Sized + 'static 
     fn unwrap_ref(obj: &Object) -> Option<&Self>;
 }
 
+/// A cloud noun: what `NotFound` errors name.
+pub(crate) trait Noun: Stored {
+    const RESOURCE: ResourceKind;
+}
+
 macro_rules! stored {
-    ($($ty:ident: $created:ident),+ $(,)?) => {
+    (nouns: $($ty:ident: $created:ident),+; records: $($rec:ident),+ $(,)?) => {
         $(
             impl Stored for $ty {
-                const KIND: ResourceKind = ResourceKind::$ty;
+                const KIND: Kind = Kind::Noun(ResourceKind::$ty);
                 fn id(&self) -> &str { &self.id }
                 fn created(&self) -> i64 { self.$created }
                 fn wrap(self) -> Object { Object::$ty(self) }
@@ -62,29 +112,54 @@ macro_rules! stored {
                     match obj { Object::$ty(inner) => Some(inner), _ => None }
                 }
             }
+
+            impl Noun for $ty {
+                const RESOURCE: ResourceKind = ResourceKind::$ty;
+            }
+        )+
+        $(
+            impl Stored for $rec {
+                const KIND: Kind = Kind::$rec;
+                fn id(&self) -> &str { &self.id }
+                fn created(&self) -> i64 { self.created }
+                fn wrap(self) -> Object { Object::$rec(self) }
+                fn unwrap_ref(obj: &Object) -> Option<&Self> {
+                    match obj { Object::$rec(inner) => Some(inner), _ => None }
+                }
+            }
         )+
 
         impl Object {
-            pub(crate) fn kind(&self) -> ResourceKind {
-                match self { $(Object::$ty(_) => ResourceKind::$ty),+ }
+            pub(crate) fn kind(&self) -> Kind {
+                match self {
+                    $(Object::$ty(_) => Kind::Noun(ResourceKind::$ty),)+
+                    $(Object::$rec(_) => Kind::$rec,)+
+                }
             }
 
             pub(crate) fn id(&self) -> &str {
-                match self { $(Object::$ty(inner) => &inner.id),+ }
+                match self {
+                    $(Object::$ty(inner) => &inner.id,)+
+                    $(Object::$rec(inner) => &inner.id,)+
+                }
             }
 
             /// The JSON body stored for this object.
             pub(crate) fn encode(&self) -> Result<String, CloudError> {
-                let res = match self { $(Object::$ty(inner) => serde_json::to_string(inner)),+ };
+                let res = match self {
+                    $(Object::$ty(inner) => serde_json::to_string(inner),)+
+                    $(Object::$rec(inner) => serde_json::to_string(inner),)+
+                };
                 res.map_err(|e| CloudError::Internal(format!("cannot encode {}: {e}", self.kind())))
             }
 
             /// Reads a stored body back; `Ok(None)` for a kind this version does not know.
             pub(crate) fn decode(kind: &str, body: &str) -> Result<Option<Object>, CloudError> {
-                let Some(kind) = ResourceKind::from_str_opt(kind) else { return Ok(None) };
+                let Some(kind) = Kind::parse(kind) else { return Ok(None) };
                 let bad = |e: serde_json::Error| CloudError::Internal(format!("corrupt {kind} in simulator storage: {e}"));
                 let obj = match kind {
-                    $(ResourceKind::$ty => Object::$ty(serde_json::from_str(body).map_err(bad)?),)+
+                    $(Kind::Noun(ResourceKind::$ty) => Object::$ty(serde_json::from_str(body).map_err(bad)?),)+
+                    $(Kind::$rec => Object::$rec(serde_json::from_str(body).map_err(bad)?),)+
                 };
                 Ok(Some(obj))
             }
@@ -93,7 +168,7 @@ macro_rules! stored {
 }
 
 stored!(
-    Zone: created,
+    nouns: Zone: created,
     Pod: created,
     HostCluster: created,
     Host: created,
@@ -110,17 +185,21 @@ stored!(
     PortForwardingRule: created,
     LoadBalancerRule: created,
     Vm: created,
-    SshKeyPair: created,
+    SshKeyPair: created;
+    records: GuestNode, KubeCluster, AccountLimits,
 );
 
 /// What a mutation changed: (kind, id, previous value).
-pub(crate) type Journal = Vec<(ResourceKind, String, Option<Object>)>;
+pub(crate) type Journal = Vec<(Kind, String, Option<Object>)>;
 
 /// Every object, by kind then id.
 #[derive(Debug, Default)]
 pub(crate) struct Inventory {
-    objects: BTreeMap<ResourceKind, BTreeMap<String, Object>>,
+    objects: BTreeMap<Kind, BTreeMap<String, Object>>,
     journal: Journal,
+    /// Resource limits of accounts without their own, from the seed's `[limits]`. Not stored:
+    /// read from the seed on every open.
+    pub(crate) limit_defaults: LimitDefaults,
 }
 
 impl Inventory {
@@ -128,10 +207,15 @@ impl Inventory {
         self.objects.get(&T::KIND)?.get(id).and_then(T::unwrap_ref)
     }
 
+    /// Any object by kind and id.
+    pub(crate) fn object(&self, kind: Kind, id: &str) -> Option<&Object> {
+        self.objects.get(&kind)?.get(id)
+    }
+
     /// The object, or `NotFound`.
-    pub(crate) fn need<T: Stored>(&self, id: &str) -> Result<&T, CloudError> {
+    pub(crate) fn need<T: Noun>(&self, id: &str) -> Result<&T, CloudError> {
         self.get::<T>(id)
-            .ok_or_else(|| CloudError::not_found(T::KIND, id))
+            .ok_or_else(|| CloudError::not_found(T::RESOURCE, id))
     }
 
     pub(crate) fn all<'a, T: Stored + 'a>(&'a self) -> impl Iterator<Item = &'a T> + 'a {
@@ -171,6 +255,11 @@ impl Inventory {
         existed
     }
 
+    /// What the current mutation touched so far: (kind, id, previous value).
+    pub(crate) fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
     pub(crate) fn take_journal(&mut self) -> Journal {
         std::mem::take(&mut self.journal)
     }
@@ -187,7 +276,7 @@ impl Inventory {
     }
 
     /// The current value of each object a journal touched (`None`: deleted), once per object.
-    pub(crate) fn changes(&self, journal: &Journal) -> Vec<(ResourceKind, String, Option<Object>)> {
+    pub(crate) fn changes(&self, journal: &Journal) -> Vec<(Kind, String, Option<Object>)> {
         let mut seen = BTreeMap::new();
         for (kind, id, _) in journal {
             seen.entry((*kind, id.clone())).or_insert(());
@@ -211,7 +300,7 @@ impl Inventory {
                 entry.1 += vm.memory_bytes();
             }
         }
-        if let Some(hosts) = self.objects.get_mut(&ResourceKind::Host) {
+        if let Some(hosts) = self.objects.get_mut(&Kind::Noun(ResourceKind::Host)) {
             for obj in hosts.values_mut() {
                 if let Object::Host(host) = obj {
                     let (cpu, mem) = used.get(&host.id).copied().unwrap_or_default();

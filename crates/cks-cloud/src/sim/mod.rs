@@ -5,20 +5,34 @@
 //! change is written through to the `sim_objects` table before the call returns. Mutations are
 //! serialized by an async gate; each runs as a closure over the inventory whose journal becomes
 //! one database transaction, or is rolled back if that write fails.
+//!
+//! After the closure, still inside the mutation, the guest agent (`guest`) reacts to what it
+//! touched: VMs that became installable install (now, or after `Timings::node_install`), waiting
+//! nodes join clusters whose API server came up. Once the transaction is committed, the API
+//! endpoints of the public IPs the journal touched are brought up to date (`endpoints`), and
+//! each listening endpoint is served by `kube_api`. So when a mutating call returns, what it
+//! changed is already visible through kubectl; `Simulator::settle` waits for delayed installs.
 
 mod cloud_impl;
 pub mod config;
+mod endpoints;
 pub mod faults;
+mod guest;
 mod image;
 mod inventory;
 mod keypair;
+mod kube_api;
+mod kube_objects;
+pub mod limits;
 mod network;
 mod rules;
 pub mod seed;
 mod store;
 mod vm;
 
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::collections::BTreeSet;
+use std::net::SocketAddrV4;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cks_core::iaas::{
@@ -28,11 +42,14 @@ use cks_core::iaas::{
 };
 use sqlx::AnyPool;
 
-use crate::cloud::VpcSpec;
+use crate::cloud::{TaggedResource, VpcSpec};
 use crate::error::CloudError;
 use config::{SeedSource, SimConfig, Timings};
+use endpoints::Endpoints;
 use faults::{Fault, FaultState};
-use inventory::{Inventory, Stored};
+use guest::GuestState;
+use inventory::{Inventory, Noun};
+use limits::{LimitKind, ResourceLimit};
 use seed::SeedError;
 use store::Store;
 
@@ -58,34 +75,71 @@ pub(crate) struct Shared {
     store: Store,
     faults: Mutex<FaultState>,
     timings: Timings,
+    /// The guest agent's memory (lock order: inventory, then guest).
+    guest: Mutex<GuestState>,
+    /// The API endpoints' listeners (lock order: endpoints, then inventory, then faults).
+    endpoints: Mutex<Endpoints>,
+    /// Work in flight that `settle` waits for.
+    pending: tokio::sync::watch::Sender<Pending>,
+    /// This `Shared`, for the tasks it spawns.
+    me: Weak<Shared>,
+}
+
+/// Background work not finished yet.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending {
+    /// Install timers running.
+    installs: usize,
+    /// Endpoints that should listen but whose address could not be bound yet.
+    unbound_endpoints: usize,
 }
 
 impl Simulator {
     /// Opens the simulator on `pool`: creates its table if needed, loads the inventory, and seeds
     /// it when empty. Operations interrupted by a restart are finished (a VM left `Starting` is
-    /// `Running`, `Stopping` is `Stopped`) and ISO downloads resume.
+    /// `Running`, `Stopping` is `Stopped`), ISO downloads and node installs resume, and the API
+    /// endpoints of running clusters listen again.
+    ///
+    /// The seed's `[timings]` and `[limits]` are read on every open; a seed file that cannot be
+    /// read then only matters (as an error) when the inventory is empty.
     pub async fn open(pool: AnyPool, config: SimConfig) -> Result<Simulator, OpenError> {
         let store = Store::open(pool).await?;
         let stored = store.load().await?;
-        let shared = Arc::new(Shared {
+        let text = match read_seed(&config.seed) {
+            Ok(text) => Some(text),
+            Err(e) if stored.is_empty() => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the simulator seed; its [timings] and [limits] are not applied");
+                None
+            }
+        };
+        let settings = match text.as_deref().map(seed::settings) {
+            Some(Ok(settings)) => Some(settings),
+            Some(Err(e)) if stored.is_empty() => return Err(e.into()),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "the simulator seed is invalid; its [timings] and [limits] are not applied");
+                None
+            }
+            None => None,
+        };
+        let (timings, limit_defaults) = match settings {
+            Some(s) => (s.timings.apply(config.timings), s.limits),
+            None => (config.timings, Default::default()),
+        };
+        let shared = Arc::new_cyclic(|me| Shared {
             inventory: RwLock::new(Inventory::default()),
             gate: tokio::sync::Mutex::new(()),
             store,
             faults: Mutex::new(FaultState::default()),
-            timings: config.timings,
+            timings,
+            guest: Mutex::new(GuestState::default()),
+            endpoints: Mutex::new(Endpoints::default()),
+            pending: tokio::sync::watch::Sender::new(Pending::default()),
+            me: me.clone(),
         });
-        if stored.is_empty() {
-            let text = match &config.seed {
-                SeedSource::Default => config::DEFAULT_SEED.to_string(),
-                SeedSource::Text(text) => text.clone(),
-                SeedSource::Path(path) => {
-                    std::fs::read_to_string(path).map_err(|source| SeedError::Read {
-                        path: path.display().to_string(),
-                        source,
-                    })?
-                }
-            };
-            let objects = seed::parse(&text, now())?;
+        shared.write().limit_defaults = limit_defaults;
+        if let (true, Some(text)) = (stored.is_empty(), &text) {
+            let objects = seed::parse(text, now(), config.public_ip_range)?;
             tracing::info!(objects = objects.len(), "seeding the simulated cloud");
             shared
                 .mutate(|inv| {
@@ -97,8 +151,9 @@ impl Simulator {
             let mut inv = shared.write();
             stored.into_iter().for_each(|o| inv.load(o));
             inv.recompute_host_allocation();
+            *shared.guest() = GuestState::rebuild(&inv);
         }
-        shared.mutate(recover_interrupted).await?;
+        shared.mutate_with(recover_interrupted, true).await?;
         let downloading: Vec<String> = shared
             .read()
             .all::<Iso>()
@@ -108,7 +163,47 @@ impl Simulator {
         for id in downloading {
             image::spawn_download(&shared, id);
         }
+        shared.sync_endpoints(None).closed().await;
         Ok(Simulator { shared })
+    }
+
+    /// Waits until no node install is pending and every API endpoint that should listen does.
+    /// Returns at once with zero timings unless an endpoint's address is taken (it is retried
+    /// every 250 ms, so put a timeout around this if another process may hold the address).
+    pub async fn settle(&self) {
+        let mut pending = self.shared.pending.subscribe();
+        let _ = pending.wait_for(|p| *p == Pending::default()).await;
+    }
+
+    /// The simulated Kubernetes API endpoints listening now, in address order.
+    pub fn listening_endpoints(&self) -> Vec<SocketAddrV4> {
+        self.shared.listening_endpoints()
+    }
+
+    /// Every resource carrying the tag `key`, with the tag's value, sorted by kind then id: for
+    /// leak reports across clusters (`Cloud::find_by_tag` looks for one value).
+    pub fn tagged_with(&self, key: &str) -> Vec<(TaggedResource, String)> {
+        network::tagged(&self.shared.read(), key, None)
+    }
+
+    // === Account resource limits ===
+
+    /// Sets an account's limit of one kind; `None` makes it unlimited (CloudStack's `-1`).
+    /// Accounts without a limit of their own have the seed's `[limits]` default, if any.
+    pub async fn set_resource_limit(
+        &self,
+        account_id: &str,
+        kind: LimitKind,
+        max: Option<u64>,
+    ) -> Result<(), CloudError> {
+        self.shared
+            .mutate(|inv| limits::set(inv, account_id, kind, max, now()))
+            .await
+    }
+
+    /// Every limit of an account, with what it uses now.
+    pub fn resource_limits(&self, account_id: &str) -> Vec<ResourceLimit> {
+        limits::report(&self.shared.read(), account_id)
     }
 
     // === Fault injection ===
@@ -123,12 +218,18 @@ impl Simulator {
                 public_ip_id,
                 unreachable,
             } => {
-                let mut faults = self.shared.faults();
-                if unreachable {
-                    faults.unreachable_endpoints.insert(public_ip_id);
-                } else {
-                    faults.unreachable_endpoints.remove(&public_ip_id);
+                {
+                    let mut faults = self.shared.faults();
+                    if unreachable {
+                        faults.unreachable_endpoints.insert(public_ip_id.clone());
+                    } else {
+                        faults.unreachable_endpoints.remove(&public_ip_id);
+                    }
                 }
+                self.shared
+                    .sync_endpoints(Some(&BTreeSet::from([public_ip_id])))
+                    .closed()
+                    .await;
             }
             Fault::StopVm { vm_id } => {
                 self.shared
@@ -139,9 +240,12 @@ impl Simulator {
         Ok(())
     }
 
-    /// Clears every fault in force (not what `StopVm` already did).
+    /// Clears every fault in force (not what `StopVm` already did). Unreachable endpoints
+    /// listen again at once (this needs a Tokio runtime).
     pub fn clear_faults(&self) {
-        *self.shared.faults() = FaultState::default();
+        let unreachable = std::mem::take(&mut *self.shared.faults()).unreachable_endpoints;
+        // Only starts listeners: nothing to wait for.
+        let _started = self.shared.sync_endpoints(Some(&unreachable));
     }
 
     /// Should the Kubernetes API endpoint served on this public IP (by id) look unreachable?
@@ -265,24 +369,43 @@ impl Shared {
         }
     }
 
-    /// Runs `f` on the inventory and writes what it changed through to the database. When `f`
-    /// fails, or the write does, the inventory is restored to what it was before.
+    fn guest(&self) -> std::sync::MutexGuard<'_, GuestState> {
+        self.guest.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the inventory, lets the guest agent react, and writes what changed through
+    /// to the database. When `f` fails, or the write does, the inventory is restored to what it
+    /// was before. Once written, the endpoints of the public IPs it touched are updated.
     async fn mutate<T>(
         &self,
         f: impl FnOnce(&mut Inventory) -> Result<T, CloudError>,
     ) -> Result<T, CloudError> {
+        self.mutate_with(f, false).await
+    }
+
+    /// `mutate`; with `everything`, the guest reacts as if every VM had changed (on open).
+    async fn mutate_with<T>(
+        &self,
+        f: impl FnOnce(&mut Inventory) -> Result<T, CloudError>,
+        everything: bool,
+    ) -> Result<T, CloudError> {
         let _gate = self.gate.lock().await;
-        let (out, changes, journal) = {
+        let (out, changes, journal, reaction, touched) = {
             let mut inv = self.write();
             let res = f(&mut inv);
-            let journal = inv.take_journal();
             match res {
                 Ok(out) => {
+                    let install_now = self.timings.node_install.is_zero();
+                    let reaction =
+                        guest::react(&mut inv, &self.guest(), install_now, everything, now());
+                    let journal = inv.take_journal();
+                    let touched = endpoints::touched_ips(&inv, &journal);
                     let changes = inv.changes(&journal);
                     inv.recompute_host_allocation();
-                    (out, changes, journal)
+                    (out, changes, journal, reaction, touched)
                 }
                 Err(e) => {
+                    let journal = inv.take_journal();
                     inv.rollback(journal);
                     inv.recompute_host_allocation();
                     return Err(e);
@@ -295,11 +418,68 @@ impl Shared {
             inv.recompute_host_allocation();
             return Err(e);
         }
+        drop(journal);
+        self.after_commit(reaction, &touched).await;
         Ok(out)
     }
 
-    fn get<T: Stored>(&self, id: &str) -> Result<T, CloudError> {
+    /// Starts the installs a mutation scheduled and updates the endpoints it touched; returns
+    /// once the endpoints it stopped refuse connections.
+    async fn after_commit(&self, reaction: guest::Reaction, touched: &BTreeSet<String>) {
+        let Some(me) = self.me.upgrade() else { return };
+        let scheduled: Vec<String> = {
+            let mut guest = self.guest();
+            guest.commit(&reaction);
+            reaction
+                .install_later
+                .iter()
+                .filter(|vm| guest.installing.insert((*vm).clone()))
+                .cloned()
+                .collect()
+        };
+        self.schedule_installs(scheduled);
+        me.sync_endpoints(Some(touched)).closed().await;
+    }
+
+    /// Installs these VMs after `Timings::node_install` (a plain function: the tasks it spawns
+    /// run mutations, and an async caller would make that future type recursive).
+    fn schedule_installs(&self, scheduled: Vec<String>) {
+        if !scheduled.is_empty() && tokio::runtime::Handle::try_current().is_ok() {
+            self.pending.send_modify(|p| p.installs += scheduled.len());
+            for vm_id in scheduled {
+                let weak = self.me.clone();
+                let delay = self.timings.node_install;
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let Some(shared) = weak.upgrade() else { return };
+                    shared.guest().installing.remove(&vm_id);
+                    let res = shared
+                        .mutate(|inv| guest::install_due(inv, &vm_id, now()))
+                        .await;
+                    if let Err(e) = res {
+                        tracing::warn!(vm = vm_id, error = %e, "simulated node install failed");
+                    }
+                    shared
+                        .pending
+                        .send_modify(|p| p.installs = p.installs.saturating_sub(1));
+                });
+            }
+        }
+    }
+
+    fn get<T: Noun>(&self, id: &str) -> Result<T, CloudError> {
         self.read().need::<T>(id).cloned()
+    }
+}
+
+fn read_seed(source: &SeedSource) -> Result<String, SeedError> {
+    match source {
+        SeedSource::Default => Ok(config::DEFAULT_SEED.to_string()),
+        SeedSource::Text(text) => Ok(text.clone()),
+        SeedSource::Path(path) => std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+            path: path.display().to_string(),
+            source,
+        }),
     }
 }
 
@@ -323,6 +503,7 @@ fn recover_interrupted(inv: &mut Inventory) -> Result<(), CloudError> {
                 vm.last_host_id = vm.host_id.take().or(vm.last_host_id);
             }
             _ => {
+                guest::forget_vm(inv, &vm.id);
                 inv.remove::<Vm>(&vm.id);
                 continue;
             }

@@ -15,6 +15,7 @@ use crate::cloud::{
 };
 use crate::error::CloudError;
 use crate::sim::inventory::Inventory;
+use crate::sim::limits::{self, LimitKind};
 use crate::sim::new_id;
 use crate::sim::rules::{RuleView, detect_conflict};
 use crate::sim::seed::stable_id;
@@ -37,6 +38,7 @@ pub(crate) fn create_network(
         return Ok(existing.clone());
     }
     let zone = inv.need::<Zone>(&spec.zone_id)?.clone();
+    limits::check(inv, &spec.owner, LimitKind::Network, 1)?;
     let offering = inv.need::<NetworkOffering>(&spec.offering_id)?.clone();
     if offering.state != NetworkOfferingState::Enabled {
         return Err(CloudError::invalid(format!(
@@ -377,6 +379,7 @@ pub(crate) fn acquire_public_ip(
             return Ok(ip.clone());
         }
     }
+    limits::check(inv, &network.owner, LimitKind::PublicIp, 1)?;
     let vpc_id = network.vpc_id.clone();
     allocate_ip(
         inv,
@@ -780,44 +783,90 @@ pub(crate) fn find_by_tag(
     key: &str,
     value: &str,
 ) -> Vec<crate::cloud::TaggedResource> {
+    tagged(inv, key, Some(value))
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect()
+}
+
+/// Everything carrying the tag `key` (with `value` when given), with the tag's value, sorted
+/// by kind then id.
+pub(crate) fn tagged(
+    inv: &Inventory,
+    key: &str,
+    value: Option<&str>,
+) -> Vec<(crate::cloud::TaggedResource, String)> {
     use crate::cloud::TaggedResource;
     use cks_core::iaas::{Iso, Template};
-    let has = |tags: &Tags| tags.get(key).is_some_and(|v| v == value);
+    let has = |tags: &Tags| {
+        tags.get(key)
+            .filter(|v| value.is_none_or(|want| want == v.as_str()))
+            .cloned()
+    };
     let mut res = Vec::new();
-    let mut add = |kind: ResourceKind, id: &str, name: Option<String>| {
-        res.push(TaggedResource {
+    let mut add = |kind: ResourceKind, id: &str, name: Option<String>, value: String| {
+        let resource = TaggedResource {
             kind,
             id: id.to_string(),
             name,
-        });
+        };
+        res.push((resource, value));
     };
-    inv.all::<Template>()
-        .filter(|o| has(&o.tags))
-        .for_each(|o| add(ResourceKind::Template, &o.id, Some(o.name.clone())));
-    inv.all::<Iso>()
-        .filter(|o| has(&o.tags))
-        .for_each(|o| add(ResourceKind::Iso, &o.id, Some(o.name.clone())));
-    inv.all::<Network>()
-        .filter(|o| has(&o.tags))
-        .for_each(|o| add(ResourceKind::Network, &o.id, Some(o.name.clone())));
-    inv.all::<Vpc>()
-        .filter(|o| has(&o.tags))
-        .for_each(|o| add(ResourceKind::Vpc, &o.id, Some(o.name.clone())));
-    inv.all::<PublicIp>()
-        .filter(|o| has(&o.tags))
-        .for_each(|o| add(ResourceKind::PublicIp, &o.id, Some(o.address.to_string())));
-    inv.all::<FirewallRule>()
-        .filter(|o| has(&o.tags))
-        .for_each(|o| add(ResourceKind::FirewallRule, &o.id, None));
-    inv.all::<PortForwardingRule>()
-        .filter(|o| has(&o.tags))
-        .for_each(|o| add(ResourceKind::PortForwardingRule, &o.id, None));
-    inv.all::<LoadBalancerRule>()
-        .filter(|o| has(&o.tags))
-        .for_each(|o| add(ResourceKind::LoadBalancerRule, &o.id, Some(o.name.clone())));
-    inv.all::<Vm>()
-        .filter(|o| has(&o.tags))
-        .for_each(|o| add(ResourceKind::Vm, &o.id, Some(o.name.clone())));
+    for o in inv.all::<Template>() {
+        if let Some(v) = has(&o.tags) {
+            add(ResourceKind::Template, &o.id, Some(o.name.clone()), v);
+        }
+    }
+    for o in inv.all::<Iso>() {
+        if let Some(v) = has(&o.tags) {
+            add(ResourceKind::Iso, &o.id, Some(o.name.clone()), v);
+        }
+    }
+    for o in inv.all::<Network>() {
+        if let Some(v) = has(&o.tags) {
+            add(ResourceKind::Network, &o.id, Some(o.name.clone()), v);
+        }
+    }
+    for o in inv.all::<Vpc>() {
+        if let Some(v) = has(&o.tags) {
+            add(ResourceKind::Vpc, &o.id, Some(o.name.clone()), v);
+        }
+    }
+    for o in inv.all::<PublicIp>() {
+        if let Some(v) = has(&o.tags) {
+            add(
+                ResourceKind::PublicIp,
+                &o.id,
+                Some(o.address.to_string()),
+                v,
+            );
+        }
+    }
+    for o in inv.all::<FirewallRule>() {
+        if let Some(v) = has(&o.tags) {
+            add(ResourceKind::FirewallRule, &o.id, None, v);
+        }
+    }
+    for o in inv.all::<PortForwardingRule>() {
+        if let Some(v) = has(&o.tags) {
+            add(ResourceKind::PortForwardingRule, &o.id, None, v);
+        }
+    }
+    for o in inv.all::<LoadBalancerRule>() {
+        if let Some(v) = has(&o.tags) {
+            add(
+                ResourceKind::LoadBalancerRule,
+                &o.id,
+                Some(o.name.clone()),
+                v,
+            );
+        }
+    }
+    for o in inv.all::<Vm>() {
+        if let Some(v) = has(&o.tags) {
+            add(ResourceKind::Vm, &o.id, Some(o.name.clone()), v);
+        }
+    }
     res.sort();
     res
 }

@@ -2,8 +2,13 @@
 //!
 //! Ids are stable: an entry's explicit `id`, or a UUID derived from its kind and qualified name
 //! (MD5-based, like UUID v3), so seeding the same document anywhere gives the same ids.
+//!
+//! Two tables are settings rather than inventory and are read on every open (`settings`):
+//! `[timings]` (milliseconds, each overriding one field of `Timings`) and `[limits]` (the
+//! resource limits of accounts that have none of their own).
 
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use cks_core::iaas::{
     AllocationState, DiskOffering, GuestIpType, Host, HostCluster, HostResourceState, HostState,
@@ -13,7 +18,9 @@ use cks_core::iaas::{
 use md5::{Digest, Md5};
 use serde::Deserialize;
 
+use crate::sim::config::Timings;
 use crate::sim::inventory::{Object, Stored};
+use crate::sim::limits::{LimitDefaults, LimitKind};
 
 /// Why a seed document was refused.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +58,74 @@ struct SeedDoc {
     network_offerings: Vec<NetworkOfferingSeed>,
     #[serde(default)]
     templates: Vec<TemplateSeed>,
+    #[serde(default)]
+    timings: TimingsSeed,
+    #[serde(default)]
+    limits: LimitsSeed,
+}
+
+/// `[timings]`: milliseconds; a missing key keeps the configured value.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TimingsSeed {
+    vm_deploy: Option<u64>,
+    vm_start: Option<u64>,
+    vm_stop: Option<u64>,
+    iso_download: Option<u64>,
+    node_install: Option<u64>,
+    node_upgrade: Option<u64>,
+}
+
+impl TimingsSeed {
+    pub(crate) fn apply(&self, base: Timings) -> Timings {
+        let ms = |v: Option<u64>, d: Duration| v.map(Duration::from_millis).unwrap_or(d);
+        Timings {
+            vm_deploy: ms(self.vm_deploy, base.vm_deploy),
+            vm_start: ms(self.vm_start, base.vm_start),
+            vm_stop: ms(self.vm_stop, base.vm_stop),
+            iso_download: ms(self.iso_download, base.iso_download),
+            node_install: ms(self.node_install, base.node_install),
+            node_upgrade: ms(self.node_upgrade, base.node_upgrade),
+        }
+    }
+}
+
+/// `[limits]`: the limit of each kind for accounts without their own; a missing key is unlimited.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsSeed {
+    user_vm: Option<u64>,
+    public_ip: Option<u64>,
+    network: Option<u64>,
+    cpu: Option<u64>,
+    memory: Option<u64>,
+}
+
+/// What a seed document sets besides the inventory.
+#[derive(Debug, Clone)]
+pub(crate) struct SeedSettings {
+    pub(crate) timings: TimingsSeed,
+    pub(crate) limits: LimitDefaults,
+}
+
+/// The `[timings]` and `[limits]` of a seed document.
+pub(crate) fn settings(text: &str) -> Result<SeedSettings, SeedError> {
+    let doc: SeedDoc = toml::from_str(text)?;
+    let l = &doc.limits;
+    let limits = [
+        (LimitKind::UserVm, l.user_vm),
+        (LimitKind::PublicIp, l.public_ip),
+        (LimitKind::Network, l.network),
+        (LimitKind::Cpu, l.cpu),
+        (LimitKind::Memory, l.memory),
+    ]
+    .into_iter()
+    .filter_map(|(kind, max)| Some((kind, max?)))
+    .collect();
+    Ok(SeedSettings {
+        timings: doc.timings,
+        limits,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,7 +149,7 @@ struct ZoneSeed {
     pods: Vec<PodSeed>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IpRangeSeed {
     id: Option<String>,
@@ -246,9 +321,20 @@ fn hypervisor_version() -> String {
 }
 
 /// Parses a seed document into objects, all `created` from `now` on (one second apart, in
-/// document order, so lists keep that order).
-pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
-    let doc: SeedDoc = toml::from_str(text)?;
+/// document order, so lists keep that order). `public_ip_range` replaces every zone's public
+/// ranges (see `SimConfig::public_ip_range`).
+pub(crate) fn parse(
+    text: &str,
+    now: i64,
+    public_ip_range: Option<(Ipv4Addr, Ipv4Addr)>,
+) -> Result<Vec<Object>, SeedError> {
+    let mut doc: SeedDoc = toml::from_str(text)?;
+    if let Some((start, end)) = public_ip_range {
+        let range = range_seed(start, end)?;
+        for zone in &mut doc.zones {
+            zone.public_ip_ranges = vec![range.clone()];
+        }
+    }
     let mut out: Vec<Object> = Vec::new();
     let mut clock = now;
     let mut tick = || {
@@ -505,6 +591,26 @@ pub(crate) fn parse(text: &str, now: i64) -> Result<Vec<Object>, SeedError> {
     Ok(out)
 }
 
+/// The range `start..=end` with the gateway just before it, in the smallest CIDR holding both.
+fn range_seed(start: Ipv4Addr, end: Ipv4Addr) -> Result<IpRangeSeed, SeedError> {
+    let (first, last) = (u32::from(start), u32::from(end));
+    if first > last || first == 0 {
+        return Err(SeedError::Invalid(format!(
+            "public IP range {start}-{end} is empty"
+        )));
+    }
+    let gateway = first - 1;
+    let len = ((gateway ^ last).leading_zeros() as u8).min(30);
+    let base = gateway & prefix_mask(len);
+    Ok(IpRangeSeed {
+        id: None,
+        cidr: format!("{}/{len}", Ipv4Addr::from(base)),
+        gateway: Some(Ipv4Addr::from(gateway)),
+        start_ip: Some(start),
+        end_ip: Some(end),
+    })
+}
+
 /// A public range from its CIDR: gateway = first address, addresses from the second to the one
 /// before broadcast, unless given. Every address must be loopback: the simulator serves cluster
 /// endpoints on them, and must never make a real host's address look like a cluster's.
@@ -568,19 +674,25 @@ fn ip_range(
 mod tests {
     use super::*;
     use crate::sim::config::DEFAULT_SEED;
+    use crate::sim::inventory::Kind;
     use cks_core::iaas::ResourceKind;
 
     #[test]
     fn default_seed_parses_with_stable_ids() {
-        let first = parse(DEFAULT_SEED, 1000).expect("default seed parses");
-        let second = parse(DEFAULT_SEED, 2000).expect("default seed parses");
+        let first = parse(DEFAULT_SEED, 1000, None).expect("default seed parses");
+        let second = parse(DEFAULT_SEED, 2000, None).expect("default seed parses");
         let ids = |objs: &[Object]| {
             objs.iter()
                 .map(|o| (o.kind(), o.id().to_string()))
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(&first), ids(&second));
-        let count = |kind| first.iter().filter(|o| o.kind() == kind).count();
+        let count = |kind| {
+            first
+                .iter()
+                .filter(|o| o.kind() == Kind::Noun(kind))
+                .count()
+        };
         assert_eq!(count(ResourceKind::Zone), 1);
         assert_eq!(count(ResourceKind::Pod), 1);
         assert_eq!(count(ResourceKind::HostCluster), 1);
@@ -605,7 +717,7 @@ mod tests {
             [[zones.public_ip_ranges]]
             cidr = "192.168.0.0/24"
         "#;
-        let err = parse(doc, 0)
+        let err = parse(doc, 0, None)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
@@ -615,8 +727,53 @@ mod tests {
     #[test]
     fn unknown_fields_are_refused() {
         assert!(matches!(
-            parse("[[zones]]\nnmae = \"x\"\n", 0),
+            parse("[[zones]]\nnmae = \"x\"\n", 0, None),
             Err(SeedError::Parse(_))
         ));
+        assert!(matches!(
+            settings("[timings]\nvm_deploi = 1\n"),
+            Err(SeedError::Parse(_))
+        ));
+    }
+
+    #[test]
+    fn a_public_range_override_replaces_the_seeds() {
+        let start = Ipv4Addr::new(127, 77, 3, 2);
+        let end = Ipv4Addr::new(127, 77, 3, 254);
+        let objects = parse(DEFAULT_SEED, 0, Some((start, end))).unwrap();
+        let ranges: Vec<&PublicIpRange> = objects
+            .iter()
+            .filter_map(|o| match o {
+                Object::PublicIpRange(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ranges.len(), 1);
+        assert_eq!((ranges[0].start_ip, ranges[0].end_ip), (start, end));
+        assert_eq!(ranges[0].gateway, Ipv4Addr::new(127, 77, 3, 1));
+        let outside = (Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 9));
+        assert!(matches!(
+            parse(DEFAULT_SEED, 0, Some(outside)),
+            Err(SeedError::Invalid(_))
+        ));
+        assert!(parse(DEFAULT_SEED, 0, Some((end, start))).is_err());
+    }
+
+    #[test]
+    fn timings_and_limits_are_settings() {
+        let doc = "[timings]\nnode_install = 1500\n[limits]\nuser_vm = 3\nmemory = 4096\n";
+        let settings = settings(doc).unwrap();
+        let timings = settings.timings.apply(Timings::instant());
+        assert_eq!(timings.node_install, Duration::from_millis(1500));
+        assert_eq!(timings.vm_deploy, Duration::ZERO);
+        assert_eq!(settings.limits.get(&LimitKind::UserVm), Some(&3));
+        assert_eq!(settings.limits.get(&LimitKind::Memory), Some(&4096));
+        assert_eq!(settings.limits.get(&LimitKind::Cpu), None);
+        let defaults = super::settings(DEFAULT_SEED).unwrap();
+        assert_eq!(
+            defaults.timings.apply(Timings::instant()),
+            Timings::instant()
+        );
+        assert!(defaults.limits.is_empty());
     }
 }

@@ -5,11 +5,10 @@
 //! data. The SQL is portable (`$n` placeholders, `ON CONFLICT ... DO UPDATE`, TEXT only), so it
 //! runs unchanged on SQLite and PostgreSQL through `sqlx::AnyPool`.
 
-use cks_core::iaas::ResourceKind;
 use sqlx::{AnyPool, Row};
 
 use crate::error::CloudError;
-use crate::sim::inventory::Object;
+use crate::sim::inventory::{Kind, Object};
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS sim_objects (
     kind TEXT NOT NULL,
@@ -55,7 +54,7 @@ impl Store {
     /// Writes the current value of each changed object (`None`: delete) in one transaction.
     pub(crate) async fn write(
         &self,
-        changes: &[(ResourceKind, String, Option<Object>)],
+        changes: &[(Kind, String, Option<Object>)],
     ) -> Result<(), CloudError> {
         if changes.is_empty() {
             return Ok(());

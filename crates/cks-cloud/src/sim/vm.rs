@@ -18,7 +18,9 @@ use cks_core::iaas::{
 use crate::cloud::{DeployVmSpec, VmSize};
 use crate::error::CloudError;
 use crate::sim::faults::FaultState;
+use crate::sim::guest;
 use crate::sim::inventory::Inventory;
+use crate::sim::limits::{self, LimitKind};
 use crate::sim::network::implement_network;
 use crate::sim::new_id;
 
@@ -209,6 +211,9 @@ pub(crate) fn deploy_begin(
         }
     }
     validate_user_data(spec.user_data.as_deref())?;
+    limits::check(inv, &spec.owner, LimitKind::UserVm, 1)?;
+    limits::check(inv, &spec.owner, LimitKind::Cpu, u64::from(size.cpu_number))?;
+    limits::check(inv, &spec.owner, LimitKind::Memory, size.memory_mib)?;
     let ip = pick_guest_ip(inv, &network, spec.ip_address)?;
     let id = new_id();
     let mut vm = Vm {
@@ -413,6 +418,7 @@ pub(crate) fn destroy(inv: &mut Inventory, id: &str) -> Result<bool, CloudError>
         rule.vm_ids.retain(|v| v != id);
         inv.put(rule);
     }
+    guest::forget_vm(inv, id);
     inv.remove::<Vm>(id);
     Ok(true)
 }
@@ -442,6 +448,14 @@ pub(crate) fn scale(
     if vm.service_offering_id == offering.id && new == old {
         return Ok(vm);
     }
+    let more_cpus = u64::from(new.cpu_number.saturating_sub(old.cpu_number));
+    limits::check(inv, &vm.owner, LimitKind::Cpu, more_cpus)?;
+    limits::check(
+        inv,
+        &vm.owner,
+        LimitKind::Memory,
+        new.memory_mib.saturating_sub(old.memory_mib),
+    )?;
     match vm.state {
         VmState::Stopped => {}
         VmState::Running => {

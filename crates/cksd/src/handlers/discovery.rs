@@ -9,10 +9,16 @@ use super::{Cx, Reply};
 
 pub fn list_apis(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let k8s = cx.state.kubernetes_enabled();
-    let visible = |c: &&Command| c.access.allows(cx.caller.account_type) && (k8s || c.plugin != Plugin::Kubernetes);
+    let visible = |c: &&Command| {
+        c.access.allows(cx.caller.account_type) && (k8s || c.plugin != Plugin::Kubernetes)
+    };
     let apis: Vec<Value> = match cx.p.str("name") {
         Some(name) => {
-            let found: Vec<&Command> = COMMANDS.iter().filter(|c| c.name == name).filter(visible).collect();
+            let found: Vec<&Command> = COMMANDS
+                .iter()
+                .filter(|c| c.name == name)
+                .filter(visible)
+                .collect();
             if found.is_empty() {
                 return Err(ApiError::invalid(format!("Invalid API name: {name}")));
             }
@@ -21,7 +27,10 @@ pub fn list_apis(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         None => COMMANDS.iter().filter(visible).map(describe).collect(),
     };
     let count = apis.len();
-    Ok(Reply { body: cks_api::envelope::list("listApis", "api", &apis, count), cookies: Vec::new() })
+    Ok(Reply {
+        body: cks_api::envelope::list("listApis", "api", &apis, count),
+        cookies: Vec::new(),
+    })
 }
 
 fn describe(c: &Command) -> Value {

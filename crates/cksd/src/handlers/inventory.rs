@@ -16,7 +16,8 @@ pub fn list_zones(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         p.str("id").is_none_or(|id| z.id == id)
             && ids.as_ref().is_none_or(|ids| ids.contains(&z.id.as_str()))
             && p.str("name").is_none_or(|n| z.name == n)
-            && p.str("networktype").is_none_or(|t| z.network_type.as_str().eq_ignore_ascii_case(t))
+            && p.str("networktype")
+                .is_none_or(|t| z.network_type.as_str().eq_ignore_ascii_case(t))
             && keyword_matches(p.str("keyword"), &[&z.name])
     });
     cx.list(zones.iter().map(iaas::zone).collect())
@@ -29,8 +30,10 @@ pub fn list_hosts(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         p.str("id").is_none_or(|id| h.id == id)
             && p.str("name").is_none_or(|n| h.name == n)
             && p.str("zoneid").is_none_or(|z| h.zone_id == z)
-            && p.str("type").is_none_or(|t| t.eq_ignore_ascii_case("Routing"))
-            && p.str("state").is_none_or(|s| h.state.as_str().eq_ignore_ascii_case(s))
+            && p.str("type")
+                .is_none_or(|t| t.eq_ignore_ascii_case("Routing"))
+            && p.str("state")
+                .is_none_or(|s| h.state.as_str().eq_ignore_ascii_case(s))
             && keyword_matches(p.str("keyword"), &[&h.name])
     });
     let items = hosts
@@ -51,8 +54,10 @@ pub fn list_service_offerings(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         p.str("id").is_none_or(|id| o.id == id)
             && p.str("name").is_none_or(|n| o.name == n)
             && (o.is_system == p.flag("issystem"))
-            && p.int("cpunumber").is_none_or(|c| o.is_customized || o.cpu_number.is_some_and(|n| i64::from(n) >= c))
-            && p.int("memory").is_none_or(|m| o.is_customized || o.memory_mib.is_some_and(|n| n as i64 >= m))
+            && p.int("cpunumber")
+                .is_none_or(|c| o.is_customized || o.cpu_number.is_some_and(|n| i64::from(n) >= c))
+            && p.int("memory")
+                .is_none_or(|m| o.is_customized || o.memory_mib.is_some_and(|n| n as i64 >= m))
             && keyword_matches(p.str("keyword"), &[&o.name, &o.display_text])
     });
     cx.list(offerings.iter().map(iaas::service_offering).collect())
@@ -63,8 +68,10 @@ pub fn list_network_offerings(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let offerings = cx.state.simulator.list_network_offerings(|o| {
         p.str("id").is_none_or(|id| o.id == id)
             && p.str("name").is_none_or(|n| o.name == n)
-            && p.str("guestiptype").is_none_or(|t| o.guest_ip_type.as_str().eq_ignore_ascii_case(t))
-            && p.str("state").is_none_or(|s| o.state.as_str().eq_ignore_ascii_case(s))
+            && p.str("guestiptype")
+                .is_none_or(|t| o.guest_ip_type.as_str().eq_ignore_ascii_case(t))
+            && p.str("state")
+                .is_none_or(|s| o.state.as_str().eq_ignore_ascii_case(s))
             && p.bool("forvpc").is_none_or(|f| o.for_vpc == f)
             && keyword_matches(p.str("keyword"), &[&o.name, &o.display_text])
     });
@@ -72,7 +79,13 @@ pub fn list_network_offerings(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `templatefilter`/`isofilter`: which images the caller may list.
-fn image_visible(cx: &Cx<'_>, filter: &str, is_public: bool, is_featured: bool, owner: Option<&Owner>) -> Result<bool, ApiError> {
+fn image_visible(
+    cx: &Cx<'_>,
+    filter: &str,
+    is_public: bool,
+    is_featured: bool,
+    owner: Option<&Owner>,
+) -> Result<bool, ApiError> {
     let own = owner.is_some_and(|o| o.account_id == cx.caller.account_id);
     Ok(match filter {
         "featured" => is_public && is_featured,
@@ -82,11 +95,17 @@ fn image_visible(cx: &Cx<'_>, filter: &str, is_public: bool, is_featured: bool, 
         "executable" => own || is_public,
         "all" => {
             if !cx.caller.is_root_admin() {
-                return Err(ApiError::invalid("Only root admins may use the filter 'all'"));
+                return Err(ApiError::invalid(
+                    "Only root admins may use the filter 'all'",
+                ));
             }
             true
         }
-        other => return Err(ApiError::invalid(format!("Invalid filter value {other}; use featured, self, selfexecutable, sharedexecutable, executable, community or all"))),
+        other => {
+            return Err(ApiError::invalid(format!(
+                "Invalid filter value {other}; use featured, self, selfexecutable, sharedexecutable, executable, community or all"
+            )));
+        }
     })
 }
 
@@ -102,14 +121,19 @@ pub async fn list_templates(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             && p.str("id").is_none_or(|id| t.id == id)
             && ids.as_ref().is_none_or(|ids| ids.contains(&t.id.as_str()))
             && p.str("name").is_none_or(|n| t.name == n)
-            && p.str("zoneid").is_none_or(|z| t.zone_id.as_deref().is_none_or(|tz| tz == z))
-            && p.str("hypervisor").is_none_or(|h| t.hypervisor.eq_ignore_ascii_case(h))
+            && p.str("zoneid")
+                .is_none_or(|z| t.zone_id.as_deref().is_none_or(|tz| tz == z))
+            && p.str("hypervisor")
+                .is_none_or(|h| t.hypervisor.eq_ignore_ascii_case(h))
             && p.bool("isready").is_none_or(|r| t.is_ready == r)
             && p.str("arch").is_none_or(|a| t.arch == a)
             && p.bool("forcks").is_none_or(|f| t.for_cks == f)
             && keyword_matches(p.str("keyword"), &[&t.name, &t.display_text]);
         if wanted {
-            let zone = t.zone_id.as_ref().and_then(|z| sim.list_zones(|x| x.id == *z).pop());
+            let zone = t
+                .zone_id
+                .as_ref()
+                .and_then(|z| sim.list_zones(|x| x.id == *z).pop());
             items.push(iaas::template(&t, zone.as_ref()));
         }
     }
@@ -126,14 +150,18 @@ pub async fn list_isos(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         let wanted = image_visible(cx, filter, iso.is_public, iso.is_featured, Some(&iso.owner))?
             && p.str("id").is_none_or(|id| iso.id == id)
             && p.str("name").is_none_or(|n| iso.name == n)
-            && p.str("zoneid").is_none_or(|z| iso.zone_id.as_deref().is_none_or(|iz| iz == z))
+            && p.str("zoneid")
+                .is_none_or(|z| iso.zone_id.as_deref().is_none_or(|iz| iz == z))
             && p.bool("bootable").is_none_or(|b| iso.bootable == b)
             && p.bool("ispublic").is_none_or(|b| iso.is_public == b)
             && p.bool("isready").is_none_or(|r| iso.is_ready() == r)
             && p.str("arch").is_none_or(|a| iso.arch == a)
             && keyword_matches(p.str("keyword"), &[&iso.name, &iso.display_text]);
         if wanted {
-            let zone = iso.zone_id.as_ref().and_then(|z| sim.list_zones(|x| x.id == *z).pop());
+            let zone = iso
+                .zone_id
+                .as_ref()
+                .and_then(|z| sim.list_zones(|x| x.id == *z).pop());
             items.push(iaas::iso(&iso, zone.as_ref()));
         }
     }
@@ -149,17 +177,26 @@ pub async fn list_networks(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             && p.str("id").is_none_or(|id| n.id == id)
             && p.str("name").is_none_or(|x| n.name == x)
             && p.str("zoneid").is_none_or(|z| n.zone_id == z)
-            && p.str("type").is_none_or(|t| t.eq_ignore_ascii_case("all") || n.guest_type.as_str().eq_ignore_ascii_case(t))
-            && p.str("vpcid").is_none_or(|v| n.vpc_id.as_deref() == Some(v))
-            && p.str("networkofferingid").is_none_or(|o| n.offering_id == o)
+            && p.str("type").is_none_or(|t| {
+                t.eq_ignore_ascii_case("all") || n.guest_type.as_str().eq_ignore_ascii_case(t)
+            })
+            && p.str("vpcid")
+                .is_none_or(|v| n.vpc_id.as_deref() == Some(v))
+            && p.str("networkofferingid")
+                .is_none_or(|o| n.offering_id == o)
             && keyword_matches(p.str("keyword"), &[&n.name, &n.display_text])
     });
     let items = networks
         .iter()
         .filter_map(|n| {
             let zone = sim.list_zones(|z| z.id == n.zone_id).pop()?;
-            let offering = sim.list_network_offerings(|o| o.id == n.offering_id).pop()?;
-            let vpc = n.vpc_id.as_ref().and_then(|v| sim.list_vpcs(|x| x.id == *v).pop());
+            let offering = sim
+                .list_network_offerings(|o| o.id == n.offering_id)
+                .pop()?;
+            let vpc = n
+                .vpc_id
+                .as_ref()
+                .and_then(|v| sim.list_vpcs(|x| x.id == *v).pop());
             Some(iaas::network(n, &zone, &offering, vpc.as_ref()))
         })
         .collect();
@@ -173,19 +210,28 @@ pub async fn list_public_ip_addresses(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let ips = sim.list_public_ips(|ip| {
         scope.matches(&ip.owner)
             && p.str("id").is_none_or(|id| ip.id == id)
-            && p.str("ipaddress").is_none_or(|a| ip.address.to_string() == a)
-            && p.str("associatednetworkid").is_none_or(|n| ip.network_id.as_deref() == Some(n))
+            && p.str("ipaddress")
+                .is_none_or(|a| ip.address.to_string() == a)
+            && p.str("associatednetworkid")
+                .is_none_or(|n| ip.network_id.as_deref() == Some(n))
             && p.str("zoneid").is_none_or(|z| ip.zone_id == z)
             && p.bool("issourcenat").is_none_or(|s| ip.is_source_nat == s)
             && p.bool("isstaticnat").is_none_or(|s| ip.is_static_nat == s)
-            && p.str("state").is_none_or(|s| ip.state.as_str().eq_ignore_ascii_case(s))
+            && p.str("state")
+                .is_none_or(|s| ip.state.as_str().eq_ignore_ascii_case(s))
     });
     let items = ips
         .iter()
         .filter_map(|ip| {
             let zone = sim.list_zones(|z| z.id == ip.zone_id).pop()?;
-            let network = ip.network_id.as_ref().and_then(|n| sim.list_networks(|x| x.id == *n).pop());
-            let vpc = ip.vpc_id.as_ref().and_then(|v| sim.list_vpcs(|x| x.id == *v).pop());
+            let network = ip
+                .network_id
+                .as_ref()
+                .and_then(|n| sim.list_networks(|x| x.id == *n).pop());
+            let vpc = ip
+                .vpc_id
+                .as_ref()
+                .and_then(|v| sim.list_vpcs(|x| x.id == *v).pop());
             Some(iaas::public_ip(ip, &zone, network.as_ref(), vpc.as_ref()))
         })
         .collect();
@@ -210,41 +256,68 @@ pub async fn list_virtual_machines(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             && p.str("zoneid").is_none_or(|z| vm.zone_id == z)
             && p.str("networkid").is_none_or(|n| vm.nic_in(n).is_some())
             && p.str("templateid").is_none_or(|t| vm.template_id == t)
-            && p.str("serviceofferingid").is_none_or(|o| vm.service_offering_id == o)
-            && p.str("keypair").is_none_or(|k| vm.keypairs.iter().any(|x| x == k))
-            && keyword_matches(p.str("keyword"), &[&vm.name, &vm.display_name, vm.state.as_str()])
+            && p.str("serviceofferingid")
+                .is_none_or(|o| vm.service_offering_id == o)
+            && p.str("keypair")
+                .is_none_or(|k| vm.keypairs.iter().any(|x| x == k))
+            && keyword_matches(
+                p.str("keyword"),
+                &[&vm.name, &vm.display_name, vm.state.as_str()],
+            )
     });
     let with_user_data = p.flag("userdata");
     let admin = cx.caller.is_root_admin();
     let items = vms
         .iter()
-        .filter_map(|vm| {
-            let zone = sim.list_zones(|z| z.id == vm.zone_id).pop()?;
-            let offering = sim.list_service_offerings(|o| o.id == vm.service_offering_id).pop()?;
-            let template = sim.list_templates(|t| t.id == vm.template_id).pop()?;
-            let iso = vm.iso_id.as_ref().and_then(|i| sim.list_isos(|x| x.id == *i).pop());
-            let host = vm.host_id.as_ref().and_then(|h| sim.list_hosts(|x| x.id == *h).pop());
-            let networks = sim.list_networks(|n| vm.nic_in(&n.id).is_some());
-            let refs = iaas::VmRefs {
-                zone: &zone,
-                offering: &offering,
-                template: &template,
-                iso: iso.as_ref(),
-                host: host.as_ref(),
-                networks: &networks,
-                admin,
-                stats: true,
-                user_data: with_user_data,
-            };
-            Some(iaas::virtual_machine(vm, &refs))
-        })
+        .filter_map(|vm| render_vm(sim, vm, admin, true, with_user_data))
         .collect();
     cx.list(items)
 }
 
+/// A VM in `listVirtualMachines`' format, with the names of what it refers to.
+pub fn render_vm(
+    sim: &cks_cloud::Simulator,
+    vm: &cks_core::iaas::Vm,
+    admin: bool,
+    stats: bool,
+    user_data: bool,
+) -> Option<serde_json::Value> {
+    let zone = sim.list_zones(|z| z.id == vm.zone_id).pop()?;
+    let offering = sim
+        .list_service_offerings(|o| o.id == vm.service_offering_id)
+        .pop()?;
+    let template = sim.list_templates(|t| t.id == vm.template_id).pop()?;
+    let iso = vm
+        .iso_id
+        .as_ref()
+        .and_then(|i| sim.list_isos(|x| x.id == *i).pop());
+    let host = vm
+        .host_id
+        .as_ref()
+        .and_then(|h| sim.list_hosts(|x| x.id == *h).pop());
+    let networks = sim.list_networks(|n| vm.nic_in(&n.id).is_some());
+    let refs = iaas::VmRefs {
+        zone: &zone,
+        offering: &offering,
+        template: &template,
+        iso: iso.as_ref(),
+        host: host.as_ref(),
+        networks: &networks,
+        admin,
+        stats,
+        user_data,
+    };
+    Some(iaas::virtual_machine(vm, &refs))
+}
+
 pub async fn get_vm_user_data(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let id = cx.p.req("virtualmachineid");
-    let vm = cx.state.simulator.list_vms(|vm| vm.id == id).pop().ok_or_else(|| cx.p.not_found("virtualmachineid"))?;
+    let vm = cx
+        .state
+        .simulator
+        .list_vms(|vm| vm.id == id)
+        .pop()
+        .ok_or_else(|| cx.p.not_found("virtualmachineid"))?;
     if !cx.caller.can_access(&vm.owner, &member_projects(cx).await?) {
         return Err(cx.p.not_found("virtualmachineid"));
     }
@@ -260,8 +333,16 @@ async fn key_owner(cx: &Cx<'_>) -> Result<Owner, ApiError> {
         super::Scope::Account(id) if id == cx.caller.account_id => Ok(cx.caller.as_owner()),
         super::Scope::Account(id) => {
             let store = &cx.state.store;
-            let account = store.account(&id).await.map_err(crate::errors::internal)?.ok_or_else(|| cx.p.not_found("account"))?;
-            let domain = store.domain(&account.domain_id).await.map_err(crate::errors::internal)?.ok_or_else(|| cx.p.not_found("domainid"))?;
+            let account = store
+                .account(&id)
+                .await
+                .map_err(crate::errors::internal)?
+                .ok_or_else(|| cx.p.not_found("account"))?;
+            let domain = store
+                .domain(&account.domain_id)
+                .await
+                .map_err(crate::errors::internal)?
+                .ok_or_else(|| cx.p.not_found("domainid"))?;
             Ok(Owner {
                 account_id: account.id,
                 account_name: account.name,
@@ -272,7 +353,9 @@ async fn key_owner(cx: &Cx<'_>) -> Result<Owner, ApiError> {
                 project_name: None,
             })
         }
-        _ => Err(ApiError::invalid("Key pairs are owned by one account: give account with domainid")),
+        _ => Err(ApiError::invalid(
+            "Key pairs are owned by one account: give account with domainid",
+        )),
     }
 }
 
@@ -291,25 +374,158 @@ pub async fn list_ssh_key_pairs(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 
 pub async fn create_ssh_key_pair(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let owner = key_owner(cx).await?;
-    let created = cx.state.cloud.create_ssh_key_pair(cx.p.req("name"), &owner).await.map_err(cloud_error)?;
-    Ok(cx.object(iaas::new_ssh_key_pair(&created.key_pair, &created.private_key_pem)))
+    let created = cx
+        .state
+        .cloud
+        .create_ssh_key_pair(cx.p.req("name"), &owner)
+        .await
+        .map_err(cloud_error)?;
+    Ok(cx.object(iaas::new_ssh_key_pair(
+        &created.key_pair,
+        &created.private_key_pem,
+    )))
 }
 
 pub async fn register_ssh_key_pair(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let owner = key_owner(cx).await?;
-    let pair = cx.state.cloud.register_ssh_key_pair(cx.p.req("name"), cx.p.req("publickey"), &owner).await.map_err(cloud_error)?;
+    let pair = cx
+        .state
+        .cloud
+        .register_ssh_key_pair(cx.p.req("name"), cx.p.req("publickey"), &owner)
+        .await
+        .map_err(cloud_error)?;
     Ok(cx.object(iaas::ssh_key_pair(&pair)))
 }
 
 pub async fn delete_ssh_key_pair(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let owner = key_owner(cx).await?;
     let name = cx.p.req("name");
-    let deleted = cx.state.cloud.delete_ssh_key_pair(name, &owner).await.map_err(cloud_error)?;
+    let deleted = cx
+        .state
+        .cloud
+        .delete_ssh_key_pair(name, &owner)
+        .await
+        .map_err(cloud_error)?;
     if !deleted {
         return Err(ApiError::invalid(format!(
             "A key pair with name '{name}' does not exist for account {} in specified domain id",
             owner.account_name
         )));
     }
-    Ok(Reply::json(cks_api::envelope::flat(cx.command(), cks_api::envelope::success_body(None))))
+    Ok(Reply::json(cks_api::envelope::flat(
+        cx.command(),
+        cks_api::envelope::success_body(None),
+    )))
+}
+
+pub async fn list_firewall_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let p = cx.p;
+    let scope = scope(cx).await?;
+    let rules = cx.state.simulator.list_firewall_rules(|r| {
+        p.str("id").is_none_or(|id| r.id == id)
+            && p.str("ipaddressid").is_none_or(|ip| r.ip_id == ip)
+            && p.str("networkid").is_none_or(|n| r.network_id == n)
+    });
+    let items = rules
+        .iter()
+        .filter(|r| scope.matches(&r.owner))
+        .map(iaas::firewall_rule)
+        .collect();
+    cx.list(items)
+}
+
+pub async fn list_port_forwarding_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let p = cx.p;
+    let scope = scope(cx).await?;
+    let sim = &cx.state.simulator;
+    let rules = sim.list_port_forwarding_rules(|r| {
+        p.str("id").is_none_or(|id| r.id == id)
+            && p.str("ipaddressid").is_none_or(|ip| r.ip_id == ip)
+            && p.str("networkid").is_none_or(|n| r.network_id == n)
+    });
+    let items = rules
+        .iter()
+        .filter(|r| scope.matches(&r.owner))
+        .map(|r| {
+            let vm = sim.list_vms(|vm| vm.id == r.vm_id).pop();
+            iaas::port_forwarding_rule(r, vm.as_ref())
+        })
+        .collect();
+    cx.list(items)
+}
+
+pub async fn list_load_balancer_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let p = cx.p;
+    let scope = scope(cx).await?;
+    let sim = &cx.state.simulator;
+    let rules = sim.list_load_balancer_rules(|r| {
+        p.str("id").is_none_or(|id| r.id == id)
+            && p.str("name").is_none_or(|n| r.name == n)
+            && p.str("publicipid").is_none_or(|ip| r.ip_id == ip)
+            && p.str("virtualmachineid")
+                .is_none_or(|vm| r.vm_ids.iter().any(|v| v == vm))
+            && p.str("zoneid").is_none_or(|z| r.zone_id == z)
+            && p.str("networkid").is_none_or(|n| r.network_id == n)
+            && keyword_matches(p.str("keyword"), &[&r.name])
+    });
+    let items = rules
+        .iter()
+        .filter(|r| scope.matches(&r.owner))
+        .filter_map(|r| {
+            let zone = sim.list_zones(|z| z.id == r.zone_id).pop()?;
+            Some(iaas::load_balancer_rule(r, &zone))
+        })
+        .collect();
+    cx.list(items)
+}
+
+/// `injectSimulatorFault`: the admin's handle on the simulated cloud's failures.
+pub async fn inject_fault(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    use cks_cloud::Fault;
+    let p = cx.p;
+    let enabled = p.bool("enabled").unwrap_or(true);
+    let count = p.int("count").unwrap_or(1).clamp(0, i64::from(u32::MAX)) as u32;
+    let fault = match p.req("fault").to_ascii_lowercase().as_str() {
+        "failvmdeploys" => Fault::FailVmDeploys { count },
+        "exhaustcapacity" => Fault::ExhaustCapacity { on: enabled },
+        "unavailable" => Fault::Unavailable { count },
+        "endpointunreachable" => {
+            let ip = p.str("ipaddressid").ok_or_else(|| {
+                ApiError::invalid("ipaddressid is required for endpointunreachable")
+            })?;
+            Fault::EndpointUnreachable {
+                public_ip_id: ip.to_string(),
+                unreachable: enabled,
+            }
+        }
+        "stopvm" => {
+            let vm = p
+                .str("virtualmachineid")
+                .ok_or_else(|| ApiError::invalid("virtualmachineid is required for stopvm"))?;
+            Fault::StopVm {
+                vm_id: vm.to_string(),
+            }
+        }
+        "clear" => {
+            cx.state.simulator.clear_faults();
+            return Ok(Reply::json(cks_api::envelope::flat(
+                cx.command(),
+                cks_api::envelope::success_body(None),
+            )));
+        }
+        other => {
+            return Err(ApiError::invalid(format!(
+                "Unknown fault {other}: use failvmdeploys, exhaustcapacity, endpointunreachable, stopvm, unavailable or clear"
+            )));
+        }
+    };
+    cx.state
+        .simulator
+        .inject(fault)
+        .await
+        .map_err(cloud_error)?;
+    Ok(Reply::json(cks_api::envelope::flat(
+        cx.command(),
+        cks_api::envelope::success_body(None),
+    )))
 }

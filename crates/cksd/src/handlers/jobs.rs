@@ -12,9 +12,14 @@ use super::{Cx, Reply};
 use crate::errors::internal;
 
 /// Queues the current command as a job and answers with its id (and `id` for create commands).
-pub async fn submit(cx: &Cx<'_>, instance_type: &str, instance_id: Option<&str>) -> Result<Reply, ApiError> {
+pub async fn submit(
+    cx: &Cx<'_>,
+    instance_type: &str,
+    instance_id: Option<&str>,
+) -> Result<Reply, ApiError> {
     let command = cx.p.command;
-    let params = serde_json::to_string(cx.p.raw().plain()).map_err(|e| ApiError::internal(e.to_string()))?;
+    let params =
+        serde_json::to_string(cx.p.raw().plain()).map_err(|e| ApiError::internal(e.to_string()))?;
     let job = NewJob {
         id: new_id(),
         command: command.name.to_string(),
@@ -28,13 +33,22 @@ pub async fn submit(cx: &Cx<'_>, instance_type: &str, instance_id: Option<&str>)
     };
     cx.state.store.insert_job(&job).await.map_err(internal)?;
     cx.state.jobs_queued.notify_one();
-    let entity = (command.mode == cks_api::commands::Mode::AsyncCreate).then_some(instance_id).flatten();
-    Ok(Reply::json(envelope::async_submit(command.name, &job.id, entity)))
+    let entity = (command.mode == cks_api::commands::Mode::AsyncCreate)
+        .then_some(instance_id)
+        .flatten();
+    Ok(Reply::json(envelope::async_submit(
+        command.name,
+        &job.id,
+        entity,
+    )))
 }
 
 /// The job object CloudStack shows, flat, with its account's name and domain's path.
 fn render(job: &Job, account_name: Option<String>, domain_path: Option<String>) -> Value {
-    let result: Option<Value> = job.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let result: Option<Value> = job
+        .result
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok());
     Obj::new()
         .set("accountid", job.account_id.clone())
         .opt("account", account_name)
@@ -45,7 +59,10 @@ fn render(job: &Job, account_name: Option<String>, domain_path: Option<String>) 
         .set("jobstatus", job.status.code())
         .set("jobprocstatus", 0)
         .set("jobresultcode", job.result_code)
-        .opt("jobresulttype", (job.status != JobStatus::Pending).then_some("object"))
+        .opt(
+            "jobresulttype",
+            (job.status != JobStatus::Pending).then_some("object"),
+        )
         .opt("jobresult", result)
         .opt("jobinstancetype", job.instance_type.clone())
         .opt("jobinstanceid", job.instance_id.clone())
@@ -62,30 +79,63 @@ async fn visible(cx: &Cx<'_>, job: &Job) -> Result<bool, ApiError> {
         return Ok(true);
     }
     if cx.caller.is_domain_admin() {
-        let domain = cx.state.store.domain(&job.domain_id).await.map_err(internal)?;
+        let domain = cx
+            .state
+            .store
+            .domain(&job.domain_id)
+            .await
+            .map_err(internal)?;
         return Ok(domain.is_some_and(|d| cx.caller.administers_domain(&d.path)));
     }
     Ok(false)
 }
 
 pub async fn query_async_job_result(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let job = cx.state.store.job(cx.p.req("jobid")).await.map_err(internal)?;
+    let job = cx
+        .state
+        .store
+        .job(cx.p.req("jobid"))
+        .await
+        .map_err(internal)?;
     let job = match job {
         Some(j) if visible(cx, &j).await? => j,
         _ => return Err(cx.p.not_found("jobid")),
     };
     let store = &cx.state.store;
-    let account = store.account(&job.account_id).await.map_err(internal)?.map(|a| a.name);
-    let domain = store.domain(&job.domain_id).await.map_err(internal)?.map(|d| d.path);
-    Ok(Reply::json(envelope::flat(cx.command(), render(&job, account, domain))))
+    let account = store
+        .account(&job.account_id)
+        .await
+        .map_err(internal)?
+        .map(|a| a.name);
+    let domain = store
+        .domain(&job.domain_id)
+        .await
+        .map_err(internal)?
+        .map(|d| d.path);
+    Ok(Reply::json(envelope::flat(
+        cx.command(),
+        render(&job, account, domain),
+    )))
 }
 
 pub async fn list_async_jobs(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let scope = super::scope(cx).await?;
     let store = &cx.state.store;
     // Names and paths once per request, not once per job.
-    let domains: HashMap<String, String> = store.domains().await.map_err(internal)?.into_iter().map(|d| (d.id, d.path)).collect();
-    let accounts: HashMap<String, String> = store.accounts().await.map_err(internal)?.into_iter().map(|a| (a.id, a.name)).collect();
+    let domains: HashMap<String, String> = store
+        .domains()
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|d| (d.id, d.path))
+        .collect();
+    let accounts: HashMap<String, String> = store
+        .accounts()
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
     let keyword = cx.p.str("keyword");
     let mut items = Vec::new();
     for job in store.recent_jobs(10_000).await.map_err(internal)? {
@@ -95,13 +145,23 @@ pub async fn list_async_jobs(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             domain_path: domain_path.clone().unwrap_or_default(),
             ..Default::default()
         };
-        if !scope.matches(&owner) || !super::keyword_matches(keyword, &[&job.command, &job.cmd_class]) {
+        if !scope.matches(&owner)
+            || !super::keyword_matches(keyword, &[&job.command, &job.cmd_class])
+        {
             continue;
         }
-        if cx.p.str("resourceid").is_some_and(|r| job.instance_id.as_deref() != Some(r)) {
+        if cx
+            .p
+            .str("resourceid")
+            .is_some_and(|r| job.instance_id.as_deref() != Some(r))
+        {
             continue;
         }
-        items.push(render(&job, accounts.get(&job.account_id).cloned(), domain_path));
+        items.push(render(
+            &job,
+            accounts.get(&job.account_id).cloned(),
+            domain_path,
+        ));
     }
     cx.list(items)
 }

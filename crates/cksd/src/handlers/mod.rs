@@ -1,6 +1,7 @@
 //! Command handlers. Each is a plain async function from the bound parameters and the caller to
 //! a JSON answer; the checks that are rules of the domain live in `cks-core`.
 
+pub mod clusters;
 pub mod discovery;
 pub mod inventory;
 pub mod jobs;
@@ -34,7 +35,11 @@ impl Cx<'_> {
 
     /// `{"<cmd>response": {"<object>": value}}` for this command.
     pub fn object(&self, value: Value) -> Reply {
-        Reply::json(envelope::object(self.command(), self.p.command.response_object, value))
+        Reply::json(envelope::object(
+            self.command(),
+            self.p.command.response_object,
+            value,
+        ))
     }
 
     /// A list answer for this command, paged as the request asks.
@@ -48,7 +53,10 @@ impl Cx<'_> {
         let count = items.len();
         let page = paging(self)?.apply(items);
         let body = envelope::list(self.command(), self.p.command.response_object, page, count);
-        Ok(Reply { body, cookies: Vec::new() })
+        Ok(Reply {
+            body,
+            cookies: Vec::new(),
+        })
     }
 }
 
@@ -60,7 +68,10 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(body: Value) -> Reply {
-        Reply { body: serde_json::to_vec(&body).unwrap_or_default(), cookies: Vec::new() }
+        Reply {
+            body: serde_json::to_vec(&body).unwrap_or_default(),
+            cookies: Vec::new(),
+        }
     }
 
     pub fn with_cookies(mut self, cookies: Vec<String>) -> Reply {
@@ -106,6 +117,19 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         "listKubernetesSupportedVersions" => versions::list(cx).await,
         "updateKubernetesSupportedVersion" => versions::update(cx).await,
         "deleteKubernetesSupportedVersion" => versions::delete(cx).await,
+        "createKubernetesCluster" => clusters::create(cx).await,
+        "listKubernetesClusters" => clusters::list(cx).await,
+        "startKubernetesCluster" => clusters::start(cx).await,
+        "stopKubernetesCluster" => clusters::stop(cx).await,
+        "deleteKubernetesCluster" => clusters::delete(cx).await,
+        "scaleKubernetesCluster" => clusters::scale(cx).await,
+        "upgradeKubernetesCluster" => clusters::upgrade(cx).await,
+        "getKubernetesClusterConfig" => clusters::get_config(cx).await,
+        "listKubernetesClusterOrphans" => clusters::list_orphans(cx).await,
+        "listFirewallRules" => inventory::list_firewall_rules(cx).await,
+        "listPortForwardingRules" => inventory::list_port_forwarding_rules(cx).await,
+        "listLoadBalancerRules" => inventory::list_load_balancer_rules(cx).await,
+        "injectSimulatorFault" => inventory::inject_fault(cx).await,
         other => Err(ApiError::UnknownCommand(other.to_string())),
     }
 }
@@ -132,19 +156,38 @@ impl Paging {
 pub fn paging(cx: &Cx<'_>) -> Result<Paging, ApiError> {
     let max = cx.state.setting_i64(DEFAULT_PAGE_SIZE).max(1);
     match (cx.p.int("page"), cx.p.int("pagesize")) {
-        (None, None) => Ok(Paging { offset: 0, limit: Some(max as usize) }),
-        (Some(_), None) => Err(ApiError::invalid("\"pagesize\" parameter is required when \"page\" is specified")),
-        (None, Some(-1)) => Ok(Paging { offset: 0, limit: None }),
-        (None, Some(_)) => Err(ApiError::invalid("\"page\" parameter is required when \"pagesize\" is specified")),
-        (Some(_), Some(-1)) => Err(ApiError::invalid("\"page\" parameter can't be specified when \"pagesize\" is -1")),
+        (None, None) => Ok(Paging {
+            offset: 0,
+            limit: Some(max as usize),
+        }),
+        (Some(_), None) => Err(ApiError::invalid(
+            "\"pagesize\" parameter is required when \"page\" is specified",
+        )),
+        (None, Some(-1)) => Ok(Paging {
+            offset: 0,
+            limit: None,
+        }),
+        (None, Some(_)) => Err(ApiError::invalid(
+            "\"page\" parameter is required when \"pagesize\" is specified",
+        )),
+        (Some(_), Some(-1)) => Err(ApiError::invalid(
+            "\"page\" parameter can't be specified when \"pagesize\" is -1",
+        )),
         (Some(page), Some(size)) => {
             if size > max {
-                return Err(ApiError::invalid(format!("Page size can't exceed max allowed page size value: {max}")));
+                return Err(ApiError::invalid(format!(
+                    "Page size can't exceed max allowed page size value: {max}"
+                )));
             }
             if page < 1 || size < 1 {
-                return Err(ApiError::invalid("\"page\" and \"pagesize\" must be positive numbers"));
+                return Err(ApiError::invalid(
+                    "\"page\" and \"pagesize\" must be positive numbers",
+                ));
             }
-            Ok(Paging { offset: (page - 1).saturating_mul(size) as usize, limit: Some(size as usize) })
+            Ok(Paging {
+                offset: (page - 1).saturating_mul(size) as usize,
+                limit: Some(size as usize),
+            })
         }
     }
 }
@@ -167,7 +210,11 @@ impl Scope {
             Scope::Account(id) => owner.project_id.is_none() && owner.account_id == *id,
             Scope::Domain { path, recursive } => {
                 owner.project_id.is_none()
-                    && if *recursive { path_is_within(&owner.domain_path, path) } else { owner.domain_path == *path }
+                    && if *recursive {
+                        path_is_within(&owner.domain_path, path)
+                    } else {
+                        owner.domain_path == *path
+                    }
             }
             Scope::Projects(ids) => owner.project_id.as_ref().is_some_and(|p| ids.contains(p)),
         }
@@ -189,9 +236,16 @@ pub async fn scope(cx: &Cx<'_>) -> Result<Scope, ApiError> {
     }
     let domain = match cx.p.str("domainid") {
         Some(id) => {
-            let d = store.domain(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("domainid"))?;
+            let d = store
+                .domain(id)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| cx.p.not_found("domainid"))?;
             if !caller.administers_domain(&d.path) && d.id != caller.domain_id {
-                return Err(ApiError::denied(format!("Caller cannot access domain {}", d.id)));
+                return Err(ApiError::denied(format!(
+                    "Caller cannot access domain {}",
+                    d.id
+                )));
             }
             Some(d)
         }
@@ -199,15 +253,24 @@ pub async fn scope(cx: &Cx<'_>) -> Result<Scope, ApiError> {
     };
     if let Some(name) = cx.p.str("account") {
         let Some(domain) = &domain else {
-            return Err(ApiError::invalid("Account must be specified with domainId parameter"));
+            return Err(ApiError::invalid(
+                "Account must be specified with domainId parameter",
+            ));
         };
         let account = store
             .account_by_name(&domain.id, name)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::invalid(format!("Unable to find account {name} in domain {}", domain.id)))?;
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "Unable to find account {name} in domain {}",
+                    domain.id
+                ))
+            })?;
         if account.id != caller.account_id && !caller.administers_domain(&domain.path) {
-            return Err(ApiError::denied(format!("Caller cannot access account {name}")));
+            return Err(ApiError::denied(format!(
+                "Caller cannot access account {name}"
+            )));
         }
         return Ok(Scope::Account(account.id));
     }
@@ -215,8 +278,14 @@ pub async fn scope(cx: &Cx<'_>) -> Result<Scope, ApiError> {
         return Ok(Scope::Account(caller.account_id.clone()));
     }
     match domain {
-        Some(d) => Ok(Scope::Domain { path: d.path, recursive: cx.p.flag("isrecursive") || cx.p.flag("listall") }),
-        None if cx.p.flag("listall") => Ok(Scope::Domain { path: caller.domain_path.clone(), recursive: true }),
+        Some(d) => Ok(Scope::Domain {
+            path: d.path,
+            recursive: cx.p.flag("isrecursive") || cx.p.flag("listall"),
+        }),
+        None if cx.p.flag("listall") => Ok(Scope::Domain {
+            path: caller.domain_path.clone(),
+            recursive: true,
+        }),
         None => Ok(Scope::Account(caller.account_id.clone())),
     }
 }
@@ -226,14 +295,19 @@ pub async fn visible_projects(cx: &Cx<'_>) -> Result<Vec<String>, ApiError> {
     let caller = cx.caller;
     let store = &cx.state.store;
     if caller.account_type == cks_core::tenancy::AccountType::User {
-        return store.project_ids_of(&caller.account_id).await.map_err(internal);
+        return store
+            .project_ids_of(&caller.account_id)
+            .await
+            .map_err(internal);
     }
     let domains = store.domains().await.map_err(internal)?;
     let projects = store.projects().await.map_err(internal)?;
     Ok(projects
         .into_iter()
         .filter(|p| {
-            domains.iter().any(|d| d.id == p.domain_id && caller.administers_domain(&d.path))
+            domains
+                .iter()
+                .any(|d| d.id == p.domain_id && caller.administers_domain(&d.path))
         })
         .map(|p| p.id)
         .collect())
@@ -241,7 +315,11 @@ pub async fn visible_projects(cx: &Cx<'_>) -> Result<Vec<String>, ApiError> {
 
 /// Projects the caller belongs to (for `Caller::can_access`).
 pub async fn member_projects(cx: &Cx<'_>) -> Result<Vec<String>, ApiError> {
-    cx.state.store.project_ids_of(&cx.caller.account_id).await.map_err(internal)
+    cx.state
+        .store
+        .project_ids_of(&cx.caller.account_id)
+        .await
+        .map_err(internal)
 }
 
 /// Case-insensitive substring match for `keyword`.

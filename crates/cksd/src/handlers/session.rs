@@ -20,30 +20,54 @@ pub async fn login(state: &AppState, p: &Bound<'_>) -> Result<Reply, ApiError> {
             let path = domain_path_from_login(path);
             let found = store.domain_by_path(&path).await.map_err(internal)?;
             if found.is_none() {
-                return Err(ApiError::denied(format!("Unable to find the domain from the path {}", p.req("domain"))));
+                return Err(ApiError::denied(format!(
+                    "Unable to find the domain from the path {}",
+                    p.req("domain")
+                )));
             }
             found
         }
         (None, None) => store.root_domain().await.map_err(internal)?,
     };
-    let domain_ref = domain.as_ref().map(|d| d.id.as_str()).or(p.str("domainid")).unwrap_or("ROOT");
+    let domain_ref = domain
+        .as_ref()
+        .map(|d| d.id.as_str())
+        .or(p.str("domainid"))
+        .unwrap_or("ROOT");
     let failed = || {
         ApiError::denied(format!(
             "Failed to authenticate user {username} in domain {domain_ref}; please provide valid credentials"
         ))
     };
-    let Some(domain) = &domain else { return Err(failed()) };
-    let user = store.user_by_name(&domain.id, username).await.map_err(internal)?;
+    let Some(domain) = &domain else {
+        return Err(failed());
+    };
+    let user = store
+        .user_by_name(&domain.id, username)
+        .await
+        .map_err(internal)?;
     // Hash even for an unknown user, so timing does not tell which usernames exist.
-    let stored = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(DUMMY_HASH);
+    let stored = user
+        .as_ref()
+        .map(|u| u.password_hash.as_str())
+        .unwrap_or(DUMMY_HASH);
     let password_ok = verify_password(p.req("password"), stored);
-    let Some(user) = user.filter(|_| password_ok) else { return Err(failed()) };
+    let Some(user) = user.filter(|_| password_ok) else {
+        return Err(failed());
+    };
     let caller = caller_of(state, &user).await?.ok_or_else(failed)?;
 
     let key = random_token(32);
     let now = now();
     store
-        .insert_session(&sha256_hex(&key), &Session { user_id: user.id.clone(), created: now, expires: now + SESSION_TIMEOUT })
+        .insert_session(
+            &sha256_hex(&key),
+            &Session {
+                user_id: user.id.clone(),
+                created: now,
+                expires: now + SESSION_TIMEOUT,
+            },
+        )
         .await
         .map_err(internal)?;
     let body = json!({
@@ -63,10 +87,12 @@ pub async fn login(state: &AppState, p: &Bound<'_>) -> Result<Reply, ApiError> {
         "is2faverified": "false",
         "managementserverid": state.server_id,
     });
-    Ok(Reply::json(envelope::flat("login", body)).with_cookies(vec![
-        format!("sessionkey={key}; Path=/; HttpOnly; SameSite=Lax"),
-        format!("JSESSIONID={}; Path=/client; HttpOnly", random_token(16)),
-    ]))
+    Ok(
+        Reply::json(envelope::flat("login", body)).with_cookies(vec![
+            format!("sessionkey={key}; Path=/; HttpOnly; SameSite=Lax"),
+            format!("JSESSIONID={}; Path=/client; HttpOnly", random_token(16)),
+        ]),
+    )
 }
 
 /// `/`, `ROOT`, `/ROOT/sub`, `/sub` and `sub/` all name domains the way CloudStack reads them.
@@ -82,14 +108,26 @@ fn domain_path_from_login(path: &str) -> String {
 }
 
 /// A valid hash of a random password nobody knows.
-const DUMMY_HASH: &str = "pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+const DUMMY_HASH: &str =
+    "pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 pub async fn logout(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    if let Some(key) = cx.p.str("sessionkey").map(str::to_string).or_else(|| cookie(cx.headers, "sessionkey")) {
-        cx.state.store.delete_session(&sha256_hex(&key)).await.map_err(internal)?;
+    if let Some(key) =
+        cx.p.str("sessionkey")
+            .map(str::to_string)
+            .or_else(|| cookie(cx.headers, "sessionkey"))
+    {
+        cx.state
+            .store
+            .delete_session(&sha256_hex(&key))
+            .await
+            .map_err(internal)?;
     }
-    Ok(Reply::json(envelope::flat("logout", json!({ "description": "success" })))
-        .with_cookies(vec!["sessionkey=; Path=/; HttpOnly; Max-Age=0".into()]))
+    Ok(Reply::json(envelope::flat(
+        "logout",
+        json!({ "description": "success" }),
+    ))
+    .with_cookies(vec!["sessionkey=; Path=/; HttpOnly; Max-Age=0".into()]))
 }
 
 #[cfg(test)]

@@ -26,7 +26,10 @@ pub fn list_configurations(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let items = SETTINGS
         .iter()
         .filter(|d| cx.p.str("name").is_none_or(|n| d.name == n))
-        .filter(|d| cx.p.str("category").is_none_or(|c| d.category.eq_ignore_ascii_case(c)))
+        .filter(|d| {
+            cx.p.str("category")
+                .is_none_or(|c| d.category.eq_ignore_ascii_case(c))
+        })
         .filter(|d| keyword_matches(cx.p.str("keyword"), &[d.name]))
         .map(|d| render(cx, d))
         .collect();
@@ -35,16 +38,25 @@ pub fn list_configurations(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 
 pub async fn update_configuration(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let name = cx.p.req("name");
-    let def = settings::find(name).ok_or_else(|| ApiError::invalid(SettingError::Unknown(name.into()).to_string()))?;
-    let scoped = ["zoneid", "clusterid", "accountid", "domainid", "storageid"].iter().any(|k| cx.p.str(k).is_some());
+    let def = settings::find(name)
+        .ok_or_else(|| ApiError::invalid(SettingError::Unknown(name.into()).to_string()))?;
+    let scoped = ["zoneid", "clusterid", "accountid", "domainid", "storageid"]
+        .iter()
+        .any(|k| cx.p.str(k).is_some());
     if scoped {
-        return Err(ApiError::invalid(format!("Invalid scope id provided for the parameter {name}")));
+        return Err(ApiError::invalid(format!(
+            "Invalid scope id provided for the parameter {name}"
+        )));
     }
     let value = match cx.p.str("value") {
         Some(v) => Some(settings::validate(def, v).map_err(|e| ApiError::invalid(e.to_string()))?),
         None => None,
     };
-    cx.state.store.set_setting(name, value.as_deref()).await.map_err(internal)?;
+    cx.state
+        .store
+        .set_setting(name, value.as_deref())
+        .await
+        .map_err(internal)?;
     cx.state.cache_setting(name, value);
     Ok(cx.object(render(cx, def)))
 }

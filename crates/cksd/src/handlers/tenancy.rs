@@ -1,9 +1,9 @@
 //! Domains, accounts, users, API keys and projects: the subset of CloudStack's identity commands
 //! a tenant setup needs.
 
+use cks_api::ApiError;
 use cks_api::date::format_date;
 use cks_api::wire::Obj;
-use cks_api::ApiError;
 use cks_core::tenancy::{AccountType, path_is_within};
 use cks_store::{Account, Domain, Project, StoreError, User, new_id, now};
 use serde_json::{Value, json};
@@ -62,7 +62,9 @@ fn render_user(u: &User, a: &Account, d: &Domain) -> Value {
 }
 
 fn render_account(a: &Account, d: &Domain, users: &[User]) -> Value {
-    let obj = Obj::new().set("id", a.id.clone()).set("name", a.name.clone());
+    let obj = Obj::new()
+        .set("id", a.id.clone())
+        .set("name", a.name.clone());
     role_and_domain(obj, a, d)
         .set("domainpath", d.path.clone())
         .set("state", a.state.clone())
@@ -70,7 +72,13 @@ fn render_account(a: &Account, d: &Domain, users: &[User]) -> Value {
         .set("created", format_date(a.created))
         .set("isdefault", a.name == "admin" || a.name == "system")
         .set("iscleanuprequired", false)
-        .set("user", users.iter().map(|u| render_user(u, a, d)).collect::<Vec<_>>())
+        .set(
+            "user",
+            users
+                .iter()
+                .map(|u| render_user(u, a, d))
+                .collect::<Vec<_>>(),
+        )
         .build()
 }
 
@@ -78,14 +86,20 @@ fn render_account(a: &Account, d: &Domain, users: &[User]) -> Value {
 async fn render_project(store: &cks_store::Store, p: &Project) -> Result<Value, ApiError> {
     let domain = store.domain(&p.domain_id).await.map_err(internal)?;
     let owner = store.account(&p.owner_account_id).await.map_err(internal)?;
-    let project_account = store.account(&p.project_account_id).await.map_err(internal)?;
+    let project_account = store
+        .account(&p.project_account_id)
+        .await
+        .map_err(internal)?;
     Ok(Obj::new()
         .set("id", p.id.clone())
         .set("name", p.name.clone())
         .set("displaytext", p.display_text.clone())
         .set("domainid", p.domain_id.clone())
         .opt("domain", domain.map(|d| d.name))
-        .set("owner", json!([{ "account": owner.map(|o| o.name).unwrap_or_default() }]))
+        .set(
+            "owner",
+            json!([{ "account": owner.map(|o| o.name).unwrap_or_default() }]),
+        )
         .opt("projectaccountname", project_account.map(|a| a.name))
         .set("state", p.state.clone())
         .set("created", format_date(p.created))
@@ -98,9 +112,18 @@ async fn render_project(store: &cks_store::Store, p: &Project) -> Result<Value, 
 /// A domain by id, if the caller administers it; 431 when unknown, 531 when not the caller's.
 async fn administered_domain(cx: &Cx<'_>, param: &str) -> Result<Domain, ApiError> {
     let id = cx.p.req(param);
-    let domain = cx.state.store.domain(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found(param))?;
+    let domain = cx
+        .state
+        .store
+        .domain(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| cx.p.not_found(param))?;
     if !cx.caller.administers_domain(&domain.path) {
-        return Err(ApiError::denied(format!("Account {} does not have permission to operate within domain id={}", cx.caller.account_name, domain.id)));
+        return Err(ApiError::denied(format!(
+            "Account {} does not have permission to operate within domain id={}",
+            cx.caller.account_name, domain.id
+        )));
     }
     Ok(domain)
 }
@@ -109,7 +132,13 @@ async fn administered_domain(cx: &Cx<'_>, param: &str) -> Result<Domain, ApiErro
 async fn target_domain(cx: &Cx<'_>) -> Result<Domain, ApiError> {
     match cx.p.str("domainid") {
         Some(_) => administered_domain(cx, "domainid").await,
-        None => cx.state.store.domain(&cx.caller.domain_id).await.map_err(internal)?.ok_or_else(|| ApiError::internal("caller's domain is missing")),
+        None => cx
+            .state
+            .store
+            .domain(&cx.caller.domain_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::internal("caller's domain is missing")),
     }
 }
 
@@ -120,9 +149,15 @@ pub async fn create_domain(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let parent = match cx.p.str("parentdomainid") {
         Some(_) => administered_domain(cx, "parentdomainid").await?,
         None => {
-            let root = store.root_domain().await.map_err(internal)?.ok_or_else(|| ApiError::internal("ROOT domain is missing"))?;
+            let root = store
+                .root_domain()
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| ApiError::internal("ROOT domain is missing"))?;
             if !cx.caller.administers_domain(&root.path) {
-                return Err(ApiError::denied("Domain admins must give parentdomainid within their own domain"));
+                return Err(ApiError::denied(
+                    "Domain admins must give parentdomainid within their own domain",
+                ));
             }
             root
         }
@@ -132,7 +167,11 @@ pub async fn create_domain(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         return Err(ApiError::invalid("Domain name must not contain '/'"));
     }
     let domain = Domain {
-        id: cx.p.str("domainid").map(str::to_string).unwrap_or_else(new_id),
+        id: cx
+            .p
+            .str("domainid")
+            .map(str::to_string)
+            .unwrap_or_else(new_id),
         name: name.to_string(),
         parent_id: Some(parent.id.clone()),
         path: format!("{}/{name}", parent.path),
@@ -143,7 +182,10 @@ pub async fn create_domain(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     match store.insert_domain(&domain).await {
         Ok(()) => {}
         Err(StoreError::Duplicate(_)) => {
-            return Err(ApiError::invalid(format!("Domain with name [{name}] already exists for the parent with ID [{}].", parent.id)));
+            return Err(ApiError::invalid(format!(
+                "Domain with name [{name}] already exists for the parent with ID [{}].",
+                parent.id
+            )));
         }
         Err(e) => return Err(internal(e)),
     }
@@ -155,13 +197,22 @@ pub async fn list_domains(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let mine = &cx.caller.domain_path;
     let items: Vec<Value> = all
         .iter()
-        .filter(|d| if cx.p.flag("listall") || cx.p.str("id").is_some() { path_is_within(&d.path, mine) } else { d.path == *mine })
+        .filter(|d| {
+            if cx.p.flag("listall") || cx.p.str("id").is_some() {
+                path_is_within(&d.path, mine)
+            } else {
+                d.path == *mine
+            }
+        })
         .filter(|d| cx.p.str("id").is_none_or(|id| d.id == id))
         .filter(|d| cx.p.str("name").is_none_or(|n| d.name == n))
         .filter(|d| cx.p.int("level").is_none_or(|l| d.level == l))
         .filter(|d| keyword_matches(cx.p.str("keyword"), &[&d.name]))
         .map(|d| {
-            let parent = d.parent_id.as_ref().and_then(|p| all.iter().find(|x| &x.id == p));
+            let parent = d
+                .parent_id
+                .as_ref()
+                .and_then(|p| all.iter().find(|x| &x.id == p));
             let has_child = all.iter().any(|x| x.parent_id.as_ref() == Some(&d.id));
             render_domain(d, parent, has_child)
         })
@@ -182,7 +233,11 @@ fn requested_account_type(cx: &Cx<'_>) -> Result<AccountType, ApiError> {
 
 fn new_user(cx: &Cx<'_>, account_id: &str, domain_id: &str) -> User {
     User {
-        id: cx.p.str("userid").map(str::to_string).unwrap_or_else(new_id),
+        id: cx
+            .p
+            .str("userid")
+            .map(str::to_string)
+            .unwrap_or_else(new_id),
         account_id: account_id.to_string(),
         domain_id: domain_id.to_string(),
         username: cx.p.req("username").to_string(),
@@ -202,14 +257,25 @@ pub async fn create_account(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let account_type = requested_account_type(cx)?;
     let domain = target_domain(cx).await?;
     if account_type == AccountType::RootAdmin && !cx.caller.is_root_admin() {
-        return Err(ApiError::denied("Only root admins can create root admin accounts"));
+        return Err(ApiError::denied(
+            "Only root admins can create root admin accounts",
+        ));
     }
     if account_type == AccountType::RootAdmin && domain.parent_id.is_some() {
-        return Err(ApiError::invalid("Root admin accounts can only be created in the ROOT domain"));
+        return Err(ApiError::invalid(
+            "Root admin accounts can only be created in the ROOT domain",
+        ));
     }
-    let name = cx.p.str("account").unwrap_or(cx.p.req("username")).to_string();
+    let name =
+        cx.p.str("account")
+            .unwrap_or(cx.p.req("username"))
+            .to_string();
     let account = Account {
-        id: cx.p.str("accountid").map(str::to_string).unwrap_or_else(new_id),
+        id: cx
+            .p
+            .str("accountid")
+            .map(str::to_string)
+            .unwrap_or_else(new_id),
         name: name.clone(),
         account_type,
         domain_id: domain.id.clone(),
@@ -219,11 +285,23 @@ pub async fn create_account(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         created: now(),
     };
     let user = new_user(cx, &account.id, &domain.id);
-    match cx.state.store.insert_account_with_user(&account, &user).await {
+    match cx
+        .state
+        .store
+        .insert_account_with_user(&account, &user)
+        .await
+    {
         Ok(()) => {}
-        Err(StoreError::Duplicate("account")) => return Err(ApiError::invalid(format!("The specified account: {name} already exists"))),
+        Err(StoreError::Duplicate("account")) => {
+            return Err(ApiError::invalid(format!(
+                "The specified account: {name} already exists"
+            )));
+        }
         Err(StoreError::Duplicate(_)) => {
-            return Err(ApiError::invalid(format!("The user {} already exists in domain {}", user.username, domain.id)));
+            return Err(ApiError::invalid(format!(
+                "The user {} already exists in domain {}",
+                user.username, domain.id
+            )));
         }
         Err(e) => return Err(internal(e)),
     }
@@ -240,12 +318,20 @@ pub async fn create_user(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .await
         .map_err(internal)?
         .filter(|a| a.project_id.is_none())
-        .ok_or_else(|| ApiError::invalid(format!("Unable to find account {name} in domain id={}", domain.id)))?;
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "Unable to find account {name} in domain id={}",
+                domain.id
+            ))
+        })?;
     let user = new_user(cx, &account.id, &domain.id);
     match cx.state.store.insert_user(&user).await {
         Ok(()) => {}
         Err(StoreError::Duplicate(_)) => {
-            return Err(ApiError::invalid(format!("The user {} already exists in domain {}", user.username, domain.id)));
+            return Err(ApiError::invalid(format!(
+                "The user {} already exists in domain {}",
+                user.username, domain.id
+            )));
         }
         Err(e) => return Err(internal(e)),
     }
@@ -275,15 +361,27 @@ pub async fn list_accounts(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let users = store.users().await.map_err(internal)?;
     let mut items = Vec::new();
     for account in store.accounts().await.map_err(internal)? {
-        let Some(domain) = domains.iter().find(|d| d.id == account.domain_id) else { continue };
+        let Some(domain) = domains.iter().find(|d| d.id == account.domain_id) else {
+            continue;
+        };
         let wanted = account_visible(cx, &account, domain, &base)
             && cx.p.str("id").is_none_or(|id| account.id == id)
             && cx.p.str("name").is_none_or(|n| account.name == n)
-            && cx.p.int("accounttype").is_none_or(|t| account.account_type.code() == t)
-            && cx.p.str("state").is_none_or(|s| account.state.eq_ignore_ascii_case(s))
+            && cx
+                .p
+                .int("accounttype")
+                .is_none_or(|t| account.account_type.code() == t)
+            && cx
+                .p
+                .str("state")
+                .is_none_or(|s| account.state.eq_ignore_ascii_case(s))
             && keyword_matches(cx.p.str("keyword"), &[&account.name]);
         if wanted {
-            let own: Vec<User> = users.iter().filter(|u| u.account_id == account.id).cloned().collect();
+            let own: Vec<User> = users
+                .iter()
+                .filter(|u| u.account_id == account.id)
+                .cloned()
+                .collect();
             items.push(render_account(&account, domain, &own));
         }
     }
@@ -297,17 +395,32 @@ pub async fn list_users(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let accounts = store.accounts().await.map_err(internal)?;
     let mut items = Vec::new();
     for user in store.users().await.map_err(internal)? {
-        let Some(account) = accounts.iter().find(|a| a.id == user.account_id) else { continue };
-        let Some(domain) = domains.iter().find(|d| d.id == account.domain_id) else { continue };
+        let Some(account) = accounts.iter().find(|a| a.id == user.account_id) else {
+            continue;
+        };
+        let Some(domain) = domains.iter().find(|d| d.id == account.domain_id) else {
+            continue;
+        };
         let wanted = account_visible(cx, account, domain, &base)
             && cx.p.str("id").is_none_or(|id| user.id == id)
             && cx.p.str("username").is_none_or(|n| user.username == n)
             && cx.p.str("account").is_none_or(|n| account.name == n)
-            && cx.p.int("accounttype").is_none_or(|t| account.account_type.code() == t)
-            && cx.p.str("state").is_none_or(|s| user.state.eq_ignore_ascii_case(s))
+            && cx
+                .p
+                .int("accounttype")
+                .is_none_or(|t| account.account_type.code() == t)
+            && cx
+                .p
+                .str("state")
+                .is_none_or(|s| user.state.eq_ignore_ascii_case(s))
             && keyword_matches(
                 cx.p.str("keyword"),
-                &[&user.username, user.firstname.as_deref().unwrap_or(""), user.lastname.as_deref().unwrap_or(""), user.email.as_deref().unwrap_or("")],
+                &[
+                    &user.username,
+                    user.firstname.as_deref().unwrap_or(""),
+                    user.lastname.as_deref().unwrap_or(""),
+                    user.email.as_deref().unwrap_or(""),
+                ],
             );
         if wanted {
             items.push(render_user(&user, account, domain));
@@ -319,15 +432,30 @@ pub async fn list_users(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 /// The user named by `id`, if the caller is that user's account or administers its domain.
 async fn managed_user(cx: &Cx<'_>) -> Result<User, ApiError> {
     let store = &cx.state.store;
-    let user = store.user(cx.p.req("id")).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
+    let user = store
+        .user(cx.p.req("id"))
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| cx.p.not_found("id"))?;
     if user.account_id == cx.caller.account_id {
         return Ok(user);
     }
-    let domain = store.domain(&user.domain_id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
-    let account = store.account(&user.account_id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
+    let domain = store
+        .domain(&user.domain_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| cx.p.not_found("id"))?;
+    let account = store
+        .account(&user.account_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| cx.p.not_found("id"))?;
     let peer_admin = account.account_type == AccountType::RootAdmin && !cx.caller.is_root_admin();
     if !cx.caller.administers_domain(&domain.path) || peer_admin {
-        return Err(ApiError::denied(format!("Account {} does not have permission to manage user {}", cx.caller.account_name, user.id)));
+        return Err(ApiError::denied(format!(
+            "Account {} does not have permission to manage user {}",
+            cx.caller.account_name, user.id
+        )));
     }
     Ok(user)
 }
@@ -337,15 +465,27 @@ pub async fn register_user_keys(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let api_key = random_token(64);
     let secret_key = random_token(64);
     let sealed = cx.state.master_key.seal(&secret_key);
-    cx.state.store.set_user_keys(&user.id, &api_key, &sealed).await.map_err(internal)?;
+    cx.state
+        .store
+        .set_user_keys(&user.id, &api_key, &sealed)
+        .await
+        .map_err(internal)?;
     cx.state.api_keys.clear();
     Ok(cx.object(json!({ "apikey": api_key, "secretkey": secret_key })))
 }
 
 pub async fn get_user_keys(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let user = managed_user(cx).await?;
-    let secret = user.secret_key_enc.as_deref().and_then(|s| cx.state.master_key.open(s));
-    Ok(cx.object(Obj::new().opt("apikey", user.api_key).opt("secretkey", secret).build()))
+    let secret = user
+        .secret_key_enc
+        .as_deref()
+        .and_then(|s| cx.state.master_key.open(s));
+    Ok(cx.object(
+        Obj::new()
+            .opt("apikey", user.api_key)
+            .opt("secretkey", secret)
+            .build(),
+    ))
 }
 
 // === Projects ===
@@ -354,18 +494,40 @@ pub async fn create_project(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let store = &cx.state.store;
     // The owner: the caller, or (admins) the account named by accountid / account+domainid.
     let owner = match (cx.p.str("accountid"), cx.p.str("account")) {
-        (Some(id), _) => store.account(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("accountid"))?,
+        (Some(id), _) => store
+            .account(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| cx.p.not_found("accountid"))?,
         (None, Some(name)) => {
             let domain = target_domain(cx).await?;
-            store.account_by_name(&domain.id, name).await.map_err(internal)?
-                .ok_or_else(|| ApiError::invalid(format!("Unable to find account {name} in domain id={}", domain.id)))?
+            store
+                .account_by_name(&domain.id, name)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "Unable to find account {name} in domain id={}",
+                        domain.id
+                    ))
+                })?
         }
-        (None, None) => store.account(&cx.caller.account_id).await.map_err(internal)?.ok_or_else(|| ApiError::internal("caller's account is missing"))?,
+        (None, None) => store
+            .account(&cx.caller.account_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::internal("caller's account is missing"))?,
     };
     if owner.id != cx.caller.account_id {
-        let domain = store.domain(&owner.domain_id).await.map_err(internal)?.ok_or_else(|| ApiError::internal("domain missing"))?;
+        let domain = store
+            .domain(&owner.domain_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::internal("domain missing"))?;
         if !cx.caller.administers_domain(&domain.path) {
-            return Err(ApiError::denied("Caller cannot create projects for that account"));
+            return Err(ApiError::denied(
+                "Caller cannot create projects for that account",
+            ));
         }
     }
     let name = cx.p.req("name").to_string();
@@ -392,7 +554,10 @@ pub async fn create_project(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     match store.insert_project(&project, &project_account).await {
         Ok(()) => {}
         Err(StoreError::Duplicate(_)) => {
-            return Err(ApiError::invalid(format!("Project with name {name} already exists in domain id={}", owner.domain_id)));
+            return Err(ApiError::invalid(format!(
+                "Project with name {name} already exists in domain id={}",
+                owner.domain_id
+            )));
         }
         Err(e) => return Err(internal(e)),
     }
@@ -400,9 +565,17 @@ pub async fn create_project(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// The job half of `createProject`: the project exists since the create phase.
-pub async fn run_create_project(state: &crate::state::AppState, job: &cks_store::Job) -> Result<Value, ApiError> {
+pub async fn run_create_project(
+    state: &crate::state::AppState,
+    job: &cks_store::Job,
+) -> Result<Value, ApiError> {
     let id = job.instance_id.as_deref().unwrap_or_default();
-    let project = state.store.project(id).await.map_err(internal)?.ok_or_else(|| ApiError::internal("project vanished"))?;
+    let project = state
+        .store
+        .project(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::internal("project vanished"))?;
     Ok(json!({ "project": render_project(&state.store, &project).await? }))
 }
 
@@ -414,7 +587,10 @@ pub async fn list_projects(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             && cx.p.str("id").is_none_or(|id| p.id == id)
             && cx.p.str("name").is_none_or(|n| p.name == n)
             && cx.p.str("displaytext").is_none_or(|t| p.display_text == t)
-            && cx.p.str("state").is_none_or(|s| p.state.eq_ignore_ascii_case(s))
+            && cx
+                .p
+                .str("state")
+                .is_none_or(|s| p.state.eq_ignore_ascii_case(s))
             && keyword_matches(cx.p.str("keyword"), &[&p.name, &p.display_text]);
         if wanted {
             items.push(render_project(&cx.state.store, &p).await?);
@@ -422,4 +598,3 @@ pub async fn list_projects(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     }
     cx.list(items)
 }
-

@@ -13,8 +13,8 @@ use cks_store::{KubernetesVersion, new_id, now};
 use serde_json::{Value, json};
 
 use super::{Cx, Reply, keyword_matches};
-use crate::errors::internal;
 use crate::errors::cloud_error;
+use crate::errors::internal;
 use crate::state::AppState;
 
 const ARCHES: &[&str] = &["x86_64", "aarch64"];
@@ -22,7 +22,13 @@ const ARCHES: &[&str] = &["x86_64", "aarch64"];
 /// The version object, with its ISO's and zone's names and the ISO's state.
 pub fn render(state: &AppState, v: &KubernetesVersion, iso: Option<&Iso>) -> Value {
     let semver = SemanticVersion::parse(&v.semantic_version).ok();
-    let zone_name = v.zone_id.as_ref().and_then(|z| state.simulator.list_zones(|zone| zone.id == *z).pop().map(|zone| zone.name));
+    let zone_name = v.zone_id.as_ref().and_then(|z| {
+        state
+            .simulator
+            .list_zones(|zone| zone.id == *z)
+            .pop()
+            .map(|zone| zone.name)
+    });
     Obj::new()
         .set("id", v.id.clone())
         .set("name", v.name.clone())
@@ -33,8 +39,16 @@ pub fn render(state: &AppState, v: &KubernetesVersion, iso: Option<&Iso>) -> Val
         .set("arch", v.arch.clone())
         .opt("zoneid", v.zone_id.clone())
         .opt("zonename", zone_name)
-        .set("supportsha", semver.as_ref().is_some_and(SemanticVersion::supports_ha))
-        .set("supportsautoscaling", semver.as_ref().is_some_and(SemanticVersion::supports_autoscaling))
+        .set(
+            "supportsha",
+            semver.as_ref().is_some_and(SemanticVersion::supports_ha),
+        )
+        .set(
+            "supportsautoscaling",
+            semver
+                .as_ref()
+                .is_some_and(SemanticVersion::supports_autoscaling),
+        )
         .set("state", v.state.clone())
         .set("mincpunumber", v.min_cpu)
         .set("minmemory", v.min_memory)
@@ -50,8 +64,18 @@ fn iso_of(state: &AppState, v: &KubernetesVersion) -> Option<Iso> {
 
 /// The account that owns what the service itself registers (binaries ISOs).
 pub async fn system_owner(state: &AppState) -> Result<Owner, ApiError> {
-    let root = state.store.root_domain().await.map_err(internal)?.ok_or_else(|| ApiError::internal("ROOT domain is missing"))?;
-    let system = state.store.account_by_name(&root.id, "system").await.map_err(internal)?.ok_or_else(|| ApiError::internal("system account is missing"))?;
+    let root = state
+        .store
+        .root_domain()
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::internal("ROOT domain is missing"))?;
+    let system = state
+        .store
+        .account_by_name(&root.id, "system")
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::internal("system account is missing"))?;
     Ok(Owner {
         account_id: system.id,
         account_name: system.name,
@@ -79,7 +103,13 @@ pub struct NewVersion {
 /// Registers the binaries ISO and stores the version (shared by the API and first-start seeding).
 pub async fn add_version(state: &AppState, new: NewVersion) -> Result<KubernetesVersion, ApiError> {
     let zone = match &new.zone_id {
-        Some(id) => Some(state.simulator.list_zones(|z| z.id == *id).pop().ok_or_else(|| ApiError::invalid("Invalid zone specified"))?),
+        Some(id) => Some(
+            state
+                .simulator
+                .list_zones(|z| z.id == *id)
+                .pop()
+                .ok_or_else(|| ApiError::invalid("Invalid zone specified"))?,
+        ),
         None => None,
     };
     let name = new.name.clone().unwrap_or_else(|| match &zone {
@@ -119,22 +149,34 @@ pub async fn add_version(state: &AppState, new: NewVersion) -> Result<Kubernetes
         direct_download: new.direct_download,
         created: now(),
     };
-    state.store.insert_version(&version).await.map_err(internal)?;
+    state
+        .store
+        .insert_version(&version)
+        .await
+        .map_err(internal)?;
     state.forget_version_catalog();
     Ok(version)
 }
 
 pub async fn add(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
-    let semver = validate_new_version(p.req("semanticversion"), p.int("mincpunumber").unwrap_or(0), p.int("minmemory").unwrap_or(0))
-        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let semver = validate_new_version(
+        p.req("semanticversion"),
+        p.int("mincpunumber").unwrap_or(0),
+        p.int("minmemory").unwrap_or(0),
+    )
+    .map_err(|e| ApiError::invalid(e.to_string()))?;
     let url = p.str("url").unwrap_or_default().trim();
     if url.is_empty() {
-        return Err(ApiError::invalid(format!("Invalid URL for ISO specified, {url}")));
+        return Err(ApiError::invalid(format!(
+            "Invalid URL for ISO specified, {url}"
+        )));
     }
     let arch = p.str("arch").unwrap_or("x86_64");
     if !ARCHES.contains(&arch) {
-        return Err(ApiError::invalid(format!("Invalid arch specified: {arch}. Valid options are: x86_64, aarch64")));
+        return Err(ApiError::invalid(format!(
+            "Invalid arch specified: {arch}. Valid options are: x86_64, aarch64"
+        )));
     }
     let version = add_version(
         cx.state,
@@ -151,20 +193,35 @@ pub async fn add(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         },
     )
     .await?;
-    Ok(cx.object(render(cx.state, &version, iso_of(cx.state, &version).as_ref())))
+    Ok(cx.object(render(
+        cx.state,
+        &version,
+        iso_of(cx.state, &version).as_ref(),
+    )))
 }
 
 pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
-    let minimum = match (p.str("minimumsemanticversion"), p.str("minimumkubernetesversionid")) {
+    let minimum = match (
+        p.str("minimumsemanticversion"),
+        p.str("minimumkubernetesversionid"),
+    ) {
         (Some(_), Some(_)) => {
             return Err(ApiError::internal(
                 "Both parameters minimumsemanticversion and minimumkubernetesversionid can not be passed together",
             ));
         }
-        (Some(text), None) => Some(SemanticVersion::parse(text).map_err(|e| ApiError::invalid(e.to_string()))?),
+        (Some(text), None) => {
+            Some(SemanticVersion::parse(text).map_err(|e| ApiError::invalid(e.to_string()))?)
+        }
         (None, Some(id)) => {
-            let v = cx.state.store.version(id).await.map_err(internal)?.ok_or_else(|| ApiError::invalid("Invalid minimumkubernetesversionid passed"))?;
+            let v = cx
+                .state
+                .store
+                .version(id)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| ApiError::invalid("Invalid minimumkubernetesversionid passed"))?;
             SemanticVersion::parse(&v.semantic_version).ok()
         }
         (None, None) => None,
@@ -176,14 +233,20 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .filter(|e| {
             let v = &e.version;
             p.str("id").is_none_or(|id| v.id == id)
-                && p.str("zoneid").is_none_or(|z| v.zone_id.as_deref().is_none_or(|vz| vz == z))
+                && p.str("zoneid")
+                    .is_none_or(|z| v.zone_id.as_deref().is_none_or(|vz| vz == z))
                 && keyword_matches(p.str("keyword"), &[&v.name])
                 && p.str("arch").is_none_or(|a| v.arch == a)
         })
-        .filter(|e| match (&minimum, SemanticVersion::parse(&e.version.semantic_version)) {
-            (Some(min), Ok(own)) => own >= *min,
-            (Some(_), Err(_)) => false,
-            (None, _) => true,
+        .filter(|e| {
+            match (
+                &minimum,
+                SemanticVersion::parse(&e.version.semantic_version),
+            ) {
+                (Some(min), Ok(own)) => own >= *min,
+                (Some(_), Err(_)) => false,
+                (None, _) => true,
+            }
         })
         .collect();
     cx.list_refs(matches.into_iter().map(|e| &e.rendered).collect())
@@ -196,27 +259,53 @@ pub async fn update(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         return Err(ApiError::invalid("Invalid value for state parameter"));
     }
     let store = &cx.state.store;
-    store.version(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
+    store
+        .version(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| cx.p.not_found("id"))?;
     store.set_version_state(id, state).await.map_err(internal)?;
     cx.state.forget_version_catalog();
-    let version = store.version(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
-    Ok(cx.object(render(cx.state, &version, iso_of(cx.state, &version).as_ref())))
+    let version = store
+        .version(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| cx.p.not_found("id"))?;
+    Ok(cx.object(render(
+        cx.state,
+        &version,
+        iso_of(cx.state, &version).as_ref(),
+    )))
 }
 
 pub async fn delete(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let id = cx.p.req("id");
-    cx.state.store.version(id).await.map_err(internal)?.ok_or_else(|| cx.p.not_found("id"))?;
+    cx.state
+        .store
+        .version(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| cx.p.not_found("id"))?;
     super::jobs::submit(cx, "KubernetesSupportedVersion", Some(id)).await
 }
 
 /// The job of `deleteKubernetesSupportedVersion`. Safe to run again: a version already removed,
 /// or an ISO already gone, counts as done.
-pub async fn run_delete(state: &AppState, params: &BTreeMap<String, String>) -> Result<Value, ApiError> {
+pub async fn run_delete(
+    state: &AppState,
+    params: &BTreeMap<String, String>,
+) -> Result<Value, ApiError> {
     let id = params.get("id").map(String::as_str).unwrap_or_default();
     let Some(version) = state.store.version(id).await.map_err(internal)? else {
         return Ok(json!({ "success": true }));
     };
-    if state.store.clusters_using_version(id).await.map_err(internal)? > 0 {
+    if state
+        .store
+        .clusters_using_version(id)
+        .await
+        .map_err(internal)?
+        > 0
+    {
         return Err(ApiError::internal(format!(
             "Unable to delete Kubernetes version ID: {id}. Existing clusters currently using the version."
         )));

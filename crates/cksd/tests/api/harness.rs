@@ -14,7 +14,12 @@ pub struct TestServer {
     pub url: String,
     pub dir: tempfile::TempDir,
     pub admin: Keys,
+    /// The loopback /24 the simulator hands public IPs out of (`127.A.B.0/24`).
+    pub public_range: String,
     child: Child,
+    /// Flags given at start, kept for restarts.
+    flags: Vec<String>,
+    _range_lock: std::fs::File,
 }
 
 #[derive(Clone, Debug)]
@@ -24,17 +29,38 @@ pub struct Keys {
 }
 
 impl TestServer {
+    /// A server whose simulator does everything at once.
     pub fn start() -> TestServer {
+        TestServer::start_with(&["--instant-simulator"])
+    }
+
+    /// A server whose simulated VMs take the seconds a small real cloud takes.
+    pub fn start_realistic() -> TestServer {
+        TestServer::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (child, url) = spawn(dir.path(), &[]);
+        let (public_range, lock) = reserve_public_range();
+        let mut flags: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        flags.extend(["--simulator-public-range".to_string(), public_range.clone()]);
+        let (child, url) = spawn(dir.path(), &flags);
         let admin = read_admin(dir.path());
-        TestServer { url, dir, admin, child }
+        TestServer {
+            url,
+            dir,
+            admin,
+            public_range,
+            child,
+            flags,
+            _range_lock: lock,
+        }
     }
 
     /// Kills the process (SIGKILL: no graceful shutdown) and starts it again on the same data.
     pub fn restart(&mut self) {
         self.kill();
-        let (child, url) = spawn(self.dir.path(), &[]);
+        let (child, url) = spawn(self.dir.path(), &self.flags);
         self.child = child;
         self.url = url;
     }
@@ -57,7 +83,12 @@ impl TestServer {
     }
 
     /// Creates an account of `account_type` in `domain_id` (ROOT when None) and returns its keys.
-    pub async fn account(&self, name: &str, account_type: i64, domain_id: Option<&str>) -> (Keys, Value) {
+    pub async fn account(
+        &self,
+        name: &str,
+        account_type: i64,
+        domain_id: Option<&str>,
+    ) -> (Keys, Value) {
         let admin = self.admin();
         let mut params = vec![
             ("username", name.to_string()),
@@ -74,11 +105,17 @@ impl TestServer {
         let (status, body) = admin.call("createAccount", &refs).await;
         assert_eq!(status, 200, "createAccount: {body}");
         let account = body["createaccountresponse"]["account"].clone();
-        let user_id = account["user"][0]["id"].as_str().expect("user id").to_string();
+        let user_id = account["user"][0]["id"]
+            .as_str()
+            .expect("user id")
+            .to_string();
         let (status, keys) = admin.call("registerUserKeys", &[("id", &user_id)]).await;
         assert_eq!(status, 200, "registerUserKeys: {keys}");
         let k = &keys["registeruserkeysresponse"]["userkeys"];
-        let keys = Keys { api_key: k["apikey"].as_str().unwrap().into(), secret_key: k["secretkey"].as_str().unwrap().into() };
+        let keys = Keys {
+            api_key: k["apikey"].as_str().unwrap().into(),
+            secret_key: k["secretkey"].as_str().unwrap().into(),
+        };
         (keys, account)
     }
 }
@@ -89,9 +126,34 @@ impl Drop for TestServer {
     }
 }
 
-fn spawn(dir: &Path, extra: &[&str]) -> (Child, String) {
+/// A loopback /24 no other test server on this machine uses: every cluster's API endpoint is
+/// `<public ip>:6443`, so two simulators must not hand out the same addresses. A range is held
+/// by an exclusive lock on a file, released when the test process ends, however it ends.
+fn reserve_public_range() -> (String, std::fs::File) {
+    let dir = std::env::temp_dir().join("cks-test-public-ranges");
+    std::fs::create_dir_all(&dir).expect("range lock dir");
+    for a in 20u32..=250 {
+        for b in 0u32..=255 {
+            let path = dir.join(format!("127.{a}.{b}"));
+            let Ok(file) = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+            else {
+                continue;
+            };
+            if file.try_lock().is_ok() {
+                return (format!("127.{a}.{b}.0/24"), file);
+            }
+        }
+    }
+    panic!("no free loopback range for the simulator");
+}
+
+fn spawn(dir: &Path, extra: &[String]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cksd"))
-        .args(["--listen", "127.0.0.1:0", "--instant-simulator", "--data-dir"])
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(extra)
         .env("RUST_LOG", "warn")
@@ -104,19 +166,28 @@ fn spawn(dir: &Path, extra: &[&str]) -> (Child, String) {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(rest) = line.strip_prefix("cksd listening on ") {
-                let url = rest.split_whitespace().next().unwrap_or_default().to_string();
+                let url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 let _ = tx.send(url);
             }
         }
     });
-    let url = rx.recv_timeout(Duration::from_secs(60)).expect("cksd did not start within 60 s");
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("cksd did not start within 60 s");
     (child, url)
 }
 
 fn read_admin(dir: &Path) -> Keys {
     let text = std::fs::read_to_string(dir.join("root-admin.json")).expect("root-admin.json");
     let v: Value = serde_json::from_str(&text).expect("json");
-    Keys { api_key: v["apikey"].as_str().unwrap().into(), secret_key: v["secretkey"].as_str().unwrap().into() }
+    Keys {
+        api_key: v["apikey"].as_str().unwrap().into(),
+        secret_key: v["secretkey"].as_str().unwrap().into(),
+    }
 }
 
 /// Signs like CloudStack's clients: `apiKey`, `response=json`, sorted canonical string.
@@ -132,7 +203,11 @@ pub fn encode(value: &str) -> String {
 
 impl Client {
     pub fn new(url: &str, keys: Keys) -> Client {
-        Client { url: url.to_string(), keys, http: reqwest::Client::new() }
+        Client {
+            url: url.to_string(),
+            keys,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub fn signed_query(&self, command: &str, params: &[(&str, &str)]) -> String {
@@ -144,7 +219,11 @@ impl Client {
         pairs.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let signature = signing::sign(&self.keys.secret_key, &pairs);
         pairs.push(("signature".into(), signature));
-        pairs.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
     }
 
     /// A signed GET. Returns the HTTP status and the JSON body.
@@ -169,14 +248,19 @@ impl Client {
     }
 
     pub async fn get_raw(&self, query: &str) -> (u16, Value) {
-        let res = self.http.get(format!("{}?{query}", self.url)).send().await.expect("request");
+        let res = self
+            .http
+            .get(format!("{}?{query}", self.url))
+            .send()
+            .await
+            .expect("request");
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
     /// Polls `queryAsyncJobResult` until the job finishes.
     pub async fn wait_job(&self, job_id: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let (status, body) = self.call("queryAsyncJobResult", &[("jobid", job_id)]).await;
             assert_eq!(status, 200, "queryAsyncJobResult: {body}");
@@ -184,7 +268,10 @@ impl Client {
             if job["jobstatus"] != 0 {
                 return job;
             }
-            assert!(Instant::now() < deadline, "job {job_id} still pending: {job}");
+            assert!(
+                Instant::now() < deadline,
+                "job {job_id} still pending: {job}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

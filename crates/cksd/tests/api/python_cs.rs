@@ -42,8 +42,15 @@ async fn python_cs_signs_gets_and_posts_that_we_verify() {
          out['tilde'] = api.listKubernetesSupportedVersions(keyword='a~b')\n",
     );
     assert!(out["zones"]["count"].as_u64().unwrap() >= 1, "{out}");
-    assert_eq!(out["versions"]["kubernetessupportedversion"][0]["semanticversion"], "1.33.1");
-    assert_eq!(out["spaces"], serde_json::json!({}), "an empty list is {{}}");
+    assert_eq!(
+        out["versions"]["kubernetessupportedversion"][0]["semanticversion"],
+        "1.33.1"
+    );
+    assert_eq!(
+        out["spaces"],
+        serde_json::json!({}),
+        "an empty list is {{}}"
+    );
     assert_eq!(out["post"]["count"], 2);
     // `cs` leaves `~` unescaped where Java escapes it; we accept both spellings.
     assert_eq!(out["tilde"], serde_json::json!({}));
@@ -60,7 +67,10 @@ async fn python_cs_follows_an_async_job_to_its_result() {
          out['added'] = v\n\
          out['deleted'] = api.deleteKubernetesSupportedVersion(id=v['kubernetessupportedversion']['id'])\n",
     );
-    assert_eq!(out["added"]["kubernetessupportedversion"]["semanticversion"], "1.34.0");
+    assert_eq!(
+        out["added"]["kubernetessupportedversion"]["semanticversion"],
+        "1.34.0"
+    );
     assert_eq!(out["deleted"]["success"], true, "{out}");
 }
 
@@ -74,5 +84,8 @@ async fn python_cs_with_a_wrong_secret_gets_401() {
         "try:\n    api.listZones()\n    out['error'] = None\nexcept CloudStackApiException as e:\n    out['error'] = e.error\n",
     );
     assert_eq!(out["error"]["errorcode"], 401, "{out}");
-    assert_eq!(out["error"]["errortext"], "unable to verify user credentials and/or request signature");
+    assert_eq!(
+        out["error"]["errortext"],
+        "unable to verify user credentials and/or request signature"
+    );
 }

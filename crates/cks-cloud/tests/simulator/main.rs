@@ -1,6 +1,10 @@
 //! The simulator through the `Cloud` trait, on a temporary SQLite file (and on PostgreSQL when
 //! `CKS_TEST_PG_URL` is set). Every simulated delay is zero unless a test says otherwise.
 
+mod kubernetes; // Clusters the guest agent installs, served on their endpoints, seen by kubectl.
+mod limits; // Account resource limits with CloudStack's texts.
+
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +40,11 @@ async fn sqlite_pool(url: &str) -> AnyPool {
 }
 
 async fn env_with(timings: Timings) -> Env {
+    env_in(None, timings).await
+}
+
+/// A simulator whose public IPs come from `range` (the seed's when `None`).
+async fn env_in(range: Option<(Ipv4Addr, Ipv4Addr)>, timings: Timings) -> Env {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("sim.db").display());
     let pool = sqlite_pool(&url).await;
@@ -44,6 +53,7 @@ async fn env_with(timings: Timings) -> Env {
         SimConfig {
             seed: SeedSource::Default,
             timings,
+            public_ip_range: range,
         },
     )
     .await
@@ -512,6 +522,7 @@ async fn inventory_survives_a_restart_with_the_same_ids() {
     let config = SimConfig {
         seed: SeedSource::Text("zones = []".into()),
         timings: Timings::instant(),
+        public_ip_range: None,
     };
     let reopened = Simulator::open(pool, config).await.expect("reopen");
     assert_eq!(snapshot(&reopened), before);
@@ -1049,6 +1060,19 @@ async fn find_by_tag_lists_everything_a_cluster_made() {
         ]
     );
     assert!(found.iter().any(|r| r.id == vm.id));
+    // Across clusters, with each resource's cluster: what a leak report needs.
+    let everywhere = sim.tagged_with("cks.cluster");
+    assert_eq!(everywhere.len(), 5);
+    assert_eq!(
+        everywhere.iter().filter(|(_, c)| c == "c2").count(),
+        1,
+        "{everywhere:?}"
+    );
+    let states = sim
+        .vm_states(&[vm.id.clone(), "gone".into()])
+        .await
+        .expect("states");
+    assert_eq!(states, [(vm.id.clone(), VmState::Running)]);
 
     assert!(sim.destroy_vm(&vm.id).await.expect("destroy"));
     assert!(sim.delete_network(&net.id).await.expect("delete"));
@@ -1228,6 +1252,7 @@ async fn running_out_of_public_ips_fails_the_deploy_cleanly() {
     let config = SimConfig {
         seed: SeedSource::Text(seed),
         timings: Timings::instant(),
+        public_ip_range: None,
     };
     let sim = Simulator::open(sqlite_pool(&url).await, config)
         .await

@@ -1,0 +1,255 @@
+//! The lifecycle benchmark: many clusters (1 control + 3 workers each) created through the API
+//! by concurrent clients on a simulator with zero latency; clusters/s to Running, p99
+//! create-to-Running, the state scanner's cycle time, and the process's peak RSS.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::{Keys, signed_url};
+
+/// The default seed with hosts large enough for tens of thousands of nodes.
+fn roomy_seed() -> String {
+    cks_cloud::sim::config::DEFAULT_SEED
+        .replace("cpu_cores = 32", "cpu_cores = 100000")
+        .replace("memory_gib = 128", "memory_gib = 100000")
+}
+
+/// Peak and current resident set size of this process, in KiB.
+fn rss_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// Lets this process hold one listener per cluster endpoint.
+fn raise_fd_limit() {
+    // SAFETY: plain libc calls on a stack value.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+struct Server {
+    base: String,
+    keys: Keys,
+    state: cksd::state::SharedState,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> anyhow::Result<Server> {
+    let dir = tempfile::tempdir()?;
+    let seed = dir.path().join("seed.toml");
+    std::fs::write(&seed, roomy_seed())?;
+    let mut config = cksd::Config::for_test(dir.path());
+    config.simulator_seed = Some(seed);
+    config.simulator_public_range = Some(("127.30.0.2".parse()?, "127.31.255.254".parse()?));
+    let (state, _) = cksd::open(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let base = format!("http://{}/client/api", listener.local_addr()?);
+    tokio::spawn(cksd::serve(listener, state.clone(), std::future::pending()));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        dir.path().join("root-admin.json"),
+    )?)?;
+    let keys = Keys {
+        api_key: doc["apikey"].as_str().context("apikey")?.into(),
+        secret_key: doc["secretkey"].as_str().context("secretkey")?.into(),
+    };
+    Ok(Server {
+        base,
+        keys,
+        state,
+        _dir: dir,
+    })
+}
+
+async fn call(
+    http: &reqwest::Client,
+    s: &Server,
+    command: &str,
+    params: &[(&str, &str)],
+) -> anyhow::Result<serde_json::Value> {
+    let res = http
+        .get(signed_url(&s.base, &s.keys, command, params))
+        .send()
+        .await?;
+    let status = res.status();
+    let body: serde_json::Value = res.json().await?;
+    if !status.is_success() {
+        bail!("{command}: {body}");
+    }
+    Ok(body)
+}
+
+/// Creates `count` clusters with `clients` concurrent clients; returns create-to-Running times.
+async fn create_many(
+    s: &Arc<Server>,
+    count: usize,
+    clients: usize,
+    offset: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let http = reqwest::Client::new();
+    let zones = call(&http, s, "listZones", &[]).await?;
+    let zone = zones["listzonesresponse"]["zone"][0]["id"]
+        .as_str()
+        .context("zone")?
+        .to_string();
+    let versions = call(&http, s, "listKubernetesSupportedVersions", &[]).await?;
+    let version = versions["listkubernetessupportedversionsresponse"]["kubernetessupportedversion"]
+        [0]["id"]
+        .as_str()
+        .context("version")?
+        .to_string();
+    let offerings = call(&http, s, "listServiceOfferings", &[("name", "CKS Node")]).await?;
+    let offering = offerings["listserviceofferingsresponse"]["serviceoffering"][0]["id"]
+        .as_str()
+        .context("offering")?
+        .to_string();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (s, next, zone, version, offering) = (
+            s.clone(),
+            next.clone(),
+            zone.clone(),
+            version.clone(),
+            offering.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut times = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<_, anyhow::Error>(times);
+                }
+                let name = format!("bench-{}", offset + i);
+                let started = Instant::now();
+                let body = call(
+                    &http,
+                    &s,
+                    "createKubernetesCluster",
+                    &[
+                        ("name", &name),
+                        ("zoneid", &zone),
+                        ("kubernetesversionid", &version),
+                        ("serviceofferingid", &offering),
+                        ("size", "3"),
+                    ],
+                )
+                .await?;
+                let job = body["createkubernetesclusterresponse"]["jobid"]
+                    .as_str()
+                    .context("jobid")?
+                    .to_string();
+                loop {
+                    let r = call(&http, &s, "queryAsyncJobResult", &[("jobid", &job)]).await?;
+                    let status = r["queryasyncjobresultresponse"]["jobstatus"]
+                        .as_i64()
+                        .unwrap_or(0);
+                    if status == 1 {
+                        break;
+                    }
+                    if status == 2 {
+                        bail!("create {name} failed: {r}");
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                times.push(started.elapsed());
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(all)
+}
+
+pub async fn run(count: usize, scan_count: usize, clients: usize) -> anyhow::Result<()> {
+    raise_fd_limit();
+    let s = Arc::new(start().await?);
+    let (_, rss_before) = rss_kib();
+    println!(
+        "cks-bench clusters: {count} clusters of 1 control + 3 workers, {clients} clients, instant simulator, SQLite"
+    );
+    let started = Instant::now();
+    let mut times = create_many(&s, count, clients, 0).await?;
+    let elapsed = started.elapsed();
+    times.sort();
+    let pct = |p: f64| {
+        times
+            .get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "create → Running      {:>8.1} clusters/s   p50 {:>7.1} ms   p99 {:>7.1} ms   ({} clusters in {:.1} s)",
+        count as f64 / elapsed.as_secs_f64(),
+        pct(0.5).as_secs_f64() * 1000.0,
+        pct(0.99).as_secs_f64() * 1000.0,
+        count,
+        elapsed.as_secs_f64()
+    );
+    let scan = |n: usize| {
+        let state = s.state.clone();
+        async move {
+            let mut best = Duration::MAX;
+            for _ in 0..3 {
+                let report = cksd::orchestrator::scanner::cycle(&state)
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                anyhow::ensure!(
+                    report.transitions == 0,
+                    "the scanner moved healthy clusters: {report:?}"
+                );
+                best = best.min(report.elapsed);
+            }
+            println!(
+                "scanner cycle         {:>8.1} ms at {n} clusters (best of 3)",
+                best.as_secs_f64() * 1000.0
+            );
+            Ok::<_, anyhow::Error>(())
+        }
+    };
+    scan(count).await?;
+    let (peak, now) = rss_kib();
+    println!(
+        "memory                peak RSS {:.1} MiB, {:.1} KiB per cluster (RSS growth / clusters; client and server share the process)",
+        peak as f64 / 1024.0,
+        now.saturating_sub(rss_before) as f64 / count.max(1) as f64
+    );
+    if scan_count > count {
+        let more = scan_count - count;
+        let started = Instant::now();
+        create_many(&s, more, clients, count).await?;
+        println!(
+            "created {more} more clusters in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        scan(scan_count).await?;
+        let (peak, now) = rss_kib();
+        println!(
+            "memory                peak RSS {:.1} MiB, {:.1} KiB per cluster at {scan_count} clusters",
+            peak as f64 / 1024.0,
+            now.saturating_sub(rss_before) as f64 / scan_count as f64
+        );
+    }
+    Ok(())
+}

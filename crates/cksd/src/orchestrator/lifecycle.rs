@@ -1,0 +1,60 @@
+//! Start and stop: every node VM at once.
+
+use cks_core::iaas::VmState;
+use futures::future::join_all;
+
+use super::nodes::node_vms;
+use super::{StepCx, StepResult};
+
+pub async fn start_vms(cx: &mut StepCx<'_>) -> StepResult {
+    let vms = node_vms(cx).await?;
+    let cloud = &cx.state.cloud;
+    let results = join_all(vms.iter().map(|(_, vm)| cloud.start_vm(vm))).await;
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+        .collect();
+    let not_running = results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|vm| vm.state != VmState::Running))
+        .count();
+    if !failed.is_empty() || not_running > 0 || vms.len() < cx.cluster.spec.total_nodes() {
+        let reason = failed.first().cloned().unwrap_or_else(|| {
+            format!(
+                "{} of {} node VMs found",
+                vms.len(),
+                cx.cluster.spec.total_nodes()
+            )
+        });
+        return Err(cx.fail(format!(
+            "Failed to start all VMs in Kubernetes cluster : {}: {reason}",
+            cx.cluster.name
+        )));
+    }
+    Ok(())
+}
+
+pub async fn stop_vms(cx: &mut StepCx<'_>) -> StepResult {
+    let vms = node_vms(cx).await?;
+    let cloud = &cx.state.cloud;
+    let results = join_all(vms.iter().map(|(_, vm)| cloud.stop_vm(vm, false))).await;
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+        .collect();
+    let not_stopped = results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|vm| vm.state != VmState::Stopped))
+        .count();
+    if !failed.is_empty() || not_stopped > 0 {
+        let reason = failed
+            .first()
+            .cloned()
+            .unwrap_or_else(|| format!("{not_stopped} VMs did not stop"));
+        return Err(cx.fail(format!(
+            "Failed to stop all VMs in Kubernetes cluster : {}: {reason}",
+            cx.cluster.name
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! Cluster operations as persisted, idempotent steps.
+//!
+//! A cluster command moves the cluster into its transient state and inserts its job in one
+//! transaction (`Store::begin_operation`). The job body ([`run`]) makes the operation's plan (a
+//! list of step names, recorded once in `job_steps`) and runs the first step not done, recording
+//! each step's start and end. After a crash the job is claimed again and resumes at the step it
+//! was in; every step is safe to run twice because it finds what an earlier attempt made (VMs by
+//! name in the network, rules by their ports, the PKI in the sealed secrets) before making more.
+//!
+//! Between steps the job checks that it still owns the cluster: a delete takes the cluster over
+//! (it becomes `Destroying` with the delete's job id), and the running operation then stops.
+
+mod create;
+mod destroy;
+mod lifecycle;
+mod nodes;
+mod rules;
+mod scale;
+pub mod scanner;
+mod secrets;
+mod upgrade;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use cks_api::ApiError;
+use cks_core::cluster::ClusterEvent;
+use cks_store::{ClusterRecord, Job, StepState};
+use serde_json::Value;
+
+use crate::errors::internal;
+use crate::handlers::clusters::render_cluster;
+use crate::state::AppState;
+
+pub use secrets::ClusterSecrets;
+
+/// Which operation a job runs; the command name decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Start,
+    Stop,
+    Scale,
+    Upgrade,
+    Delete,
+}
+
+impl Operation {
+    pub fn of_command(command: &str) -> Option<Operation> {
+        Some(match command {
+            "createKubernetesCluster" => Operation::Create,
+            "startKubernetesCluster" => Operation::Start,
+            "stopKubernetesCluster" => Operation::Stop,
+            "scaleKubernetesCluster" => Operation::Scale,
+            "upgradeKubernetesCluster" => Operation::Upgrade,
+            "deleteKubernetesCluster" => Operation::Delete,
+            _ => return None,
+        })
+    }
+
+    /// The name shown in the cluster's `operation` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Start => "start",
+            Operation::Stop => "stop",
+            Operation::Scale => "scale",
+            Operation::Upgrade => "upgrade",
+            Operation::Delete => "delete",
+        }
+    }
+
+    /// The setting that bounds how long each waiting step of this operation may take.
+    fn timeout_setting(self) -> &'static str {
+        use cks_core::settings as s;
+        match self {
+            Operation::Create | Operation::Start | Operation::Stop | Operation::Delete => {
+                s::CLUSTER_START_TIMEOUT
+            }
+            Operation::Scale => s::CLUSTER_SCALE_TIMEOUT,
+            Operation::Upgrade => s::CLUSTER_UPGRADE_TIMEOUT,
+        }
+    }
+}
+
+/// Why a step failed, and what that does to the cluster.
+#[derive(Debug)]
+pub struct StepError {
+    pub message: String,
+    /// `CreateFailed` (→ Error) or `OperationFailed` (→ Alert, or Destroying for a delete).
+    pub event: ClusterEvent,
+    /// The API error the job reports.
+    pub api: ApiError,
+}
+
+impl StepError {
+    /// A failure with CKS's 530 and the given event.
+    pub fn new(event: ClusterEvent, message: impl Into<String>) -> StepError {
+        let message = message.into();
+        StepError {
+            api: ApiError::internal(message.clone()),
+            message,
+            event,
+        }
+    }
+}
+
+pub type StepResult = Result<(), StepError>;
+
+/// What a step gets: the state, the job, its parameters, and a fresh read of the cluster.
+pub struct StepCx<'a> {
+    pub state: &'a AppState,
+    pub job: &'a Job,
+    pub params: &'a BTreeMap<String, String>,
+    pub op: Operation,
+    pub cluster: ClusterRecord,
+    /// The step's argument (after `:` in its name), e.g. a node id.
+    pub arg: Option<String>,
+    /// When waiting steps give up.
+    pub deadline: tokio::time::Instant,
+    /// What a failure of this step does to the cluster.
+    pub failure: ClusterEvent,
+}
+
+impl StepCx<'_> {
+    /// A failure of this step.
+    pub fn fail(&self, message: impl Into<String>) -> StepError {
+        StepError::new(self.failure, message)
+    }
+
+    /// A store failure inside a step: the step is retried when the job runs again.
+    pub fn store(&self, e: cks_store::StoreError) -> StepError {
+        let api = internal(e);
+        StepError {
+            message: api.to_string(),
+            event: self.failure,
+            api,
+        }
+    }
+
+    /// Polls `check` every `every` until it returns `Ok(Some(_))`, the deadline passes, or the
+    /// cluster is taken over. The last `Err` is the failure reason.
+    pub async fn wait_for<T, F, Fut>(
+        &self,
+        what: &str,
+        every: Duration,
+        mut check: F,
+    ) -> Result<T, StepError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<T>, String>>,
+    {
+        let mut last = String::new();
+        loop {
+            match check().await {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => last = e,
+            }
+            if tokio::time::Instant::now() >= self.deadline {
+                let reason = if last.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {last}")
+                };
+                return Err(self.fail(format!("{what} timed out{reason}")));
+            }
+            if !self.still_ours().await {
+                return Err(self.fail("Operation aborted: the cluster is being deleted"));
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    /// Does this job still drive the cluster?
+    pub async fn still_ours(&self) -> bool {
+        match self.state.store.cluster_any(&self.cluster.id).await {
+            Ok(Some(c)) => c.job_id.as_deref() == Some(self.job.id.as_str()),
+            _ => true,
+        }
+    }
+
+    /// Re-reads the cluster (after a step changed it).
+    pub async fn reload(&mut self) -> StepResult {
+        match self.state.store.cluster_any(&self.cluster.id).await {
+            Ok(Some(c)) => {
+                self.cluster = c;
+                Ok(())
+            }
+            Ok(None) => Err(self.fail("The Kubernetes cluster no longer exists")),
+            Err(e) => Err(self.store(e)),
+        }
+    }
+
+    /// Writes the cluster's spec/secrets/network back.
+    pub async fn save(&self) -> StepResult {
+        self.state
+            .store
+            .update_cluster(&self.cluster)
+            .await
+            .map_err(|e| self.store(e))
+    }
+}
+
+/// How often waiting steps poll the cluster.
+pub fn poll_interval(state: &AppState) -> Duration {
+    if state.fast_polling {
+        Duration::from_millis(20)
+    } else {
+        Duration::from_millis(500)
+    }
+}
+
+type StepFuture<'a> = Pin<Box<dyn Future<Output = StepResult> + Send + 'a>>;
+
+/// Runs one named step.
+fn step<'a>(cx: &'a mut StepCx<'_>, name: &'a str) -> StepFuture<'a> {
+    Box::pin(async move {
+        match name {
+            "network" => create::network(cx).await,
+            "public-ip" => create::public_ip(cx).await,
+            "plan-nodes" => create::plan_nodes(cx).await,
+            "pki" => create::pki(cx).await,
+            "deploy-etcd-nodes" => nodes::deploy(cx, nodes::Wave::Etcd).await,
+            "deploy-first-control-node" => nodes::deploy(cx, nodes::Wave::FirstControl).await,
+            "deploy-other-nodes" => nodes::deploy(cx, nodes::Wave::Rest).await,
+            "network-rules" => rules::apply(cx).await,
+            "attach-iso" => nodes::attach_iso(cx, None).await,
+            "wait-api" => nodes::wait_api(cx).await,
+            "wait-nodes-ready" => nodes::wait_ready(cx).await,
+            "detach-iso" => nodes::detach_iso(cx).await,
+            "kubeconfig" => create::kubeconfig(cx).await,
+            "dashboard" => create::dashboard(cx).await,
+            "start-vms" => lifecycle::start_vms(cx).await,
+            "stop-vms" => lifecycle::stop_vms(cx).await,
+            "scale-offerings" => scale::offerings(cx).await,
+            "remove-nodes" => scale::remove_nodes(cx).await,
+            "add-workers" => scale::add_workers(cx).await,
+            "autoscaling" => scale::autoscaling(cx).await,
+            "attach-upgrade-iso" => upgrade::attach_iso(cx).await,
+            "upgrade-node" => upgrade::node(cx).await,
+            "finish-upgrade" => upgrade::finish(cx).await,
+            "await-operation" => destroy::await_operation(cx).await,
+            "destroy-vms" => destroy::destroy_vms(cx).await,
+            "release-network" => destroy::release_network(cx).await,
+            "sweep" => destroy::sweep(cx).await,
+            other => Err(cx.fail(format!("Unknown step {other}"))),
+        }
+    })
+}
+
+/// The job parameter that marks a job with nothing to do.
+pub const NO_OP: &str = "cks.noop";
+
+/// Steps up to this one failing leave a new cluster in `Error`; later ones in `Alert`.
+const LAST_CREATE_STEP_FATAL: &str = "wait-nodes-ready";
+
+/// The steps of an operation for this cluster, decided when the job first runs.
+async fn plan(
+    state: &AppState,
+    op: Operation,
+    cluster: &ClusterRecord,
+    params: &BTreeMap<String, String>,
+) -> Result<Vec<String>, ApiError> {
+    let names: Vec<String> = match op {
+        Operation::Create => [
+            "network",
+            "public-ip",
+            "plan-nodes",
+            "pki",
+            "deploy-etcd-nodes",
+            "deploy-first-control-node",
+            "deploy-other-nodes",
+            "network-rules",
+            "attach-iso",
+            "wait-api",
+            "wait-nodes-ready",
+            "detach-iso",
+            "kubeconfig",
+            "dashboard",
+        ]
+        .map(String::from)
+        .to_vec(),
+        Operation::Start => ["start-vms", "wait-api", "wait-nodes-ready"]
+            .map(String::from)
+            .to_vec(),
+        Operation::Stop => vec!["stop-vms".into()],
+        Operation::Scale => scale::plan(state, cluster, params).await?,
+        Operation::Upgrade => upgrade::plan(state, cluster).await?,
+        Operation::Delete => ["await-operation", "destroy-vms", "release-network", "sweep"]
+            .map(String::from)
+            .to_vec(),
+    };
+    Ok(names)
+}
+
+/// The event that ends an operation well, from the state it ran in.
+fn success_event(op: Operation) -> ClusterEvent {
+    let _ = op;
+    ClusterEvent::OperationSucceeded
+}
+
+/// The job body of every cluster operation. Returns the job result.
+pub async fn run(
+    state: &AppState,
+    job: &Job,
+    params: &BTreeMap<String, String>,
+) -> Result<Value, ApiError> {
+    let op = Operation::of_command(&job.command)
+        .ok_or_else(|| ApiError::internal("not a cluster operation"))?;
+    let cluster_id = job.instance_id.clone().unwrap_or_default();
+    let store = &state.store;
+    let Some(cluster) = store.cluster_any(&cluster_id).await.map_err(internal)? else {
+        return Err(ApiError::invalid("Invalid Kubernetes cluster ID"));
+    };
+    // Nothing to do: a start of a running cluster, a stop of a stopped one, an externally
+    // managed cluster's create or delete.
+    if params.get(NO_OP).is_some_and(|v| v == "true") {
+        return Ok(success_result(op, state, &cluster).await);
+    }
+    // A job that no longer drives its cluster (a delete took over while it was queued, or it
+    // already finished before a crash lost its result) does nothing.
+    if cluster.job_id.as_deref() != Some(job.id.as_str()) {
+        if op == Operation::Delete || cluster.removed.is_some() {
+            return Ok(success_result(op, state, &cluster).await);
+        }
+        return Err(ApiError::internal(format!(
+            "Operation aborted: Kubernetes cluster {} is being deleted or changed by another operation",
+            cluster.name
+        )));
+    }
+    let mut steps = store.steps(&job.id).await.map_err(internal)?;
+    if steps.is_empty() {
+        let names = plan(state, op, &cluster, params).await?;
+        steps = store
+            .insert_steps(&job.id, &names)
+            .await
+            .map_err(internal)?;
+    }
+    let timeout = Duration::from_secs(state.setting_i64(op.timeout_setting()).max(1) as u64);
+    let mut fatal_phase = op == Operation::Create;
+    for s in &steps {
+        let (base, arg) = match s.name.split_once(':') {
+            Some((b, a)) => (b.to_string(), Some(a.to_string())),
+            None => (s.name.clone(), None),
+        };
+        let failure = match op {
+            Operation::Create if fatal_phase => ClusterEvent::CreateFailed,
+            _ => ClusterEvent::OperationFailed,
+        };
+        if base == LAST_CREATE_STEP_FATAL {
+            fatal_phase = false;
+        }
+        if s.state == StepState::Done {
+            continue;
+        }
+        let cluster = store
+            .cluster_any(&cluster_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::internal("cluster vanished"))?;
+        if cluster.job_id.as_deref() != Some(job.id.as_str()) {
+            return Err(ApiError::internal(format!(
+                "Operation aborted: Kubernetes cluster {} is being deleted",
+                cluster.name
+            )));
+        }
+        store.start_step(&job.id, s.idx).await.map_err(internal)?;
+        store
+            .set_cluster_progress(&cluster_id, Some(&s.name), None)
+            .await
+            .map_err(internal)?;
+        // The deadline counts from the step's first attempt, so a resumed step keeps its budget.
+        let started = s.started.unwrap_or_else(cks_store::now);
+        let elapsed = Duration::from_secs((cks_store::now() - started).max(0) as u64);
+        let deadline = tokio::time::Instant::now() + timeout.saturating_sub(elapsed);
+        let mut cx = StepCx {
+            state,
+            job,
+            params,
+            op,
+            cluster,
+            arg,
+            deadline,
+            failure,
+        };
+        tracing::debug!(job = %job.id, cluster = %cluster_id, step = %s.name, "step");
+        match step(&mut cx, &base).await {
+            Ok(()) => store
+                .finish_step(&job.id, s.idx, StepState::Done, None)
+                .await
+                .map_err(internal)?,
+            Err(err) => {
+                tracing::warn!(job = %job.id, cluster = %cluster_id, step = %s.name, error = %err.message, "step failed");
+                store
+                    .finish_step(&job.id, s.idx, StepState::Failed, Some(&err.message))
+                    .await
+                    .map_err(internal)?;
+                fail(state, op, &cluster_id, &job.id, &err).await?;
+                return Err(err.api);
+            }
+        }
+    }
+    let cluster = store
+        .cluster_any(&cluster_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::internal("cluster vanished"))?;
+    if op == Operation::Delete {
+        store.remove_cluster(&cluster_id).await.map_err(internal)?;
+    } else if let Some(next) = cluster.state.on(success_event(op)) {
+        store
+            .transition_cluster(&cluster_id, &[cluster.state], next)
+            .await
+            .map_err(internal)?;
+    }
+    store
+        .set_cluster_progress(&cluster_id, None, None)
+        .await
+        .map_err(internal)?;
+    let cluster = store
+        .cluster_any(&cluster_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::internal("cluster vanished"))?;
+    Ok(success_result(op, state, &cluster).await)
+}
+
+async fn success_result(op: Operation, state: &AppState, cluster: &ClusterRecord) -> Value {
+    match op {
+        Operation::Stop | Operation::Delete => serde_json::json!({ "success": true }),
+        _ => serde_json::json!({ "kubernetescluster": render_cluster(state, cluster, true).await }),
+    }
+}
+
+/// A failed step: the cluster moves as the event says, keeping the reason.
+async fn fail(
+    state: &AppState,
+    op: Operation,
+    cluster_id: &str,
+    job_id: &str,
+    err: &StepError,
+) -> Result<(), ApiError> {
+    let store = &state.store;
+    let Some(cluster) = store.cluster_any(cluster_id).await.map_err(internal)? else {
+        return Ok(());
+    };
+    store
+        .set_cluster_progress(cluster_id, cluster.step.as_deref(), Some(&err.message))
+        .await
+        .map_err(internal)?;
+    if cluster.job_id.as_deref() != Some(job_id) {
+        return Ok(()); // a delete took over; it owns the state now
+    }
+    if op == Operation::Delete {
+        let mut c = cluster.clone();
+        c.gc = true;
+        store.update_cluster(&c).await.map_err(internal)?;
+        return Ok(());
+    }
+    if let Some(next) = cluster.state.on(err.event) {
+        store
+            .transition_cluster(cluster_id, &[cluster.state], next)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Network rules on the cluster's public IP (isolated networks), as CKS lays them out:
+//! firewall TCP 2222..2222+N-1 and 6443; port forwards 2222+i → node i port 22 (control nodes,
+//! then workers); the `api-lb` load-balancer rule 6443 → every control node; for etcd node i a
+//! firewall rule and a port forward on `etcd start port + i` → port 22.
+//!
+//! `apply` converges: rules of the cluster that no longer fit (after a scale) are removed first,
+//! then missing ones are created (the cloud adopts identical rules), so it is safe to rerun.
+
+use cks_cloud::{FirewallRuleSpec, LoadBalancerSpec, PortForwardingSpec};
+use cks_core::cluster::{API_PORT, NodeType, SSH_START_PORT};
+use cks_core::iaas::{LbAlgorithm, LbProtocol, Protocol};
+use cks_core::settings as s;
+
+use super::create::cluster_tags;
+use super::{StepCx, StepResult};
+
+pub async fn apply(cx: &mut StepCx<'_>) -> StepResult {
+    let Some(ip_id) = cx.cluster.spec.public_ip_id.clone() else {
+        return Err(cx.fail("The cluster has no public IP"));
+    };
+    let cloud = &cx.state.cloud;
+    let nodes = cx
+        .state
+        .store
+        .nodes(&cx.cluster.id)
+        .await
+        .map_err(|e| cx.store(e))?;
+    let kube: Vec<(String, String)> = nodes
+        .iter()
+        .filter(|n| n.node_type != NodeType::Etcd)
+        .filter_map(|n| Some((n.name.clone(), n.vm_id.clone()?)))
+        .collect();
+    let etcd: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.node_type == NodeType::Etcd)
+        .filter_map(|n| n.vm_id.clone())
+        .collect();
+    let etcd_start = cx.state.setting_i64(s::ETCD_START_PORT).clamp(1024, 65000) as u16;
+    let n = kube.len() as u16;
+    let ssh_end = SSH_START_PORT + n.max(1) - 1;
+    let fail = |what: &str, e: cks_cloud::CloudError| {
+        cx.fail(format!(
+            "Failed to provision {what} for Kubernetes cluster : {}: {e}",
+            cx.cluster.name
+        ))
+    };
+
+    // Desired port forwards: public port → VM.
+    let mut desired: Vec<(u16, String)> = kube
+        .iter()
+        .enumerate()
+        .map(|(i, (_, vm))| (SSH_START_PORT + i as u16, vm.clone()))
+        .collect();
+    desired.extend(
+        etcd.iter()
+            .enumerate()
+            .map(|(i, vm)| (etcd_start + i as u16, vm.clone())),
+    );
+
+    // Remove what no longer fits: our SSH firewall range of another size, forwards to other VMs.
+    let tags = cluster_tags(&cx.cluster.id);
+    let ours = |t: &cks_core::iaas::Tags| tags.iter().all(|(k, v)| t.get(k) == Some(v));
+    for rule in cloud
+        .firewall_rules_on_ip(&ip_id)
+        .await
+        .map_err(|e| fail("firewall rules", e))?
+    {
+        let ssh_range = rule.start_port == Some(SSH_START_PORT);
+        if ours(&rule.tags) && ssh_range && rule.end_port != Some(ssh_end) {
+            cloud
+                .delete_firewall_rule(&rule.id)
+                .await
+                .map_err(|e| fail("firewall rules", e))?;
+        }
+    }
+    for rule in cloud
+        .port_forwarding_rules_on_ip(&ip_id)
+        .await
+        .map_err(|e| fail("port forwarding rules", e))?
+    {
+        let port = rule.public_start_port;
+        let in_our_ranges = (SSH_START_PORT..SSH_START_PORT + 1000).contains(&port)
+            || (etcd_start..etcd_start.saturating_add(100)).contains(&port);
+        if ours(&rule.tags)
+            && in_our_ranges
+            && !desired
+                .iter()
+                .any(|(p, vm)| *p == port && *vm == rule.vm_id)
+        {
+            cloud
+                .delete_port_forwarding_rule(&rule.id)
+                .await
+                .map_err(|e| fail("port forwarding rules", e))?;
+        }
+    }
+
+    let firewall = |start: u16, end: u16| FirewallRuleSpec {
+        ip_id: ip_id.clone(),
+        protocol: Protocol::Tcp,
+        start_port: Some(start),
+        end_port: Some(end),
+        cidrs: vec!["0.0.0.0/0".into()],
+        tags: tags.clone(),
+    };
+    if n > 0 {
+        cloud
+            .create_firewall_rule(&firewall(SSH_START_PORT, ssh_end))
+            .await
+            .map_err(|e| fail("firewall rules", e))?;
+    }
+    cloud
+        .create_firewall_rule(&firewall(API_PORT, API_PORT))
+        .await
+        .map_err(|e| fail("firewall rules", e))?;
+    for (i, _) in etcd.iter().enumerate() {
+        let port = etcd_start + i as u16;
+        cloud
+            .create_firewall_rule(&firewall(port, port))
+            .await
+            .map_err(|e| fail("firewall rules", e))?;
+    }
+    for (port, vm) in &desired {
+        let spec = PortForwardingSpec {
+            ip_id: ip_id.clone(),
+            protocol: Protocol::Tcp,
+            public_start_port: *port,
+            public_end_port: None,
+            private_start_port: 22,
+            private_end_port: None,
+            vm_id: vm.clone(),
+            cidrs: vec![],
+            tags: tags.clone(),
+        };
+        cloud
+            .create_port_forwarding_rule(&spec)
+            .await
+            .map_err(|e| fail("port forwarding rules", e))?;
+    }
+    let lb = cloud
+        .create_load_balancer_rule(&LoadBalancerSpec {
+            name: "api-lb".into(),
+            description: Some("LB rule for API access".into()),
+            ip_id: ip_id.clone(),
+            public_port: API_PORT,
+            private_port: API_PORT,
+            algorithm: LbAlgorithm::RoundRobin,
+            protocol: LbProtocol::Tcp,
+            cidrs: vec![],
+            tags: tags.clone(),
+        })
+        .await
+        .map_err(|e| fail("load balancer rule", e))?;
+    let controls: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.node_type == NodeType::Control)
+        .filter_map(|n| n.vm_id.clone())
+        .collect();
+    cloud
+        .assign_to_load_balancer_rule(&lb.id, &controls)
+        .await
+        .map_err(|e| fail("load balancer rule", e))?;
+    Ok(())
+}
