@@ -621,6 +621,58 @@ pub static COMMANDS: &[Command] = &[
             ]
         ]
     ),
+    // Resource limits of accounts (the simulated cloud enforces them).
+    cmd!(
+        "updateResourceLimit",
+        Sync,
+        Admins,
+        Core,
+        "resourcelimit",
+        "org.apache.cloudstack.api.command.admin.resource.UpdateResourceLimitCmd",
+        "Updates resource limits for an account or domain.",
+        [&[
+            p!(
+                "resourcetype",
+                Integer,
+                required,
+                "Type of resource to update. 0 - Instance. 1 - IP. 6 - Network. 8 - CPU. 9 - Memory (in MiB)."
+            ),
+            p!(
+                "max",
+                Long,
+                "Maximum resource limit. A -1 means the resource has no limit."
+            ),
+            p!(
+                "account",
+                String,
+                "Update resource for a specified account. Must be used with the domainId parameter."
+            ),
+            p!(
+                "domainid",
+                Uuid,
+                "Update resource limits for all accounts in specified domain. If used with the account parameter, updates resource limits for a specified account in specified domain."
+            ),
+            p!("projectid", Uuid, "Update resource limits for project")
+        ]]
+    ),
+    cmd!(
+        "listResourceLimits",
+        Sync,
+        Everyone,
+        Core,
+        "resourcelimit",
+        "org.apache.cloudstack.api.command.user.resource.ListResourceLimitsCmd",
+        "Lists resource limits.",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[p!(
+                "resourcetype",
+                Integer,
+                "Type of resource. 0 - Instance. 1 - IP. 6 - Network. 8 - CPU. 9 - Memory (in MiB)."
+            )]
+        ]
+    ),
     // Settings.
     cmd!(
         "listConfigurations",
@@ -1489,6 +1541,62 @@ pub static COMMANDS: &[Command] = &[
         "org.apache.cloudstack.api.command.user.kubernetes.cluster.GetKubernetesClusterConfigCmd",
         "Get Kubernetes cluster config",
         [&[p!("id", Uuid, "The ID of the Kubernetes cluster")]]
+    ),
+    // CNI configurations (user data registered for CKS clusters).
+    cmd!(
+        "registerCniConfiguration",
+        Sync,
+        Everyone,
+        Kubernetes,
+        "cniconfig",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.RegisterCniConfigurationCmd",
+        "Register a CNI Configuration to be used with CKS cluster",
+        [
+            OWNER_FOR_CREATE,
+            &[
+                p!("name", String, required, "Name of the CNI configuration"),
+                p!(
+                    "cniconfig",
+                    String,
+                    "CNI Configuration content to be registered as User data"
+                ),
+                p!(
+                    "params",
+                    String,
+                    "comma separated list of variables declared in CNI configuration content"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "listCniConfiguration",
+        Sync,
+        Everyone,
+        Kubernetes,
+        "cniconfig",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.ListCniConfigurationCmd",
+        "List user data for CNI plugins",
+        [
+            LIST,
+            OWNER_FILTER,
+            &[
+                p!("id", Uuid, "the ID of the CNI configuration"),
+                p!("name", String, "CNI configuration name")
+            ]
+        ]
+    ),
+    cmd!(
+        "deleteCniConfiguration",
+        Sync,
+        Everyone,
+        Kubernetes,
+        "success",
+        "org.apache.cloudstack.api.command.user.kubernetes.cluster.DeleteCniConfigurationCmd",
+        "Deletes a CNI Configuration",
+        [
+            OWNER_FOR_CREATE,
+            &[p!("id", Uuid, required, "the ID of the CNI configuration")]
+        ]
     ),
     // Network rules of the simulated cloud.
     cmd!(

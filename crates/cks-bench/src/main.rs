@@ -64,6 +64,13 @@ fn signed_url(base: &str, keys: &Keys, command: &str, params: &[(&str, &str)]) -
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     if let Some(count) = args.clusters {
         return clusters::run(count, args.scan_clusters, args.clients).await;
     }

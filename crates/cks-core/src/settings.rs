@@ -53,6 +53,7 @@ pub const ETCD_START_PORT: &str = "cloud.kubernetes.etcd.node.start.port";
 pub const DEFAULT_PAGE_SIZE: &str = "default.page.size";
 pub const ENDPOINT_URL: &str = "endpoint.url";
 pub const SCANNER_INTERVAL: &str = "cloud.kubernetes.cluster.scanner.interval";
+pub const USERDATA_MAX_LENGTH: &str = "vm.userdata.max.length";
 
 const K8S: &str = "KubernetesClusterService";
 
@@ -215,6 +216,14 @@ pub static SETTINGS: &[SettingDef] = &[
         true,
         "ManagementServer",
         "Endpoint Url of the management server, passed to Kubernetes nodes for the cloud controller manager"
+    ),
+    setting!(
+        USERDATA_MAX_LENGTH,
+        "32768",
+        Integer,
+        true,
+        "UserDataManager",
+        "Max length of vm userdata after base64 encoding. Default is 32768 and maximum is 1048576"
     ),
 ];
 

@@ -204,7 +204,7 @@ impl Store {
     /// Inserts a new cluster, and its first job in the same transaction when given.
     /// `Duplicate("cluster name")` when the owner has a live cluster of that name.
     pub async fn insert_cluster(&self, c: &ClusterRecord, job: Option<&NewJob>) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO kubernetes_clusters (id, seq, name, description, account_id, domain_id, project_id, owner, zone_id, kubernetes_version_id, cluster_type, state, network_id, spec, secrets, gc, operation, job_id, step, last_error, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
             .bind(&c.id).bind(next_seq()).bind(&c.name).bind(&c.description)
             .bind(&c.owner.account_id).bind(&c.owner.domain_id).bind(&c.owner.project_id).bind(json(&c.owner))
@@ -328,7 +328,7 @@ impl Store {
         operation: &str,
         job: &NewJob,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!(
             "UPDATE kubernetes_clusters SET state = $1, operation = $2, job_id = $3, step = NULL, last_error = NULL WHERE id = $4 AND removed IS NULL AND state IN ({})",
             placeholders(5, from.len())
@@ -420,7 +420,7 @@ impl Store {
 
     /// Inserts nodes in order (their `seq` follows the slice).
     pub async fn insert_nodes(&self, nodes: &[ClusterNode]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for n in nodes {
             sqlx::query("INSERT INTO kubernetes_cluster_nodes (id, cluster_id, seq, name, node_type, vm_id, guest_ip, kubernetes_version, manual_upgrade, external, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                 .bind(&n.id).bind(&n.cluster_id).bind(next_seq()).bind(&n.name).bind(n.node_type.as_str())
@@ -464,7 +464,7 @@ impl Store {
 
     /// Records a job's plan once: a second call (after a crash) keeps the first plan.
     pub async fn insert_steps(&self, job_id: &str, names: &[String]) -> Result<Vec<JobStep>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing = sqlx::query("SELECT COUNT(*) AS n FROM job_steps WHERE job_id = $1")
             .bind(job_id)
             .fetch_one(&mut *tx)

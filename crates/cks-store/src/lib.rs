@@ -7,6 +7,7 @@
 //! Secrets arrive here already encrypted; this crate never sees a clear-text key or password.
 
 mod clusters;
+mod cni;
 mod jobs;
 mod migrate;
 mod rows;
@@ -21,6 +22,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 
 pub use clusters::{ClusterFilter, ClusterNode, ClusterRecord, JobStep, StepState};
+pub use cni::CniConfigRecord;
 pub use jobs::{Job, JobStatus, NewJob};
 pub use rows::*;
 pub use versions::KubernetesVersion;
@@ -95,6 +97,16 @@ impl Store {
         let store = Store { pool, backend };
         migrate::run(&store).await?;
         Ok(store)
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`), so
+    /// a transaction that reads before it writes waits for other writers (busy timeout) instead
+    /// of failing when it upgrades its lock.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -19,7 +19,7 @@ impl Store {
 
     /// Stores a value (`None` resets the setting to its default).
     pub async fn set_setting(&self, name: &str, value: Option<&str>) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM settings WHERE name = $1")
             .bind(name)
             .execute(&mut *tx)

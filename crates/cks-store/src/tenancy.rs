@@ -193,7 +193,7 @@ impl Store {
 
     /// Creates an account and its first user in one transaction: either both exist or neither.
     pub async fn insert_account_with_user(&self, a: &Account, u: &User) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_account_query(a)
             .execute(&mut *tx)
             .await
@@ -329,7 +329,7 @@ impl Store {
 
     /// Creates the project, its hidden owning account and the owner's membership together.
     pub async fn insert_project(&self, p: &Project, project_account: &Account) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO projects (id, seq, name, display_text, domain_id, project_account_id, owner_account_id, state, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(&p.id).bind(next_seq()).bind(&p.name).bind(&p.display_text).bind(&p.domain_id)
             .bind(&p.project_account_id).bind(&p.owner_account_id).bind(&p.state).bind(p.created)

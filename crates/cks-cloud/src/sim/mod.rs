@@ -342,6 +342,30 @@ impl Simulator {
     pub fn list_ssh_key_pairs(&self, filter: impl Fn(&SshKeyPair) -> bool) -> Vec<SshKeyPair> {
         self.shared.read().list(filter)
     }
+
+    // === Synchronous lookups by id (constant time; lists scan) ===
+
+    pub fn zone(&self, id: &str) -> Option<Zone> {
+        self.shared.read().get::<Zone>(id).cloned()
+    }
+    pub fn host(&self, id: &str) -> Option<Host> {
+        self.shared.read().get::<Host>(id).cloned()
+    }
+    pub fn service_offering(&self, id: &str) -> Option<ServiceOffering> {
+        self.shared.read().get::<ServiceOffering>(id).cloned()
+    }
+    pub fn template(&self, id: &str) -> Option<Template> {
+        self.shared.read().get::<Template>(id).cloned()
+    }
+    pub fn iso(&self, id: &str) -> Option<Iso> {
+        self.shared.read().get::<Iso>(id).cloned()
+    }
+    pub fn network(&self, id: &str) -> Option<Network> {
+        self.shared.read().get::<Network>(id).cloned()
+    }
+    pub fn vm(&self, id: &str) -> Option<Vm> {
+        self.shared.read().get::<Vm>(id).cloned()
+    }
 }
 
 impl Shared {

@@ -31,29 +31,31 @@ const INSTANCE_TYPE: &str = "KubernetesCluster";
 /// The `kubernetescluster` object (spec §2.4), plus `operation`, `step` and `lasterror`.
 pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) -> Value {
     let sim = &state.simulator;
-    let offering_name = |id: Option<&str>| {
-        id.and_then(|id| sim.list_service_offerings(|o| o.id == id).pop())
-            .map(|o| o.name)
-    };
+    let offering_name =
+        |id: Option<&str>| id.and_then(|id| sim.service_offering(id)).map(|o| o.name);
     let spec = &c.spec;
     let version = match &c.kubernetes_version_id {
         Some(id) => state.store.version(id).await.ok().flatten(),
         None => None,
     };
-    let zone = sim.list_zones(|z| z.id == c.zone_id).pop();
-    let network = c
-        .network_id
-        .as_ref()
-        .and_then(|id| sim.list_networks(|n| n.id == *id).pop());
-    let template = spec
-        .template_id
-        .as_ref()
-        .and_then(|id| sim.list_templates(|t| t.id == *id).pop());
+    let cni_name = match &spec.cni_config_id {
+        Some(id) => state
+            .store
+            .cni_config(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.name),
+        None => None,
+    };
+    let zone = sim.zone(&c.zone_id);
+    let network = c.network_id.as_ref().and_then(|id| sim.network(id));
+    let template = spec.template_id.as_ref().and_then(|id| sim.template(id));
     let nodes = state.store.nodes(&c.id).await.unwrap_or_default();
     let vms: Vec<Value> = nodes
         .iter()
         .filter_map(|n| {
-            let vm = sim.list_vms(|vm| Some(&vm.id) == n.vm_id.as_ref()).pop()?;
+            let vm = sim.vm(n.vm_id.as_ref()?)?;
             let mut v = render_vm(sim, &vm, admin, false, false)?;
             if let Value::Object(m) = &mut v {
                 m.insert("isexternalnode".into(), json!(n.external));
@@ -103,6 +105,7 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
         .owner(&c.owner)
         .opt("keypair", spec.keypair.clone())
         .opt("cniconfigurationid", spec.cni_config_id.clone())
+        .opt("cniconfigname", cni_name)
         .set("masternodes", spec.control_nodes)
         .set("controlnodes", spec.control_nodes)
         .set("size", spec.workers)
@@ -159,7 +162,7 @@ fn version_minimums(v: &KubernetesVersion) -> VersionMinimums<'_> {
 }
 
 fn offering(state: &AppState, id: &str) -> Option<ServiceOffering> {
-    state.simulator.list_service_offerings(|o| o.id == id).pop()
+    state.simulator.service_offering(id)
 }
 
 /// `nodeofferings`/`nodetemplates` entries: `{node: type, <field>: uuid}`.
@@ -195,7 +198,7 @@ fn node_map(
 }
 
 /// The owner of a new cluster: the caller, `account`+`domainid`, or `projectid`.
-async fn owner_for_create(cx: &Cx<'_>) -> Result<Owner, ApiError> {
+pub(super) async fn owner_for_create(cx: &Cx<'_>) -> Result<Owner, ApiError> {
     let store = &cx.state.store;
     if let Some(project_id) = cx.p.str("projectid") {
         let project = store
@@ -384,6 +387,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         external_lb_ip: p.str("externalloadbalanceripaddress").map(str::to_string),
         csi_enabled: p.flag("enablecsi"),
         cni_config_id: p.str("cniconfigurationid").map(str::to_string),
+        cni_details: super::cni::cluster_details(cx, &owner).await?,
         ..ClusterSpec::default()
     };
     let version = match p.str("kubernetesversionid") {
@@ -580,7 +584,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         };
         for t in [NodeType::Control, NodeType::Worker, NodeType::Etcd] {
             if let Some(id) = spec.node_templates.get(t)
-                && state.simulator.list_templates(|x| x.id == id).is_empty()
+                && state.simulator.template(id).is_none()
             {
                 return Err(ApiError::invalid(format!(
                     "Cannot find a template with ID {id}"

@@ -282,20 +282,16 @@ pub fn render_vm(
     stats: bool,
     user_data: bool,
 ) -> Option<serde_json::Value> {
-    let zone = sim.list_zones(|z| z.id == vm.zone_id).pop()?;
-    let offering = sim
-        .list_service_offerings(|o| o.id == vm.service_offering_id)
-        .pop()?;
-    let template = sim.list_templates(|t| t.id == vm.template_id).pop()?;
-    let iso = vm
-        .iso_id
-        .as_ref()
-        .and_then(|i| sim.list_isos(|x| x.id == *i).pop());
-    let host = vm
-        .host_id
-        .as_ref()
-        .and_then(|h| sim.list_hosts(|x| x.id == *h).pop());
-    let networks = sim.list_networks(|n| vm.nic_in(&n.id).is_some());
+    let zone = sim.zone(&vm.zone_id)?;
+    let offering = sim.service_offering(&vm.service_offering_id)?;
+    let template = sim.template(&vm.template_id)?;
+    let iso = vm.iso_id.as_ref().and_then(|i| sim.iso(i));
+    let host = vm.host_id.as_ref().and_then(|h| sim.host(h));
+    let networks: Vec<_> = vm
+        .nics
+        .iter()
+        .filter_map(|n| sim.network(&n.network_id))
+        .collect();
     let refs = iaas::VmRefs {
         zone: &zone,
         offering: &offering,

@@ -2,9 +2,11 @@
 //! a JSON answer; the checks that are rules of the domain live in `cks-core`.
 
 pub mod clusters;
+pub mod cni;
 pub mod discovery;
 pub mod inventory;
 pub mod jobs;
+pub mod limits;
 pub mod session;
 pub mod settings;
 pub mod tenancy;
@@ -126,6 +128,11 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         "upgradeKubernetesCluster" => clusters::upgrade(cx).await,
         "getKubernetesClusterConfig" => clusters::get_config(cx).await,
         "listKubernetesClusterOrphans" => clusters::list_orphans(cx).await,
+        "registerCniConfiguration" => cni::register(cx).await,
+        "listCniConfiguration" => cni::list(cx).await,
+        "deleteCniConfiguration" => cni::delete(cx).await,
+        "updateResourceLimit" => limits::update(cx).await,
+        "listResourceLimits" => limits::list(cx).await,
         "listFirewallRules" => inventory::list_firewall_rules(cx).await,
         "listPortForwardingRules" => inventory::list_port_forwarding_rules(cx).await,
         "listLoadBalancerRules" => inventory::list_load_balancer_rules(cx).await,

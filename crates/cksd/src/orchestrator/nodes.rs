@@ -105,6 +105,30 @@ pub async fn cluster_bootstrap(
             .map(|n| IpAddr::V4(n.gateway)),
         None => None,
     };
+    // The registered CNI configuration, filled with the cluster's `cniconfigdetails`; the
+    // bootstrap library substitutes and checks them when it renders the first control node.
+    let cni = match &cx.cluster.spec.cni_config_id {
+        Some(id) => {
+            let config = store
+                .cni_config(id)
+                .await
+                .map_err(|e| cx.store(e))?
+                .ok_or_else(|| {
+                    cx.fail(format!(
+                        "The cluster's CNI configuration {id} no longer exists"
+                    ))
+                })?;
+            Some(cks_bootstrap::CniConfiguration {
+                user_data_base64: config.user_data,
+                params: cks_bootstrap::CniConfiguration::parse_params(
+                    config.params.as_deref().unwrap_or_default(),
+                ),
+                details: cx.cluster.spec.cni_details.clone(),
+                as_number: None,
+            })
+        }
+        None => None,
+    };
     Ok(ClusterBootstrap {
         cluster_name: cx.cluster.name.clone(),
         cluster_id: cx.cluster.id.clone(),
@@ -118,7 +142,7 @@ pub async fn cluster_bootstrap(
         service_cidr: SERVICE_CIDR
             .parse()
             .map_err(|_| cx.fail("bad service CIDR"))?,
-        cni: None,
+        cni,
         cloud_provider: None,
         metadata_addresses: gateway.into_iter().collect(),
         install: InstallSettings {

@@ -13,16 +13,16 @@ type Case<P, M> = (Vec<(&'static str, P)>, u16, M);
 const CKS_NODE: &str = "CKS Node";
 const CKS_LARGE: &str = "CKS Large";
 
-struct Catalog {
-    zone: String,
-    old_version: String,
-    new_version: String,
-    node_offering: String,
-    large_offering: String,
+pub(crate) struct Catalog {
+    pub(crate) zone: String,
+    pub(crate) old_version: String,
+    pub(crate) new_version: String,
+    pub(crate) node_offering: String,
+    pub(crate) large_offering: String,
 }
 
 /// The catalog, once the seeded versions' ISOs are downloaded (a few seconds with realistic timings).
-async fn catalog(c: &Client) -> Catalog {
+pub(crate) async fn catalog(c: &Client) -> Catalog {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (_, versions) = c.call("listKubernetesSupportedVersions", &[]).await;
@@ -83,7 +83,7 @@ async fn catalog(c: &Client) -> Catalog {
 }
 
 /// Submits a create and returns (cluster id, job id).
-async fn submit_create(c: &Client, params: &[(&str, &str)]) -> (String, String) {
+pub(crate) async fn submit_create(c: &Client, params: &[(&str, &str)]) -> (String, String) {
     let (status, body) = c.call("createKubernetesCluster", params).await;
     assert_eq!(status, 200, "createKubernetesCluster: {body}");
     let r = inner(&body, "createKubernetesCluster");
@@ -94,7 +94,7 @@ async fn submit_create(c: &Client, params: &[(&str, &str)]) -> (String, String) 
 }
 
 /// Creates a cluster and waits until its job ends; returns the job.
-async fn create(
+pub(crate) async fn create(
     c: &Client,
     cat: &Catalog,
     name: &str,
@@ -114,18 +114,18 @@ async fn create(
     c.wait_job(&job).await
 }
 
-fn cluster_of(job: &Value) -> Value {
+pub(crate) fn cluster_of(job: &Value) -> Value {
     assert_eq!(job["jobstatus"], 1, "job failed: {job}");
     job["jobresult"]["kubernetescluster"].clone()
 }
 
-async fn get(c: &Client, id: &str) -> Value {
+pub(crate) async fn get(c: &Client, id: &str) -> Value {
     let (status, body) = c.call("listKubernetesClusters", &[("id", id)]).await;
     assert_eq!(status, 200, "{body}");
     body["listkubernetesclustersresponse"]["kubernetescluster"][0].clone()
 }
 
-async fn run_job(c: &Client, command: &str, params: &[(&str, &str)]) -> Value {
+pub(crate) async fn run_job(c: &Client, command: &str, params: &[(&str, &str)]) -> Value {
     let (status, body) = c.call(command, params).await;
     assert_eq!(status, 200, "{command}: {body}");
     let job = inner(&body, command)["jobid"].as_str().unwrap().to_string();
@@ -177,7 +177,7 @@ fn kubectl(config: &std::path::Path, args: &[&str]) -> String {
 }
 
 /// Nothing tagged with a cluster outlives it, and the inventory agrees.
-async fn assert_no_leaks(admin: &Client) {
+pub(crate) async fn assert_no_leaks(admin: &Client) {
     let (status, body) = admin.call("listKubernetesClusterOrphans", &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -189,7 +189,7 @@ async fn assert_no_leaks(admin: &Client) {
     );
 }
 
-async fn vm_count(admin: &Client) -> usize {
+pub(crate) async fn vm_count(admin: &Client) -> usize {
     let (_, body) = admin
         .call("listVirtualMachines", &[("listall", "true")])
         .await;
@@ -1079,4 +1079,42 @@ async fn a_create_survives_a_kill_of_the_server_and_finishes_after_restart() {
         "no duplicate VMs: {cluster}"
     );
     assert_eq!(vm_count(&admin).await, 2);
+}
+
+#[tokio::test]
+async fn a_failed_scale_leaves_the_cluster_in_alert_and_its_delete_leaves_nothing() {
+    let srv = TestServer::start();
+    let admin = srv.admin();
+    let cat = catalog(&admin).await;
+    let id = cluster_of(&create(&admin, &cat, "unlucky", &cat.old_version, &[]).await)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    admin
+        .call(
+            "injectSimulatorFault",
+            &[("fault", "failvmdeploys"), ("count", "1")],
+        )
+        .await;
+    let job = run_job(
+        &admin,
+        "scaleKubernetesCluster",
+        &[("id", &id), ("size", "3")],
+    )
+    .await;
+    assert_eq!(job["jobstatus"], 2, "{job}");
+    let cluster = get(&admin, &id).await;
+    assert_eq!(cluster["state"], "Alert");
+    assert_eq!(cluster["operation"], "scale");
+    assert!(
+        cluster["lasterror"]
+            .as_str()
+            .unwrap()
+            .contains("deploying node VMs"),
+        "{cluster}"
+    );
+    let deleted = run_job(&admin, "deleteKubernetesCluster", &[("id", &id)]).await;
+    assert_eq!(deleted["jobstatus"], 1, "{deleted}");
+    assert_eq!(vm_count(&admin).await, 0);
+    assert_no_leaks(&admin).await;
 }

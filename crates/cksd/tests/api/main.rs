@@ -3,10 +3,14 @@
 
 /// Kubernetes clusters end to end on the simulator.
 mod clusters;
+/// CNI configurations and clusters built with one.
+mod cni;
 /// Starting a server, signed clients, job polling.
 mod harness;
 /// The simulator's inventory in CloudStack's shapes.
 mod inventory;
+/// Account resource limits, and a cluster that runs into one.
+mod limits;
 /// Signing, sessions, errors, paging, listApis.
 mod protocol;
 /// Python `cs`, a client nobody here wrote.
