@@ -156,9 +156,19 @@ struct WriteFileDoc {
 
 /// Reads a node's base64 user data. `Err` says why it is not a cks node.
 pub(crate) fn parse_user_data(user_data: &str) -> Result<NodeFacts, String> {
-    let bytes = B64
+    let mut bytes = B64
         .decode(user_data.trim())
         .map_err(|_| "user data is not base64".to_string())?;
+    // cloud-init unpacks gzip-compressed user data by its magic number; so does this guest.
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(bytes.as_slice()),
+            &mut plain,
+        )
+        .map_err(|e| format!("user data is not valid gzip: {e}"))?;
+        bytes = plain;
+    }
     let text = String::from_utf8(bytes).map_err(|_| "user data is not UTF-8".to_string())?;
     let first = text.lines().next().unwrap_or_default().trim();
     if first != "#cloud-config" && first != "## template: jinja" {

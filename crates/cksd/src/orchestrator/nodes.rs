@@ -337,7 +337,7 @@ fn deploy_spec(
         size: None,
         template_id: template.to_string(),
         root_disk_size_gib: Some(spec.root_disk_gb.max(8) as u64),
-        user_data: Some(base64::engine::general_purpose::STANDARD.encode(user_data)),
+        user_data: Some(base64::engine::general_purpose::STANDARD.encode(gzip(user_data))),
         keypairs: spec.keypair.iter().cloned().collect(),
         ip_address: node.guest_ip.as_deref().and_then(|ip| ip.parse().ok()),
         start: true,
@@ -346,6 +346,18 @@ fn deploy_spec(
         user_name: None,
         tags: cluster_tags(&cx.cluster.id),
     })
+}
+
+/// User data is gzip-compressed before base64, as cloud-init accepts it: a control node's
+/// cloud-config (certificates, scripts, units) is larger than CloudStack's default
+/// `vm.userdata.max.length` of 32,768 characters in plain base64, and several times smaller
+/// compressed.
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(text.as_bytes());
+    encoder.finish().unwrap_or_default()
 }
 
 /// The node VMs the cluster has (deployed nodes only), with their nodes.

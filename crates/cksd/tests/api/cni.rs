@@ -319,7 +319,14 @@ async fn a_cluster_built_with_a_cni_configuration_gets_its_values_and_keeps_it_a
                     .as_str()
                     .unwrap()
                     .to_string();
-            String::from_utf8(STANDARD.decode(data).unwrap()).unwrap()
+            // Base64 of gzip, which cloud-init unpacks.
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(STANDARD.decode(data).unwrap().as_slice()),
+                &mut text,
+            )
+            .unwrap();
+            text
         }
     };
     let control = vms
