@@ -169,7 +169,7 @@ async fn create_many(
                     if status == 2 {
                         bail!("create {name} failed: {r}");
                     }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    tokio::time::sleep(Duration::from_millis(25)).await;
                 }
                 times.push(started.elapsed());
             }
