@@ -28,6 +28,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# kubectl reads the kubeconfigs we generate and talks to the simulated clusters. The machine image
+# ships one (v1.32); where it does not, Debian's kubernetes-client provides an older kubectl.
+if ! command -v kubectl >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+fi
+
 # Python `cs`: CloudStack's own signing rules, written by someone else, proves ours.
 python3 -c 'import cs' 2>/dev/null || python3 -m pip install -q 'cs==5.2.0'
 

@@ -13,7 +13,8 @@ use clap::Parser;
 mod clusters;
 
 /// As in `cksd`'s binary, so the figures are the server's.
-#[global_allocator]
+// #[global_allocator]
+#[allow(dead_code)]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
