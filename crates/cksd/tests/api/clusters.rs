@@ -1118,3 +1118,52 @@ async fn a_failed_scale_leaves_the_cluster_in_alert_and_its_delete_leaves_nothin
     assert_eq!(vm_count(&admin).await, 0);
     assert_no_leaks(&admin).await;
 }
+
+#[tokio::test]
+async fn the_garbage_collector_finishes_a_delete_that_failed() {
+    let srv = TestServer::start();
+    let admin = srv.admin();
+    let cat = catalog(&admin).await;
+    let id = cluster_of(&create(&admin, &cat, "sticky", &cat.old_version, &[]).await)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The cloud refuses the next calls: the delete fails part-way.
+    admin
+        .call(
+            "injectSimulatorFault",
+            &[("fault", "unavailable"), ("count", "3")],
+        )
+        .await;
+    let job = run_job(&admin, "deleteKubernetesCluster", &[("id", &id)]).await;
+    assert_eq!(job["jobstatus"], 2, "{job}");
+    let cluster = get(&admin, &id).await;
+    assert_eq!(cluster["state"], "Destroying", "{cluster}");
+    assert!(cluster["lasterror"].as_str().is_some(), "{cluster}");
+    // The scanner's garbage collection runs the delete again.
+    admin
+        .call(
+            "updateConfiguration",
+            &[
+                ("name", "cloud.kubernetes.cluster.scanner.interval"),
+                ("value", "1"),
+            ],
+        )
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, list) = admin
+            .call("listKubernetesClusters", &[("listall", "true")])
+            .await;
+        if list["listkubernetesclustersresponse"]["kubernetescluster"].is_null() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the delete was never finished: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(vm_count(&admin).await, 0);
+    assert_no_leaks(&admin).await;
+}
