@@ -242,7 +242,7 @@ pub async fn run(count: usize, scan_count: usize, clients: usize) -> anyhow::Res
         .map(|vm| vm.user_data.as_ref().map_or(0, String::len))
         .sum();
     println!(
-        "user data held by the simulator: {:.1} KiB per cluster",
+        "user data held in memory by the simulator: {:.1} KiB per cluster",
         user_data as f64 / 1024.0 / count.max(1) as f64
     );
     let (peak, _) = rss_kib();

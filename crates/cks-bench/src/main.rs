@@ -13,8 +13,7 @@ use clap::Parser;
 mod clusters;
 
 /// As in `cksd`'s binary, so the figures are the server's.
-// #[global_allocator]
-#[allow(dead_code)]
+#[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]

@@ -325,7 +325,11 @@ impl Cloud for Simulator {
 
     async fn vm_user_data(&self, id: &str) -> Result<Option<String>, CloudError> {
         self.shared.check_available()?;
-        Ok(self.shared.read().need::<Vm>(id)?.user_data.clone())
+        let vm = self.shared.get::<Vm>(id)?;
+        let mut vms = [vm];
+        self.fill_user_data(&mut vms).await?;
+        let [vm] = vms;
+        Ok(vm.user_data)
     }
 
     async fn update_vm_user_data(

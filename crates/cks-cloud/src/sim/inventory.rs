@@ -8,7 +8,7 @@
 //! what each VM's guest installed (`GuestNode`), the simulated Kubernetes clusters
 //! (`KubeCluster`) and accounts' resource limits (`AccountLimits`). They persist the same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::Ipv4Addr;
 
 use cks_core::iaas::{
@@ -200,6 +200,13 @@ pub(crate) struct Inventory {
     /// Resource limits of accounts without their own, from the seed's `[limits]`. Not stored:
     /// read from the seed on every open.
     pub(crate) limit_defaults: LimitDefaults,
+    /// VMs whose user data is kept only in storage: their guest installed it, so memory need
+    /// not hold it (a few KiB per VM). Such a VM's `user_data` is `None` here; writes of the VM
+    /// keep the stored value (`Store::write`) and reads fetch it (`Simulator::fill_user_data`).
+    offloaded: HashSet<String>,
+    /// VMs the current mutation took out of `offloaded` (their user data was replaced or
+    /// cleared), put back by `rollback`.
+    unoffloaded: Vec<String>,
 }
 
 impl Inventory {
@@ -264,8 +271,48 @@ impl Inventory {
         std::mem::take(&mut self.journal)
     }
 
+    /// Is this VM's user data only in storage?
+    pub(crate) fn is_offloaded(&self, vm_id: &str) -> bool {
+        self.offloaded.contains(vm_id)
+    }
+
+    /// The VM's user data is set anew (or cleared) by the current mutation: storage no longer
+    /// holds what memory lacks.
+    pub(crate) fn unoffload(&mut self, vm_id: &str) {
+        if self.offloaded.remove(vm_id) {
+            self.unoffloaded.push(vm_id.to_string());
+        }
+    }
+
+    /// After a committed write (or a load), drops from memory the user data of the VMs among
+    /// `ids` whose guest installed it: storage holds the same value, since every change is
+    /// written through. Forgets destroyed VMs.
+    pub(crate) fn offload_user_data<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
+        self.unoffloaded.clear();
+        for id in ids {
+            let installed = self.get::<GuestNode>(id).is_some();
+            match self
+                .objects
+                .get_mut(&Kind::Noun(ResourceKind::Vm))
+                .and_then(|m| m.get_mut(id))
+            {
+                Some(Object::Vm(vm)) => {
+                    if installed && vm.user_data.take().is_some() {
+                        self.offloaded.insert(id.to_string());
+                    }
+                }
+                _ => {
+                    self.offloaded.remove(id);
+                }
+            }
+        }
+    }
+
     /// Undoes a journal, newest entry first.
     pub(crate) fn rollback(&mut self, journal: Journal) {
+        for id in self.unoffloaded.drain(..) {
+            self.offloaded.insert(id);
+        }
         for (kind, id, old) in journal.into_iter().rev() {
             let map = self.objects.entry(kind).or_default();
             match old {

@@ -30,14 +30,14 @@ pub mod seed;
 mod store;
 mod vm;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::net::SocketAddrV4;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cks_core::iaas::{
     DiskOffering, FirewallRule, Host, HostCluster, Iso, IsoState, LoadBalancerRule, Network,
-    NetworkOffering, NetworkState, Pod, PortForwardingRule, PublicIp, PublicIpRange,
+    NetworkOffering, NetworkState, Pod, PortForwardingRule, PublicIp, PublicIpRange, ResourceKind,
     ServiceOffering, SshKeyPair, Template, Vm, VmState, Vpc, Zone,
 };
 use sqlx::AnyPool;
@@ -48,7 +48,7 @@ use config::{SeedSource, SimConfig, Timings};
 use endpoints::Endpoints;
 use faults::{Fault, FaultState};
 use guest::GuestState;
-use inventory::{Inventory, Noun};
+use inventory::{Inventory, Kind, Noun, Object};
 use limits::{LimitKind, ResourceLimit};
 use seed::SeedError;
 use store::Store;
@@ -150,6 +150,8 @@ impl Simulator {
         } else {
             let mut inv = shared.write();
             stored.into_iter().for_each(|o| inv.load(o));
+            let vm_ids: Vec<String> = inv.all::<Vm>().map(|vm| vm.id.clone()).collect();
+            inv.offload_user_data(vm_ids.iter().map(String::as_str));
             inv.recompute_host_allocation();
             *shared.guest() = GuestState::rebuild(&inv);
         }
@@ -366,6 +368,17 @@ impl Simulator {
     pub fn vm(&self, id: &str) -> Option<Vm> {
         self.shared.read().get::<Vm>(id).cloned()
     }
+
+    /// Fills in the user data of VMs listed without it because it is kept only in storage
+    /// (VMs whose guest installed it; the lists and lookups above leave it out).
+    pub async fn fill_user_data(&self, vms: &mut [Vm]) -> Result<(), CloudError> {
+        for vm in vms {
+            if vm.user_data.is_none() && self.shared.read().is_offloaded(&vm.id) {
+                vm.user_data = self.shared.store.vm_user_data(&vm.id).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Shared {
@@ -425,8 +438,16 @@ impl Shared {
                     let journal = inv.take_journal();
                     let touched = endpoints::touched_ips(&inv, &journal);
                     let changes = inv.changes(&journal);
+                    let keep_user_data: HashSet<String> = changes
+                        .iter()
+                        .filter(|(_, id, obj)| {
+                            matches!(obj, Some(Object::Vm(vm)) if vm.user_data.is_none())
+                                && inv.is_offloaded(id)
+                        })
+                        .map(|(_, id, _)| id.clone())
+                        .collect();
                     inv.recompute_host_allocation();
-                    (out, changes, journal, reaction, touched)
+                    (out, (changes, keep_user_data), journal, reaction, touched)
                 }
                 Err(e) => {
                     let journal = inv.take_journal();
@@ -436,13 +457,19 @@ impl Shared {
                 }
             }
         };
-        if let Err(e) = self.store.write(&changes).await {
+        let (changes, keep_user_data) = changes;
+        if let Err(e) = self.store.write(&changes, &keep_user_data).await {
             let mut inv = self.write();
             inv.rollback(journal);
             inv.recompute_host_allocation();
             return Err(e);
         }
         drop(journal);
+        // Installed VMs' user data now lives in storage only.
+        let vm_ids = changes.iter().filter_map(|(kind, id, _)| {
+            matches!(kind, Kind::Noun(ResourceKind::Vm) | Kind::GuestNode).then_some(id.as_str())
+        });
+        self.write().offload_user_data(vm_ids);
         self.after_commit(reaction, &touched).await;
         Ok(out)
     }

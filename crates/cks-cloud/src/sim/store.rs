@@ -5,6 +5,9 @@
 //! data. The SQL is portable (`$n` placeholders, `ON CONFLICT ... DO UPDATE`, TEXT only), so it
 //! runs unchanged on SQLite and PostgreSQL through `sqlx::AnyPool`.
 
+use std::collections::HashSet;
+
+use cks_core::iaas::{ResourceKind, Vm};
 use sqlx::{AnyPool, Row};
 
 use crate::error::CloudError;
@@ -19,6 +22,8 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS sim_objects (
 
 const UPSERT: &str = "INSERT INTO sim_objects (kind, id, body) VALUES ($1, $2, $3)
     ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body";
+
+const SELECT: &str = "SELECT body FROM sim_objects WHERE kind = $1 AND id = $2";
 
 const DELETE: &str = "DELETE FROM sim_objects WHERE kind = $1 AND id = $2";
 
@@ -52,16 +57,39 @@ impl Store {
     }
 
     /// Writes the current value of each changed object (`None`: delete) in one transaction.
+    /// The VMs in `keep_user_data` have their user data only in storage (the inventory's
+    /// `offloaded`): their stored user data is kept.
     pub(crate) async fn write(
         &self,
         changes: &[(Kind, String, Option<Object>)],
+        keep_user_data: &HashSet<String>,
     ) -> Result<(), CloudError> {
         if changes.is_empty() {
             return Ok(());
         }
+        // Read before the write transaction (a read in it would make SQLite upgrade a
+        // snapshot, which fails under concurrent writers); only the simulator writes these
+        // rows, and its mutations are serialized.
+        let mut kept = Vec::new();
+        for id in keep_user_data {
+            kept.push((id.as_str(), self.vm_user_data(id).await?));
+        }
         let mut tx = self.pool.begin().await?;
         for (kind, id, current) in changes {
             match current {
+                Some(Object::Vm(vm)) if keep_user_data.contains(id) => {
+                    let mut vm = vm.clone();
+                    vm.user_data = kept
+                        .iter()
+                        .find(|(k, _)| *k == id)
+                        .and_then(|(_, u)| u.clone());
+                    sqlx::query(UPSERT)
+                        .bind(kind.as_str())
+                        .bind(id.as_str())
+                        .bind(Object::Vm(vm).encode()?)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 Some(obj) => {
                     let body = obj.encode()?;
                     sqlx::query(UPSERT)
@@ -83,4 +111,26 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+impl Store {
+    /// The user data stored with a VM (`None` when the VM or its user data is absent).
+    pub(crate) async fn vm_user_data(&self, id: &str) -> Result<Option<String>, CloudError> {
+        let row = sqlx::query(SELECT)
+            .bind(Kind::Noun(ResourceKind::Vm).as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => stored_user_data(&row.try_get::<String, _>("body")?),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The user data in a stored VM body.
+fn stored_user_data(body: &str) -> Result<Option<String>, CloudError> {
+    let vm: Vm = serde_json::from_str(body)
+        .map_err(|e| CloudError::Internal(format!("corrupt vm in simulator storage: {e}")))?;
+    Ok(vm.user_data)
 }

@@ -532,6 +532,7 @@ pub(crate) fn update_user_data(
     }
     validate_user_data(user_data)?;
     vm.user_data = user_data.map(str::to_string);
+    inv.unoffload(id);
     vm.last_updated = now;
     inv.put(vm.clone());
     Ok(vm)

@@ -244,7 +244,7 @@ pub async fn list_virtual_machines(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let sim = &cx.state.simulator;
     let ids = p.list("ids");
     let state = p.str("state");
-    let vms = sim.list_vms(|vm| {
+    let mut vms = sim.list_vms(|vm| {
         scope.matches(&vm.owner)
             && p.str("id").is_none_or(|id| vm.id == id)
             && ids.as_ref().is_none_or(|ids| ids.contains(&vm.id.as_str()))
@@ -266,6 +266,9 @@ pub async fn list_virtual_machines(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             )
     });
     let with_user_data = p.flag("userdata");
+    if with_user_data {
+        sim.fill_user_data(&mut vms).await.map_err(cloud_error)?;
+    }
     let admin = cx.caller.is_root_admin();
     let items = vms
         .iter()
@@ -308,7 +311,7 @@ pub fn render_vm(
 
 pub async fn get_vm_user_data(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let id = cx.p.req("virtualmachineid");
-    let vm = cx
+    let mut vm = cx
         .state
         .simulator
         .list_vms(|vm| vm.id == id)
@@ -317,6 +320,11 @@ pub async fn get_vm_user_data(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     if !cx.caller.can_access(&vm.owner, &member_projects(cx).await?) {
         return Err(cx.p.not_found("virtualmachineid"));
     }
+    cx.state
+        .simulator
+        .fill_user_data(std::slice::from_mut(&mut vm))
+        .await
+        .map_err(cloud_error)?;
     Ok(cx.object(iaas::vm_user_data(&vm)))
 }
 
