@@ -15,6 +15,8 @@ APT_PACKAGES=(
   iproute2         # veth pairs and namespaces for that test
   systemd          # systemd-analyze verify on the generated unit files
   postgresql       # the PostgreSQL backend's tests
+  chromium         # the web console's end-to-end tests (driven by Playwright, console/tests)
+  fonts-dejavu-core  # so that headless Chromium's screenshots have text
 )
 
 missing=()
@@ -39,3 +41,11 @@ fi
 python3 -c 'import cs' 2>/dev/null || python3 -m pip install -q 'cs==5.2.0'
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+# The web console's tests: Node 20+ (the machine image ships it; Debian's own nodejs is too old for
+# Playwright) and the console's npm packages at the versions in console/package-lock.json.
+if ! command -v npm >/dev/null; then
+  echo "install-test-deps: Node.js 20+ and npm are needed for the console tests" >&2
+  exit 1
+fi
+"$(dirname "$0")/install-console-deps.sh"

@@ -5,3 +5,8 @@ cd "$(dirname "$0")/.."
 ./scripts/install-test-deps.sh
 export CARGO_INCREMENTAL=0
 cargo nextest run --workspace --no-fail-fast "$@"
+
+# The web console, end to end in headless Chromium against the cksd binary built above; first a
+# check that the embedded console/dist was built from the current sources.
+cargo build -p cksd --bin cksd
+(cd console && node build.mjs --check && npx playwright test)

