@@ -10,10 +10,14 @@ use anyhow::{Context, bail};
 
 use crate::{Keys, signed_url};
 
-/// The default seed with hosts large enough for tens of thousands of nodes.
+/// The default seed with hosts large enough for tens of thousands of nodes, and VXLAN-sized
+/// guest network tags (a VLAN range holds only ~4,000 isolated networks).
 fn roomy_seed() -> String {
-    cks_cloud::sim::config::DEFAULT_SEED
-        .replace("cpu_cores = 32", "cpu_cores = 100000")
+    let seed = format!(
+        "{}\n[network]\nvnet_first = 100\nvnet_last = 100000\n",
+        cks_cloud::sim::config::DEFAULT_SEED
+    );
+    seed.replace("cpu_cores = 32", "cpu_cores = 100000")
         .replace("memory_gib = 128", "memory_gib = 100000")
 }
 

@@ -200,6 +200,8 @@ pub(crate) struct Inventory {
     /// Resource limits of accounts without their own, from the seed's `[limits]`. Not stored:
     /// read from the seed on every open.
     pub(crate) limit_defaults: LimitDefaults,
+    /// First and last guest VLAN/VNI (the seed's `[network]`; CloudStack's usual 100-4094 if unset).
+    pub(crate) vnets: Option<(u32, u32)>,
     /// VMs whose user data is kept only in storage: their guest installed it, so memory need
     /// not hold it (a few KiB per VM). Such a VM's `user_data` is `None` here; writes of the VM
     /// keep the stored value (`Store::write`) and reads fetch it (`Simulator::fill_user_data`).
@@ -388,11 +390,14 @@ impl Inventory {
                 deltas.push((host, cpu as i128, mem as i128));
             }
         }
-        let Some(hosts) = self.objects.get_mut(&Kind::Noun(ResourceKind::Host)) else { return };
+        let Some(hosts) = self.objects.get_mut(&Kind::Noun(ResourceKind::Host)) else {
+            return;
+        };
         for (host_id, cpu, mem) in deltas {
             if let Some(Object::Host(host)) = hosts.get_mut(&host_id) {
                 host.cpu_allocated_mhz = (i128::from(host.cpu_allocated_mhz) + cpu).max(0) as u64;
-                host.memory_allocated_bytes = (i128::from(host.memory_allocated_bytes) + mem).max(0) as u64;
+                host.memory_allocated_bytes =
+                    (i128::from(host.memory_allocated_bytes) + mem).max(0) as u64;
             }
         }
     }

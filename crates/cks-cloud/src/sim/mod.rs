@@ -122,9 +122,9 @@ impl Simulator {
             }
             None => None,
         };
-        let (timings, limit_defaults) = match settings {
-            Some(s) => (s.timings.apply(config.timings), s.limits),
-            None => (config.timings, Default::default()),
+        let (timings, limit_defaults, vnets) = match settings {
+            Some(s) => (s.timings.apply(config.timings), s.limits, s.vnets),
+            None => (config.timings, Default::default(), seed::DEFAULT_VNETS),
         };
         let shared = Arc::new_cyclic(|me| Shared {
             inventory: RwLock::new(Inventory::default()),
@@ -138,6 +138,7 @@ impl Simulator {
             me: me.clone(),
         });
         shared.write().limit_defaults = limit_defaults;
+        shared.write().vnets = Some(vnets);
         if let (true, Some(text)) = (stored.is_empty(), &text) {
             let objects = seed::parse(text, now(), config.public_ip_range)?;
             tracing::info!(objects = objects.len(), "seeding the simulated cloud");

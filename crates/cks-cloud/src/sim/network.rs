@@ -21,8 +21,6 @@ use crate::sim::rules::{RuleView, detect_conflict};
 use crate::sim::seed::stable_id;
 
 const ANYWHERE: &str = "0.0.0.0/0";
-const FIRST_VLAN: u32 = 100;
-const LAST_VLAN: u32 = 4094;
 
 // === Networks ===
 
@@ -171,12 +169,12 @@ pub(crate) fn implement_network(
         return Ok(network);
     }
     let offering = inv.need::<NetworkOffering>(&network.offering_id)?.clone();
-    let used: Vec<u32> = inv.all::<Network>().filter_map(|n| n.vlan).collect();
-    let vlan = (FIRST_VLAN..=LAST_VLAN)
-        .find(|v| !used.contains(v))
-        .ok_or_else(|| {
-            CloudError::InsufficientCapacity("Unable to allocate a VLAN: all are in use".into())
-        })?;
+    let used: std::collections::HashSet<u32> =
+        inv.all::<Network>().filter_map(|n| n.vlan).collect();
+    let (first, last) = inv.vnets.unwrap_or(crate::sim::seed::DEFAULT_VNETS);
+    let vlan = (first..=last).find(|v| !used.contains(v)).ok_or_else(|| {
+        CloudError::InsufficientCapacity("Unable to allocate a VLAN: all are in use".into())
+    })?;
     // The source NAT IP first: if the zone has no free address, nothing has changed yet.
     let has_source_nat = inv
         .all::<PublicIp>()

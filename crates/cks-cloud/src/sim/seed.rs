@@ -62,6 +62,16 @@ struct SeedDoc {
     timings: TimingsSeed,
     #[serde(default)]
     limits: LimitsSeed,
+    #[serde(default)]
+    network: NetworkSettingsSeed,
+}
+
+/// `[network]`: the guest VLAN (or VXLAN VNI) range isolated networks take their tag from.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetworkSettingsSeed {
+    vnet_first: Option<u32>,
+    vnet_last: Option<u32>,
 }
 
 /// `[timings]`: milliseconds; a missing key keeps the configured value.
@@ -106,7 +116,12 @@ struct LimitsSeed {
 pub(crate) struct SeedSettings {
     pub(crate) timings: TimingsSeed,
     pub(crate) limits: LimitDefaults,
+    /// First and last guest VLAN/VNI.
+    pub(crate) vnets: (u32, u32),
 }
+
+/// CloudStack's usual VLAN range for guest networks.
+pub(crate) const DEFAULT_VNETS: (u32, u32) = (100, 4094);
 
 /// The `[timings]` and `[limits]` of a seed document.
 pub(crate) fn settings(text: &str) -> Result<SeedSettings, SeedError> {
@@ -122,9 +137,21 @@ pub(crate) fn settings(text: &str) -> Result<SeedSettings, SeedError> {
     .into_iter()
     .filter_map(|(kind, max)| Some((kind, max?)))
     .collect();
+    let n = &doc.network;
+    let vnets = (
+        n.vnet_first.unwrap_or(DEFAULT_VNETS.0),
+        n.vnet_last.unwrap_or(DEFAULT_VNETS.1),
+    );
+    if vnets.0 == 0 || vnets.0 > vnets.1 || vnets.1 > 16_777_215 {
+        return Err(SeedError::Invalid(format!(
+            "[network] vnet range {}-{} must be ascending within 1-16777215",
+            vnets.0, vnets.1
+        )));
+    }
     Ok(SeedSettings {
         timings: doc.timings,
         limits,
+        vnets,
     })
 }
 
@@ -757,6 +784,16 @@ mod tests {
             Err(SeedError::Invalid(_))
         ));
         assert!(parse(DEFAULT_SEED, 0, Some((end, start))).is_err());
+    }
+
+    #[test]
+    fn the_guest_vnet_range_is_a_setting_and_must_make_sense() {
+        assert_eq!(settings("").unwrap().vnets, DEFAULT_VNETS);
+        assert_eq!(
+            settings("[network]\nvnet_last = 100000\n").unwrap().vnets,
+            (100, 100_000)
+        );
+        assert!(settings("[network]\nvnet_first = 500\nvnet_last = 400\n").is_err());
     }
 
     #[test]
