@@ -62,27 +62,27 @@ impl std::fmt::Display for Kind {
 /// One object of any kind.
 #[derive(Debug, Clone)]
 pub(crate) enum Object {
-    Zone(Zone),
-    Pod(Pod),
-    HostCluster(HostCluster),
-    Host(Host),
-    ServiceOffering(ServiceOffering),
-    DiskOffering(DiskOffering),
-    NetworkOffering(NetworkOffering),
-    Template(Template),
-    Iso(Iso),
-    Network(Network),
-    Vpc(Vpc),
-    PublicIpRange(PublicIpRange),
-    PublicIp(PublicIp),
-    FirewallRule(FirewallRule),
-    PortForwardingRule(PortForwardingRule),
-    LoadBalancerRule(LoadBalancerRule),
-    Vm(Vm),
-    SshKeyPair(SshKeyPair),
-    GuestNode(GuestNode),
-    KubeCluster(KubeCluster),
-    AccountLimits(AccountLimits),
+    Zone(Box<Zone>),
+    Pod(Box<Pod>),
+    HostCluster(Box<HostCluster>),
+    Host(Box<Host>),
+    ServiceOffering(Box<ServiceOffering>),
+    DiskOffering(Box<DiskOffering>),
+    NetworkOffering(Box<NetworkOffering>),
+    Template(Box<Template>),
+    Iso(Box<Iso>),
+    Network(Box<Network>),
+    Vpc(Box<Vpc>),
+    PublicIpRange(Box<PublicIpRange>),
+    PublicIp(Box<PublicIp>),
+    FirewallRule(Box<FirewallRule>),
+    PortForwardingRule(Box<PortForwardingRule>),
+    LoadBalancerRule(Box<LoadBalancerRule>),
+    Vm(Box<Vm>),
+    SshKeyPair(Box<SshKeyPair>),
+    GuestNode(Box<GuestNode>),
+    KubeCluster(Box<KubeCluster>),
+    AccountLimits(Box<AccountLimits>),
 }
 
 /// Something the inventory stores.
@@ -107,9 +107,9 @@ macro_rules! stored {
                 const KIND: Kind = Kind::Noun(ResourceKind::$ty);
                 fn id(&self) -> &str { &self.id }
                 fn created(&self) -> i64 { self.$created }
-                fn wrap(self) -> Object { Object::$ty(self) }
+                fn wrap(self) -> Object { Object::$ty(Box::new(self)) }
                 fn unwrap_ref(obj: &Object) -> Option<&Self> {
-                    match obj { Object::$ty(inner) => Some(inner), _ => None }
+                    match obj { Object::$ty(inner) => Some(&**inner), _ => None }
                 }
             }
 
@@ -122,9 +122,9 @@ macro_rules! stored {
                 const KIND: Kind = Kind::$rec;
                 fn id(&self) -> &str { &self.id }
                 fn created(&self) -> i64 { self.created }
-                fn wrap(self) -> Object { Object::$rec(self) }
+                fn wrap(self) -> Object { Object::$rec(Box::new(self)) }
                 fn unwrap_ref(obj: &Object) -> Option<&Self> {
-                    match obj { Object::$rec(inner) => Some(inner), _ => None }
+                    match obj { Object::$rec(inner) => Some(&**inner), _ => None }
                 }
             }
         )+

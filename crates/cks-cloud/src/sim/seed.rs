@@ -771,7 +771,7 @@ mod tests {
         let ranges: Vec<&PublicIpRange> = objects
             .iter()
             .filter_map(|o| match o {
-                Object::PublicIpRange(r) => Some(r),
+                Object::PublicIpRange(r) => Some(&**r),
                 _ => None,
             })
             .collect();
