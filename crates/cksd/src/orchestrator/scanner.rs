@@ -190,7 +190,9 @@ async fn probe(c: &ClusterRecord) -> bool {
 
 /// Ready Kubernetes nodes of the cluster, as its API reports them.
 async fn ready_count(state: &AppState, c: &ClusterRecord, nodes: &[ClusterNode]) -> Option<usize> {
-    let client = client_for(state, c).ok()?;
+    // The cycle's list has no secrets; the full row has the cluster's credentials.
+    let full = state.store.cluster(&c.id).await.ok()??;
+    let client = client_for(state, &full).ok()?;
     let seen = client.nodes().await.ok()?;
     Some(
         seen.iter()
