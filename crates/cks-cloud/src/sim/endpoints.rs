@@ -36,10 +36,26 @@ const RETRY_BIND: Duration = Duration::from_millis(250);
 /// (public IP id, public port, VMs behind it) for every rule that leads to port 6443.
 fn api_routes<'a>(
     inv: &'a Inventory,
+    ips: Option<&BTreeSet<String>>,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Vec<(&'a str, u16, Vec<&'a str>)> {
     let mut res = Vec::new();
-    for r in inv.all::<PortForwardingRule>() {
+    // Only the rules of the IPs asked about, through the index; every rule when none is named.
+    let (pf, lb): (Vec<&PortForwardingRule>, Vec<&LoadBalancerRule>) = match ips {
+        Some(ips) => (
+            ips.iter()
+                .flat_map(|ip| inv.rules_on_ip::<PortForwardingRule>(ip))
+                .collect(),
+            ips.iter()
+                .flat_map(|ip| inv.rules_on_ip::<LoadBalancerRule>(ip))
+                .collect(),
+        ),
+        None => (
+            inv.all::<PortForwardingRule>().collect(),
+            inv.all::<LoadBalancerRule>().collect(),
+        ),
+    };
+    for r in pf {
         if r.protocol != Protocol::Tcp || !wanted(&r.ip_id) {
             continue;
         }
@@ -48,7 +64,7 @@ fn api_routes<'a>(
             res.push((r.ip_id.as_str(), port, vec![r.vm_id.as_str()]));
         }
     }
-    for r in inv.all::<LoadBalancerRule>() {
+    for r in lb {
         if r.protocol == LbProtocol::Udp || r.private_port != API_SERVER_PORT || !wanted(&r.ip_id) {
             continue;
         }
@@ -72,9 +88,8 @@ fn firewall_allows(inv: &Inventory, ip: &PublicIp, port: u16) -> bool {
     if in_vpc {
         return true;
     }
-    inv.all::<FirewallRule>().any(|r| {
-        r.ip_id == ip.id
-            && r.state == RuleState::Active
+    inv.rules_on_ip::<FirewallRule>(&ip.id).any(|r| {
+        r.state == RuleState::Active
             && matches!(r.protocol, Protocol::Tcp | Protocol::All)
             && match (r.start_port, r.end_port) {
                 (Some(start), Some(end)) => (start..=end).contains(&port),
@@ -94,7 +109,8 @@ fn cidr_contains(cidr: &str, addr: Ipv4Addr) -> bool {
 /// The cluster whose API server answers on `ip:port` by the rules alone (faults aside): what a
 /// node joining through the endpoint reaches.
 pub(crate) fn cluster_behind(inv: &Inventory, ip: &PublicIp, port: u16) -> Option<String> {
-    let routes = api_routes(inv, &|id| id == ip.id);
+    let only = BTreeSet::from([ip.id.clone()]);
+    let routes = api_routes(inv, Some(&only), &|id| id == ip.id);
     let (_, _, vms) = routes.into_iter().find(|(_, p, _)| *p == port)?;
     if !firewall_allows(inv, ip, port) {
         return None;
@@ -113,7 +129,7 @@ pub(crate) fn desired(
 ) -> BTreeMap<String, BTreeMap<SocketAddrV4, String>> {
     let wanted = |id: &str| ips.is_none_or(|s| s.contains(id)) && !unreachable.contains(id);
     let mut res: BTreeMap<String, BTreeMap<SocketAddrV4, String>> = BTreeMap::new();
-    for (ip_id, port, vms) in api_routes(inv, &wanted) {
+    for (ip_id, port, vms) in api_routes(inv, ips, &wanted) {
         let Some(ip) = inv.get::<PublicIp>(ip_id) else {
             continue;
         };
@@ -133,21 +149,11 @@ pub(crate) fn desired(
 
 /// Public IPs with a port-forwarding or load-balancer rule to one of these VMs.
 pub(crate) fn ips_leading_to(inv: &Inventory, vm_ids: &[&str]) -> BTreeSet<String> {
-    let mut res = BTreeSet::new();
-    if vm_ids.is_empty() {
-        return res;
-    }
-    for r in inv.all::<PortForwardingRule>() {
-        if vm_ids.contains(&r.vm_id.as_str()) {
-            res.insert(r.ip_id.clone());
-        }
-    }
-    for r in inv.all::<LoadBalancerRule>() {
-        if r.vm_ids.iter().any(|v| vm_ids.contains(&v.as_str())) {
-            res.insert(r.ip_id.clone());
-        }
-    }
-    res
+    vm_ids
+        .iter()
+        .flat_map(|vm| inv.rule_ips_of_vm(vm))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Public IPs whose endpoints a committed journal may have changed.

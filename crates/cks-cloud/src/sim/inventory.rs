@@ -8,7 +8,7 @@
 //! what each VM's guest installed (`GuestNode`), the simulated Kubernetes clusters
 //! (`KubeCluster`) and accounts' resource limits (`AccountLimits`). They persist the same way.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use cks_core::iaas::{
@@ -209,6 +209,32 @@ pub(crate) struct Inventory {
     /// VMs the current mutation took out of `offloaded` (their user data was replaced or
     /// cleared), put back by `rollback`.
     unoffloaded: Vec<String>,
+    /// Firewall, port-forwarding and load-balancer rules by the public IP they sit on, and
+    /// port-forwarding/load-balancer rules by the VMs they lead to. Endpoint bookkeeping asks
+    /// these on every change; scanning every rule made each change O(clusters).
+    rules_by_ip: HashMap<String, HashSet<(Kind, String)>>,
+    rules_by_vm: HashMap<String, HashSet<(Kind, String)>>,
+}
+
+/// What the rule indexes hold for one object: its key, its IP, the VMs it leads to.
+struct RuleKeys {
+    key: (Kind, String),
+    ip: String,
+    vms: Vec<String>,
+}
+
+fn rule_keys(obj: &Object) -> Option<RuleKeys> {
+    let (ip, vms) = match obj {
+        Object::FirewallRule(r) => (&r.ip_id, Vec::new()),
+        Object::PortForwardingRule(r) => (&r.ip_id, vec![r.vm_id.clone()]),
+        Object::LoadBalancerRule(r) => (&r.ip_id, r.vm_ids.clone()),
+        _ => return None,
+    };
+    Some(RuleKeys {
+        key: (obj.kind(), obj.id().to_string()),
+        ip: ip.clone(),
+        vms,
+    })
 }
 
 impl Inventory {
@@ -246,6 +272,8 @@ impl Inventory {
 
     pub(crate) fn put_object(&mut self, obj: Object) {
         let (kind, id) = (obj.kind(), obj.id().to_string());
+        self.unindex(self.object(kind, &id).and_then(rule_keys));
+        self.index(rule_keys(&obj));
         let old = self
             .objects
             .entry(kind)
@@ -254,9 +282,66 @@ impl Inventory {
         self.journal.push((kind, id, old));
     }
 
+    fn index(&mut self, keys: Option<RuleKeys>) {
+        let Some(k) = keys else { return };
+        for vm in k.vms {
+            self.rules_by_vm
+                .entry(vm)
+                .or_default()
+                .insert(k.key.clone());
+        }
+        self.rules_by_ip.entry(k.ip).or_default().insert(k.key);
+    }
+
+    fn unindex(&mut self, keys: Option<RuleKeys>) {
+        let Some(k) = keys else { return };
+        for vm in &k.vms {
+            if let Some(set) = self.rules_by_vm.get_mut(vm) {
+                set.remove(&k.key);
+                if set.is_empty() {
+                    self.rules_by_vm.remove(vm);
+                }
+            }
+        }
+        if let Some(set) = self.rules_by_ip.get_mut(&k.ip) {
+            set.remove(&k.key);
+            if set.is_empty() {
+                self.rules_by_ip.remove(&k.ip);
+            }
+        }
+    }
+
+    /// The rules of type `T` on a public IP.
+    pub(crate) fn rules_on_ip<'a, T: Stored + 'a>(
+        &'a self,
+        ip_id: &str,
+    ) -> impl Iterator<Item = &'a T> + 'a {
+        self.rules_by_ip
+            .get(ip_id)
+            .into_iter()
+            .flatten()
+            .filter(|(kind, _)| *kind == T::KIND)
+            .filter_map(|(_, id)| self.get::<T>(id))
+    }
+
+    /// Public IPs with a port-forwarding or load-balancer rule leading to this VM.
+    pub(crate) fn rule_ips_of_vm<'a>(&'a self, vm_id: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.rules_by_vm
+            .get(vm_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|(kind, id)| self.object(*kind, id))
+            .filter_map(|obj| match obj {
+                Object::PortForwardingRule(r) => Some(r.ip_id.as_str()),
+                Object::LoadBalancerRule(r) => Some(r.ip_id.as_str()),
+                _ => None,
+            })
+    }
+
     /// Removes, recording the previous value. Returns whether it existed.
     pub(crate) fn remove<T: Stored>(&mut self, id: &str) -> bool {
         let old = self.objects.get_mut(&T::KIND).and_then(|m| m.remove(id));
+        self.unindex(old.as_ref().and_then(rule_keys));
         let existed = old.is_some();
         if existed {
             self.journal.push((T::KIND, id.to_string(), old));
@@ -316,6 +401,8 @@ impl Inventory {
             self.offloaded.insert(id);
         }
         for (kind, id, old) in journal.into_iter().rev() {
+            self.unindex(self.object(kind, &id).and_then(rule_keys));
+            self.index(old.as_ref().and_then(rule_keys));
             let map = self.objects.entry(kind).or_default();
             match old {
                 Some(obj) => map.insert(id, obj),
@@ -404,6 +491,7 @@ impl Inventory {
 
     /// Loads an object read from storage, without journaling.
     pub(crate) fn load(&mut self, obj: Object) {
+        self.index(rule_keys(&obj));
         self.objects
             .entry(obj.kind())
             .or_default()
