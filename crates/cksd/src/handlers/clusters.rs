@@ -216,15 +216,7 @@ pub(super) async fn owner_for_create(cx: &Cx<'_>) -> Result<Owner, ApiError> {
             .await
             .map_err(internal)?
             .ok_or_else(|| cx.p.not_found("projectid"))?;
-        let owner = Owner {
-            account_id: account.id,
-            account_name: account.name,
-            domain_id: domain.id,
-            domain_name: domain.name,
-            domain_path: domain.path,
-            project_id: Some(project.id),
-            project_name: Some(project.name),
-        };
+        let owner = super::owner_of(&account, &domain, Some(&project));
         if !cx.caller.can_access(&owner, &member_projects(cx).await?) {
             return Err(ApiError::denied(format!(
                 "Account {} does not have permission to operate within project {project_id}",
@@ -237,27 +229,7 @@ pub(super) async fn owner_for_create(cx: &Cx<'_>) -> Result<Owner, ApiError> {
         return Ok(cx.caller.as_owner());
     }
     match scope(cx).await? {
-        super::Scope::Account(id) => {
-            let account = store
-                .account(&id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| cx.p.not_found("account"))?;
-            let domain = store
-                .domain(&account.domain_id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| cx.p.not_found("domainid"))?;
-            Ok(Owner {
-                account_id: account.id,
-                account_name: account.name,
-                domain_id: domain.id,
-                domain_name: domain.name,
-                domain_path: domain.path,
-                project_id: None,
-                project_name: None,
-            })
-        }
+        super::Scope::Account(id) => super::account_owner(cx, &id).await,
         _ => Err(ApiError::invalid(
             "Account must be specified with domainId parameter",
         )),
@@ -490,17 +462,13 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                 "All the docker private registry parameters (username, password, url) required are specified",
             ));
         };
-        let host_ok = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-            .is_some_and(|rest| {
-                let host = rest.split('/').next().unwrap_or_default();
-                !host.is_empty()
-                    && host
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-            });
-        if !host_ok {
+        // The same rule the nodes' containerd configuration is built with.
+        let credentials = cks_bootstrap::RegistryCredentials {
+            url: url.to_string(),
+            username: user.to_string(),
+            password: password.to_string(),
+        };
+        if credentials.host().is_err() {
             return Err(ApiError::invalid("Invalid docker registry url specified"));
         }
         if cluster_type == ClusterType::CloudManaged
@@ -623,12 +591,11 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         created: now(),
         removed: None,
     };
-    let noop = BTreeMap::from([(crate::orchestrator::NO_OP.to_string(), "true".to_string())]);
     let job = new_job(
         cx,
         &id,
         if cluster_type == ClusterType::ExternalManaged {
-            noop
+            no_op_params()
         } else {
             BTreeMap::new()
         },
@@ -651,14 +618,10 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     }
     if cluster_type == ClusterType::ExternalManaged {
         // Nothing to build: the job only reports the cluster.
-        state.store.insert_job(&job).await.map_err(internal)?;
+        return super::jobs::queue(cx, &job).await;
     }
     state.jobs_queued.notify_one();
-    Ok(Reply::json(cks_api::envelope::async_submit(
-        cx.command(),
-        &job.id,
-        Some(&id),
-    )))
+    Ok(super::jobs::submitted(cx, &job))
 }
 
 /// The API and SSH ports must be free on an existing network's source NAT IP (spec §4.3.16).
@@ -737,20 +700,12 @@ async fn check_network_rules(
 }
 
 fn new_job(cx: &Cx<'_>, cluster_id: &str, params: BTreeMap<String, String>) -> NewJob {
-    let mut all: BTreeMap<String, String> = cx.p.raw().plain().clone();
-    all.extend(params);
-    let command = cx.p.command;
-    NewJob {
-        id: new_id(),
-        command: command.name.to_string(),
-        cmd_class: command.java_class.to_string(),
-        user_id: cx.caller.user_id.clone(),
-        account_id: cx.caller.account_id.clone(),
-        domain_id: cx.caller.domain_id.clone(),
-        params: serde_json::to_string(&all).unwrap_or_default(),
-        instance_type: Some(INSTANCE_TYPE.into()),
-        instance_id: Some(cluster_id.to_string()),
-    }
+    super::jobs::job_for(cx, INSTANCE_TYPE, Some(cluster_id), params)
+}
+
+/// Marks a job with nothing to do (see `orchestrator::NO_OP`).
+fn no_op_params() -> BTreeMap<String, String> {
+    BTreeMap::from([(crate::orchestrator::NO_OP.to_string(), "true".to_string())])
 }
 
 /// Begins an operation and answers with its job id; CKS's 531 text when the state forbids it.
@@ -791,27 +746,12 @@ async fn begin(
         )));
     }
     cx.state.jobs_queued.notify_one();
-    Ok(Reply::json(cks_api::envelope::async_submit(
-        cx.command(),
-        &job.id,
-        None,
-    )))
+    Ok(super::jobs::submitted(cx, &job))
 }
 
 /// A job that succeeds at once (start of a running cluster, stop of a stopped one).
 async fn no_op(cx: &Cx<'_>, c: &ClusterRecord) -> Result<Reply, ApiError> {
-    let job = new_job(
-        cx,
-        &c.id,
-        BTreeMap::from([(crate::orchestrator::NO_OP.to_string(), "true".to_string())]),
-    );
-    cx.state.store.insert_job(&job).await.map_err(internal)?;
-    cx.state.jobs_queued.notify_one();
-    Ok(Reply::json(cks_api::envelope::async_submit(
-        cx.command(),
-        &job.id,
-        None,
-    )))
+    super::jobs::queue(cx, &new_job(cx, &c.id, no_op_params())).await
 }
 
 fn cloud_managed_only(c: &ClusterRecord, what: &str) -> Result<(), ApiError> {

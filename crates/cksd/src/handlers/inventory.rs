@@ -335,28 +335,7 @@ async fn key_owner(cx: &Cx<'_>) -> Result<Owner, ApiError> {
     }
     match scope(cx).await? {
         super::Scope::Account(id) if id == cx.caller.account_id => Ok(cx.caller.as_owner()),
-        super::Scope::Account(id) => {
-            let store = &cx.state.store;
-            let account = store
-                .account(&id)
-                .await
-                .map_err(crate::errors::internal)?
-                .ok_or_else(|| cx.p.not_found("account"))?;
-            let domain = store
-                .domain(&account.domain_id)
-                .await
-                .map_err(crate::errors::internal)?
-                .ok_or_else(|| cx.p.not_found("domainid"))?;
-            Ok(Owner {
-                account_id: account.id,
-                account_name: account.name,
-                domain_id: domain.id,
-                domain_name: domain.name,
-                domain_path: domain.path,
-                project_id: None,
-                project_name: None,
-            })
-        }
+        super::Scope::Account(id) => super::account_owner(cx, &id).await,
         _ => Err(ApiError::invalid(
             "Key pairs are owned by one account: give account with domainid",
         )),

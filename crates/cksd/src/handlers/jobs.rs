@@ -1,6 +1,6 @@
 //! `queryAsyncJobResult`, `listAsyncJobs`, and how a handler queues a job.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cks_api::date::format_date;
 use cks_api::wire::Obj;
@@ -17,30 +17,50 @@ pub async fn submit(
     instance_type: &str,
     instance_id: Option<&str>,
 ) -> Result<Reply, ApiError> {
+    queue(
+        cx,
+        &job_for(cx, instance_type, instance_id, BTreeMap::new()),
+    )
+    .await
+}
+
+/// The current command as a job: its parameters, plus `extra` ones its body needs.
+pub fn job_for(
+    cx: &Cx<'_>,
+    instance_type: &str,
+    instance_id: Option<&str>,
+    extra: BTreeMap<String, String>,
+) -> NewJob {
     let command = cx.p.command;
-    let params =
-        serde_json::to_string(cx.p.raw().plain()).map_err(|e| ApiError::internal(e.to_string()))?;
-    let job = NewJob {
+    let mut params: BTreeMap<String, String> = cx.p.raw().plain().clone();
+    params.extend(extra);
+    NewJob {
         id: new_id(),
         command: command.name.to_string(),
         cmd_class: command.java_class.to_string(),
         user_id: cx.caller.user_id.clone(),
         account_id: cx.caller.account_id.clone(),
         domain_id: cx.caller.domain_id.clone(),
-        params,
+        params: serde_json::to_string(&params).unwrap_or_default(),
         instance_type: Some(instance_type.to_string()),
         instance_id: instance_id.map(str::to_string),
-    };
-    cx.state.store.insert_job(&job).await.map_err(internal)?;
+    }
+}
+
+/// Inserts a job, wakes the runner, and answers with the job id (and `id` for create commands).
+pub async fn queue(cx: &Cx<'_>, job: &NewJob) -> Result<Reply, ApiError> {
+    cx.state.store.insert_job(job).await.map_err(internal)?;
     cx.state.jobs_queued.notify_one();
+    Ok(submitted(cx, job))
+}
+
+/// The answer to an async command whose job is queued.
+pub fn submitted(cx: &Cx<'_>, job: &NewJob) -> Reply {
+    let command = cx.p.command;
     let entity = (command.mode == cks_api::commands::Mode::AsyncCreate)
-        .then_some(instance_id)
+        .then_some(job.instance_id.as_deref())
         .flatten();
-    Ok(Reply::json(envelope::async_submit(
-        command.name,
-        &job.id,
-        entity,
-    )))
+    Reply::json(envelope::async_submit(command.name, &job.id, entity))
 }
 
 /// The job object CloudStack shows, flat, with its account's name and domain's path.

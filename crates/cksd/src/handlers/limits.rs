@@ -120,15 +120,7 @@ async fn owners_in(cx: &Cx<'_>, scope: &Scope) -> Result<Vec<Owner>, ApiError> {
                 .project_id
                 .as_ref()
                 .and_then(|id| projects.iter().find(|p| p.id == *id));
-            Some(Owner {
-                account_id: a.id,
-                account_name: a.name,
-                domain_id: domain.id.clone(),
-                domain_name: domain.name.clone(),
-                domain_path: domain.path.clone(),
-                project_id: project.map(|p| p.id.clone()),
-                project_name: project.map(|p| p.name.clone()),
-            })
+            Some(super::owner_of(&a, domain, project))
         })
         .filter(|o| scope.matches(o))
         .collect();

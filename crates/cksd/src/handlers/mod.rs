@@ -17,6 +17,7 @@ use cks_api::commands::Bound;
 use cks_api::{ApiError, envelope};
 use cks_core::settings::DEFAULT_PAGE_SIZE;
 use cks_core::tenancy::{Caller, Owner, path_is_within};
+use cks_store::{Account, Domain, Project};
 use serde_json::Value;
 
 use crate::errors::internal;
@@ -295,6 +296,36 @@ pub async fn scope(cx: &Cx<'_>) -> Result<Scope, ApiError> {
         }),
         None => Ok(Scope::Account(caller.account_id.clone())),
     }
+}
+
+/// The owner block of what an account (or a project, through its hidden account) holds.
+pub fn owner_of(account: &Account, domain: &Domain, project: Option<&Project>) -> Owner {
+    Owner {
+        account_id: account.id.clone(),
+        account_name: account.name.clone(),
+        domain_id: domain.id.clone(),
+        domain_name: domain.name.clone(),
+        domain_path: domain.path.clone(),
+        project_id: project.map(|p| p.id.clone()),
+        project_name: project.map(|p| p.name.clone()),
+    }
+}
+
+/// The owner block of an account's own resources, read from the store; `param`'s 431 when the
+/// account or its domain is gone.
+pub async fn account_owner(cx: &Cx<'_>, account_id: &str) -> Result<Owner, ApiError> {
+    let store = &cx.state.store;
+    let account = store
+        .account(account_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| cx.p.not_found("account"))?;
+    let domain = store
+        .domain(&account.domain_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| cx.p.not_found("domainid"))?;
+    Ok(owner_of(&account, &domain, None))
 }
 
 /// Projects the caller may see: members see theirs, admins every project in their domains.

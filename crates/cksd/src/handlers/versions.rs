@@ -76,15 +76,7 @@ pub async fn system_owner(state: &AppState) -> Result<Owner, ApiError> {
         .await
         .map_err(internal)?
         .ok_or_else(|| ApiError::internal("system account is missing"))?;
-    Ok(Owner {
-        account_id: system.id,
-        account_name: system.name,
-        domain_id: root.id,
-        domain_name: root.name,
-        domain_path: root.path,
-        project_id: None,
-        project_name: None,
-    })
+    Ok(super::owner_of(&system, &root, None))
 }
 
 /// What `addKubernetesSupportedVersion` needs, already validated.

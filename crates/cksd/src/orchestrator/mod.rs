@@ -296,10 +296,14 @@ async fn plan(
     Ok(names)
 }
 
-/// The event that ends an operation well, from the state it ran in.
-fn success_event(op: Operation) -> ClusterEvent {
-    let _ = op;
-    ClusterEvent::OperationSucceeded
+/// The cluster a job drives, removed or not; it cannot vanish while its job runs.
+async fn load(state: &AppState, cluster_id: &str) -> Result<ClusterRecord, ApiError> {
+    state
+        .store
+        .cluster_any(cluster_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::internal("cluster vanished"))
 }
 
 /// The job body of every cluster operation. Returns the job result.
@@ -356,11 +360,7 @@ pub async fn run(
         if s.state == StepState::Done {
             continue;
         }
-        let cluster = store
-            .cluster_any(&cluster_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| ApiError::internal("cluster vanished"))?;
+        let cluster = load(state, &cluster_id).await?;
         if cluster.job_id.as_deref() != Some(job.id.as_str()) {
             return Err(ApiError::internal(format!(
                 "Operation aborted: Kubernetes cluster {} is being deleted",
@@ -403,14 +403,10 @@ pub async fn run(
             }
         }
     }
-    let cluster = store
-        .cluster_any(&cluster_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::internal("cluster vanished"))?;
+    let cluster = load(state, &cluster_id).await?;
     if op == Operation::Delete {
         store.remove_cluster(&cluster_id).await.map_err(internal)?;
-    } else if let Some(next) = cluster.state.on(success_event(op)) {
+    } else if let Some(next) = cluster.state.on(ClusterEvent::OperationSucceeded) {
         store
             .transition_cluster(&cluster_id, &[cluster.state], next)
             .await
@@ -420,11 +416,7 @@ pub async fn run(
         .set_cluster_progress(&cluster_id, None, None)
         .await
         .map_err(internal)?;
-    let cluster = store
-        .cluster_any(&cluster_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::internal("cluster vanished"))?;
+    let cluster = load(state, &cluster_id).await?;
     Ok(success_result(op, state, &cluster).await)
 }
 

@@ -240,9 +240,10 @@ async fn collect(state: &AppState, c: &ClusterRecord) -> bool {
     let job = NewJob {
         id: new_id(),
         command: "deleteKubernetesCluster".into(),
-        cmd_class:
-            "org.apache.cloudstack.api.command.user.kubernetes.cluster.DeleteKubernetesClusterCmd"
-                .into(),
+        // The class CloudStack reports, from the one declaration of the command.
+        cmd_class: cks_api::commands::find("deleteKubernetesCluster")
+            .map(|c| c.java_class.to_string())
+            .unwrap_or_default(),
         user_id: "system".into(),
         account_id: c.owner.account_id.clone(),
         domain_id: c.owner.domain_id.clone(),
