@@ -42,4 +42,4 @@ pub use sim::config::{SeedSource, SimConfig, Timings};
 pub use sim::faults::Fault;
 pub use sim::limits::{LimitKind, ResourceLimit};
 pub use sim::seed::SeedError;
-pub use sim::{OpenError, Simulator};
+pub use sim::{OpenError, Simulator, set_after_commit_hook};

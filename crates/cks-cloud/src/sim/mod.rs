@@ -85,6 +85,16 @@ pub(crate) struct Shared {
     me: Weak<Shared>,
 }
 
+/// Called after each mutation is written to storage (see [`set_after_commit_hook`]).
+static AFTER_COMMIT: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Installs a function every simulator calls right after a mutation is committed, before the
+/// caller sees the result. Crash tests use it to kill the process between the cloud doing
+/// something and the service recording it. Only the first call has an effect.
+pub fn set_after_commit_hook(hook: fn()) {
+    let _ = AFTER_COMMIT.set(hook);
+}
+
 /// Background work not finished yet.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pending {
@@ -466,6 +476,9 @@ impl Shared {
             return Err(e);
         }
         drop(journal);
+        if let Some(hook) = AFTER_COMMIT.get() {
+            hook();
+        }
         // Installed VMs' user data now lives in storage only.
         let vm_ids = changes.iter().filter_map(|(kind, id, _)| {
             matches!(kind, Kind::Noun(ResourceKind::Vm) | Kind::GuestNode).then_some(id.as_str())
