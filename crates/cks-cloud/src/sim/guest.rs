@@ -283,6 +283,14 @@ impl GuestState {
         state
     }
 
+    /// Rebuilds the waiting index after another instance changed the inventory; install timers
+    /// of this instance and what it learned about non-nodes are kept.
+    pub(crate) fn rewait(&mut self, inv: &Inventory) {
+        let rebuilt = GuestState::rebuild(inv);
+        self.waiting = rebuilt.waiting;
+        self.waiting_for = rebuilt.waiting_for;
+    }
+
     fn wait(&mut self, vm_id: &str, addr: Ipv4Addr) {
         self.stop_waiting(vm_id);
         self.waiting

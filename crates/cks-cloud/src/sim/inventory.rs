@@ -489,13 +489,25 @@ impl Inventory {
         }
     }
 
-    /// Loads an object read from storage, without journaling.
-    pub(crate) fn load(&mut self, obj: Object) {
+    /// Loads an object read from storage, without journaling; returns what it replaced.
+    pub(crate) fn load(&mut self, obj: Object) -> Option<Object> {
+        let old = self.unload(obj.kind(), obj.id());
         self.index(rule_keys(&obj));
         self.objects
             .entry(obj.kind())
             .or_default()
             .insert(obj.id().to_string(), obj);
+        old
+    }
+
+    /// Drops an object another instance deleted (or is replacing), without journaling.
+    pub(crate) fn unload(&mut self, kind: Kind, id: &str) -> Option<Object> {
+        let old = self.objects.get_mut(&kind)?.remove(id)?;
+        self.unindex(rule_keys(&old));
+        if kind == Kind::Noun(ResourceKind::Vm) {
+            self.offloaded.remove(id);
+        }
+        Some(old)
     }
 
     // === Lookups shared by several operations ===

@@ -32,6 +32,7 @@ mod vm;
 
 use std::collections::{BTreeSet, HashSet};
 use std::net::SocketAddrV4;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -83,7 +84,14 @@ pub(crate) struct Shared {
     pending: tokio::sync::watch::Sender<Pending>,
     /// This `Shared`, for the tasks it spawns.
     me: Weak<Shared>,
+    /// The inventory version (`sim_clock`) this instance's memory reflects. Several `cksd`
+    /// sharing one database share one simulated cloud: each mutation first applies what other
+    /// instances changed since, and a follower task catches up between mutations.
+    seen: AtomicI64,
 }
+
+/// How often an instance looks for other instances' changes to the shared inventory.
+const FOLLOW_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Called after each mutation is written to storage (see [`set_after_commit_hook`]).
 static AFTER_COMMIT: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
@@ -114,7 +122,7 @@ impl Simulator {
     /// read then only matters (as an error) when the inventory is empty.
     pub async fn open(pool: AnyPool, config: SimConfig) -> Result<Simulator, OpenError> {
         let store = Store::open(pool).await?;
-        let stored = store.load().await?;
+        let (stored, version) = store.load().await?;
         let text = match read_seed(&config.seed) {
             Ok(text) => Some(text),
             Err(e) if stored.is_empty() => return Err(e.into()),
@@ -146,6 +154,7 @@ impl Simulator {
             endpoints: Mutex::new(Endpoints::default()),
             pending: tokio::sync::watch::Sender::new(Pending::default()),
             me: me.clone(),
+            seen: AtomicI64::new(version),
         });
         shared.write().limit_defaults = limit_defaults;
         shared.write().vnets = Some(vnets);
@@ -160,7 +169,9 @@ impl Simulator {
                 .await?;
         } else {
             let mut inv = shared.write();
-            stored.into_iter().for_each(|o| inv.load(o));
+            stored.into_iter().for_each(|o| {
+                inv.load(o);
+            });
             let vm_ids: Vec<String> = inv.all::<Vm>().map(|vm| vm.id.clone()).collect();
             inv.offload_user_data(vm_ids.iter().map(String::as_str));
             inv.recompute_host_allocation();
@@ -177,6 +188,18 @@ impl Simulator {
             image::spawn_download(&shared, id);
         }
         shared.sync_endpoints(None).closed().await;
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let weak = Arc::downgrade(&shared);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(FOLLOW_INTERVAL).await;
+                    let Some(shared) = weak.upgrade() else { return };
+                    if let Err(e) = shared.refresh().await {
+                        tracing::warn!(error = %e, "catching up with the shared simulator inventory failed");
+                    }
+                }
+            });
+        }
         Ok(Simulator { shared })
     }
 
@@ -438,6 +461,13 @@ impl Shared {
         everything: bool,
     ) -> Result<T, CloudError> {
         let _gate = self.gate.lock().await;
+        let (mut tx, version) = self.store.begin_mutation().await?;
+        let seen = self.seen.load(Ordering::Acquire);
+        if version != seen + 1 {
+            let remote = self.store.changes_since(&mut tx, seen, version - 1).await?;
+            self.apply_remote(remote).await;
+        }
+        self.seen.store(version - 1, Ordering::Release);
         let (out, changes, journal, reaction, touched) = {
             let mut inv = self.write();
             let res = f(&mut inv);
@@ -469,12 +499,17 @@ impl Shared {
             }
         };
         let (changes, keep_user_data) = changes;
-        if let Err(e) = self.store.write(&changes, &keep_user_data).await {
+        let written = match self.store.write(&mut tx, &changes, &keep_user_data, version).await {
+            Ok(()) => tx.commit().await.map_err(CloudError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
             let mut inv = self.write();
             inv.rollback(journal);
             inv.recompute_host_allocation();
             return Err(e);
         }
+        self.seen.store(version, Ordering::Release);
         drop(journal);
         if let Some(hook) = AFTER_COMMIT.get() {
             hook();
@@ -530,6 +565,61 @@ impl Shared {
                 });
             }
         }
+    }
+
+    /// Applies what other instances changed since this one last looked (no-op when nothing).
+    async fn refresh(&self) -> Result<(), CloudError> {
+        let latest = self.store.version().await?;
+        if latest <= self.seen.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _gate = self.gate.lock().await;
+        let seen = self.seen.load(Ordering::Acquire);
+        if latest <= seen {
+            return Ok(());
+        }
+        let remote = {
+            let mut conn = self.store.connection().await?;
+            self.store.changes_since(&mut conn, seen, latest).await?
+        };
+        self.apply_remote(remote).await;
+        self.seen.store(latest, Ordering::Release);
+        Ok(())
+    }
+
+    /// Puts other instances' changes into memory, with what follows from them here: host
+    /// allocation, user data kept in storage only, the guest's waiting nodes, the endpoints.
+    /// Installs the other instance scheduled stay its own.
+    async fn apply_remote(&self, remote: Vec<store::RemoteChange>) {
+        if remote.is_empty() {
+            return;
+        }
+        let touched = {
+            let mut inv = self.write();
+            let mut journal = Vec::with_capacity(remote.len());
+            for (kind, id, obj) in remote {
+                let old = match obj {
+                    Some(obj) => inv.load(obj),
+                    None => inv.unload(kind, &id),
+                };
+                journal.push((kind, id, old));
+            }
+            // `touched_ips` and host allocation read a journal: the first entry of an object
+            // must hold its value before all of these changes.
+            let mut first = HashSet::new();
+            journal.retain(|(kind, id, _)| first.insert((*kind, id.clone())));
+            let vm_ids: Vec<String> = journal
+                .iter()
+                .filter(|(kind, _, _)| matches!(kind, Kind::Noun(ResourceKind::Vm) | Kind::GuestNode))
+                .map(|(_, id, _)| id.clone())
+                .collect();
+            inv.offload_user_data(vm_ids.iter().map(String::as_str));
+            inv.apply_host_allocation(&journal);
+            self.guest().rewait(&inv);
+            endpoints::touched_ips(&inv, &journal)
+        };
+        let Some(me) = self.me.upgrade() else { return };
+        me.sync_endpoints(Some(&touched)).closed().await;
     }
 
     fn get<T: Noun>(&self, id: &str) -> Result<T, CloudError> {

@@ -17,15 +17,34 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS sim_objects (
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
     body TEXT NOT NULL,
+    version BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (kind, id)
 )";
 
-const UPSERT: &str = "INSERT INTO sim_objects (kind, id, body) VALUES ($1, $2, $3)
-    ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body";
+/// One row: the inventory's version, bumped by every mutation of any instance. Taking it in a
+/// mutation's transaction (an `UPDATE`) serializes mutations across processes sharing the
+/// database, like the per-process gate does within one.
+const CREATE_CLOCK: &str = "CREATE TABLE IF NOT EXISTS sim_clock (
+    id BIGINT PRIMARY KEY,
+    version BIGINT NOT NULL
+)";
+
+/// Deleted objects with the version that deleted them, so other instances catch up.
+const CREATE_DELETIONS: &str = "CREATE TABLE IF NOT EXISTS sim_deletions (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version BIGINT NOT NULL
+)";
+
+const UPSERT: &str = "INSERT INTO sim_objects (kind, id, body, version) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, version = excluded.version";
 
 const SELECT: &str = "SELECT body FROM sim_objects WHERE kind = $1 AND id = $2";
 
 const DELETE: &str = "DELETE FROM sim_objects WHERE kind = $1 AND id = $2";
+
+/// A change another instance made: the object's new value, or `None` when it was deleted.
+pub(crate) type RemoteChange = (Kind, String, Option<Object>);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Store {
@@ -35,11 +54,47 @@ pub(crate) struct Store {
 impl Store {
     pub(crate) async fn open(pool: AnyPool) -> Result<Store, CloudError> {
         sqlx::query(CREATE_TABLE).execute(&pool).await?;
+        // Tables made before instances shared the simulator have no version column.
+        if sqlx::query("SELECT version FROM sim_objects WHERE 1 = 0")
+            .execute(&pool)
+            .await
+            .is_err()
+        {
+            sqlx::query("ALTER TABLE sim_objects ADD COLUMN version BIGINT NOT NULL DEFAULT 0")
+                .execute(&pool)
+                .await?;
+        }
+        for statement in [
+            "CREATE INDEX IF NOT EXISTS sim_objects_version ON sim_objects (version)",
+            CREATE_CLOCK,
+            CREATE_DELETIONS,
+            "CREATE INDEX IF NOT EXISTS sim_deletions_version ON sim_deletions (version)",
+        ] {
+            sqlx::query(statement).execute(&pool).await?;
+        }
+        sqlx::query("INSERT INTO sim_clock (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
+            .execute(&pool)
+            .await?;
         Ok(Store { pool })
     }
 
-    /// Every stored object. Rows of kinds this version does not know are skipped with a warning.
-    pub(crate) async fn load(&self) -> Result<Vec<Object>, CloudError> {
+    pub(crate) async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, CloudError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// The inventory's version now.
+    pub(crate) async fn version(&self) -> Result<i64, CloudError> {
+        let row = sqlx::query("SELECT version FROM sim_clock WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("version")?)
+    }
+
+    /// Every stored object, and the version they are at (read first: an object written while
+    /// loading is newer and comes again in the next catch-up). Rows of kinds this version does
+    /// not know are skipped with a warning.
+    pub(crate) async fn load(&self) -> Result<(Vec<Object>, i64), CloudError> {
+        let version = self.version().await?;
         let rows = sqlx::query("SELECT kind, id, body FROM sim_objects")
             .fetch_all(&self.pool)
             .await?;
@@ -53,49 +108,94 @@ impl Store {
                 None => tracing::warn!(kind, id, "skipping simulator object of unknown kind"),
             }
         }
-        Ok(res)
+        Ok((res, version))
     }
 
-    /// Writes the current value of each changed object (`None`: delete) in one transaction.
-    /// The VMs in `keep_user_data` have their user data only in storage (the inventory's
-    /// `offloaded`): their stored user data is kept.
+    /// Begins a mutation: a transaction holding the inventory's clock, and the version this
+    /// mutation writes. Another instance's mutation waits until this transaction ends.
+    pub(crate) async fn begin_mutation(
+        &self,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, i64), CloudError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("UPDATE sim_clock SET version = version + 1 WHERE id = 1 RETURNING version")
+            .fetch_one(&mut *tx)
+            .await?;
+        let version = row.try_get::<i64, _>("version")?;
+        Ok((tx, version))
+    }
+
+    /// What other instances changed after version `seen` up to `upto`, oldest first. Mutations
+    /// commit in version order (they hold the clock), so every version up to a clock value read
+    /// before is committed and none is missed.
+    pub(crate) async fn changes_since(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        seen: i64,
+        upto: i64,
+    ) -> Result<Vec<RemoteChange>, CloudError> {
+        let mut changes: Vec<(i64, RemoteChange)> = Vec::new();
+        let rows = sqlx::query(
+            "SELECT kind, id, body, version FROM sim_objects WHERE version > $1 AND version <= $2",
+        )
+        .bind(seen)
+        .bind(upto)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            let kind: String = row.try_get("kind")?;
+            let body: String = row.try_get("body")?;
+            let (Some(parsed), Some(obj)) = (Kind::parse(&kind), Object::decode(&kind, &body)?)
+            else {
+                continue;
+            };
+            changes.push((row.try_get("version")?, (parsed, row.try_get("id")?, Some(obj))));
+        }
+        let rows = sqlx::query(
+            "SELECT kind, id, version FROM sim_deletions WHERE version > $1 AND version <= $2",
+        )
+        .bind(seen)
+        .bind(upto)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            let kind: String = row.try_get("kind")?;
+            if let Some(parsed) = Kind::parse(&kind) {
+                changes.push((row.try_get("version")?, (parsed, row.try_get("id")?, None)));
+            }
+        }
+        changes.sort_by_key(|(version, _)| *version);
+        Ok(changes.into_iter().map(|(_, c)| c).collect())
+    }
+
+    /// Writes the current value of each changed object (`None`: delete) at `version`, in the
+    /// mutation's transaction. The VMs in `keep_user_data` have their user data only in storage
+    /// (the inventory's `offloaded`): their stored user data is kept.
     pub(crate) async fn write(
         &self,
+        tx: &mut sqlx::AnyConnection,
         changes: &[(Kind, String, Option<Object>)],
         keep_user_data: &HashSet<String>,
+        version: i64,
     ) -> Result<(), CloudError> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        // Read before the write transaction (a read in it would make SQLite upgrade a
-        // snapshot, which fails under concurrent writers); only the simulator writes these
-        // rows, and its mutations are serialized.
-        let mut kept = Vec::new();
-        for id in keep_user_data {
-            kept.push((id.as_str(), self.vm_user_data(id).await?));
-        }
-        let mut tx = self.pool.begin().await?;
         for (kind, id, current) in changes {
             match current {
                 Some(Object::Vm(vm)) if keep_user_data.contains(id) => {
                     let mut vm = vm.clone();
-                    vm.user_data = kept
-                        .iter()
-                        .find(|(k, _)| *k == id)
-                        .and_then(|(_, u)| u.clone());
+                    vm.user_data = user_data_in(&mut *tx, id).await?;
                     sqlx::query(UPSERT)
                         .bind(kind.as_str())
                         .bind(id.as_str())
                         .bind(Object::Vm(vm).encode()?)
+                        .bind(version)
                         .execute(&mut *tx)
                         .await?;
                 }
                 Some(obj) => {
-                    let body = obj.encode()?;
                     sqlx::query(UPSERT)
                         .bind(kind.as_str())
                         .bind(id.as_str())
-                        .bind(body)
+                        .bind(obj.encode()?)
+                        .bind(version)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -105,10 +205,15 @@ impl Store {
                         .bind(id.as_str())
                         .execute(&mut *tx)
                         .await?;
+                    sqlx::query("INSERT INTO sim_deletions (kind, id, version) VALUES ($1, $2, $3)")
+                        .bind(kind.as_str())
+                        .bind(id.as_str())
+                        .bind(version)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
         }
-        tx.commit().await?;
         Ok(())
     }
 }
@@ -116,15 +221,23 @@ impl Store {
 impl Store {
     /// The user data stored with a VM (`None` when the VM or its user data is absent).
     pub(crate) async fn vm_user_data(&self, id: &str) -> Result<Option<String>, CloudError> {
-        let row = sqlx::query(SELECT)
-            .bind(Kind::Noun(ResourceKind::Vm).as_str())
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            Some(row) => stored_user_data(&row.try_get::<String, _>("body")?),
-            None => Ok(None),
-        }
+        let mut conn = self.pool.acquire().await?;
+        user_data_in(&mut conn, id).await
+    }
+}
+
+async fn user_data_in(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+) -> Result<Option<String>, CloudError> {
+    let row = sqlx::query(SELECT)
+        .bind(Kind::Noun(ResourceKind::Vm).as_str())
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(row) => stored_user_data(&row.try_get::<String, _>("body")?),
+        None => Ok(None),
     }
 }
 

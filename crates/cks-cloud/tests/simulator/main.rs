@@ -1281,3 +1281,53 @@ async fn running_out_of_public_ips_fails_the_deploy_cleanly() {
     assert_eq!((second.state, second.vlan), (NetworkState::Allocated, None));
     assert_eq!(sim.list_vms(|vm| vm.name == "b-0")[0].state, VmState::Error);
 }
+
+/// Several `cksd` sharing one database share one simulated cloud: mutations from either side
+/// interleave without losing or duplicating anything, and each side sees the other's changes.
+#[tokio::test]
+async fn two_simulators_on_one_database_are_one_cloud() {
+    let env = env().await;
+    let other = Simulator::open(sqlite_pool(&env.url).await, SimConfig::for_tests())
+        .await
+        .expect("second simulator");
+    let c = catalog(&env.sim);
+    let who = owner("alice");
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let sim = if i % 2 == 0 { env.sim.clone() } else { other.clone() };
+        let spec = network_spec(&c, &format!("net-{i}"), &who);
+        let mut vm = vm_spec(&c, "", &format!("vm-{i}"), &c.node, &who);
+        tasks.push(tokio::spawn(async move {
+            let net = sim.create_network(&spec).await.expect("network");
+            vm.network_id = net.id;
+            sim.deploy_vm(&vm).await.expect("vm")
+        }));
+    }
+    let mut vms = Vec::new();
+    for t in tasks {
+        vms.push(t.await.expect("task"));
+    }
+    let same = || snapshot(&env.sim) == snapshot(&other);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !same() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(same(), "both simulators show the same inventory");
+    let networks = other.list_networks(|n| n.name.starts_with("net-"));
+    assert_eq!(networks.len(), 10);
+    let vnets: std::collections::BTreeSet<u32> =
+        networks.iter().map(|n| n.vlan.expect("implemented")).collect();
+    assert_eq!(vnets.len(), 10, "each network has its own VNET");
+    assert_eq!(other.list_vms(|_| true).len(), 10);
+    let used: u64 = other.list_hosts(|_| true).iter().map(|h| h.cpu_allocated_mhz).sum();
+    assert!(used > 0, "host capacity taken by the other side's VMs");
+
+    // A delete through one side is gone on the other, capacity released.
+    assert!(other.destroy_vm(&vms[0].id).await.expect("destroy"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while env.sim.vm(&vms[0].id).is_some() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(env.sim.vm(&vms[0].id).is_none());
+    assert!(same());
+}
