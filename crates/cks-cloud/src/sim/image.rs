@@ -138,6 +138,11 @@ pub(crate) fn delete(inv: &mut Inventory, id: &str) -> Result<bool, CloudError> 
     Ok(true)
 }
 
+/// Completes a download whose timer was lost with the instance that ran it.
+pub(crate) fn finish_download(inv: &mut Inventory, id: &str) -> Result<bool, CloudError> {
+    progress(inv, id, STEPS)
+}
+
 /// Moves a download to `step` of `STEPS`. `false` when there is nothing left to do.
 fn progress(inv: &mut Inventory, id: &str, step: u32) -> Result<bool, CloudError> {
     let Some(mut iso) = inv.get::<Iso>(id).cloned() else {

@@ -92,6 +92,11 @@ pub(crate) struct Shared {
 
 /// How often an instance looks for other instances' changes to the shared inventory.
 const FOLLOW_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+/// Every this many follows, an instance also finishes simulated work left overdue.
+const OVERDUE_EVERY: u32 = 25;
+/// How long past its simulated delay a transition may stay unfinished before another instance
+/// finishes it: the instance timing it has died (its timers lived in its memory).
+const OVERDUE_GRACE_SECONDS: i64 = 10;
 
 /// Called after each mutation is written to storage (see [`set_after_commit_hook`]).
 static AFTER_COMMIT: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
@@ -191,11 +196,16 @@ impl Simulator {
         if tokio::runtime::Handle::try_current().is_ok() {
             let weak = Arc::downgrade(&shared);
             tokio::spawn(async move {
-                loop {
+                for round in 1u32.. {
                     tokio::time::sleep(FOLLOW_INTERVAL).await;
                     let Some(shared) = weak.upgrade() else { return };
                     if let Err(e) = shared.refresh().await {
                         tracing::warn!(error = %e, "catching up with the shared simulator inventory failed");
+                    }
+                    if round % OVERDUE_EVERY == 0
+                        && let Err(e) = shared.finish_overdue().await
+                    {
+                        tracing::warn!(error = %e, "finishing overdue simulated work failed");
                     }
                 }
             });
@@ -567,6 +577,31 @@ impl Shared {
         }
     }
 
+    /// Finishes the simulated transitions (VM starts and stops, node installs, ISO downloads)
+    /// that are overdue by `OVERDUE_GRACE_SECONDS`: the instance whose timer would have finished
+    /// them died. The finishing functions only act on what is still unfinished.
+    async fn finish_overdue(&self) -> Result<(), CloudError> {
+        if overdue(&self.read(), &self.timings, &self.guest().installing, now()).is_empty() {
+            return Ok(());
+        }
+        let finished = self
+            .mutate(|inv| {
+                let work = overdue(inv, &self.timings, &self.guest().installing, now());
+                for item in &work {
+                    match item {
+                        Overdue::Start(id) => drop(vm::finish_start(inv, id, now())?),
+                        Overdue::Stop(id) => drop(vm::finish_stop(inv, id, now())?),
+                        Overdue::Install(id) => guest::install_due(inv, id, now())?,
+                        Overdue::Download(id) => drop(image::finish_download(inv, id)?),
+                    }
+                }
+                Ok(work.len())
+            })
+            .await?;
+        tracing::info!(finished, "finished simulated work a stopped instance left behind");
+        Ok(())
+    }
+
     /// Applies what other instances changed since this one last looked (no-op when nothing).
     async fn refresh(&self) -> Result<(), CloudError> {
         let latest = self.store.version().await?;
@@ -636,6 +671,51 @@ fn read_seed(source: &SeedSource) -> Result<String, SeedError> {
             source,
         }),
     }
+}
+
+/// Simulated work whose timer should have fired long ago.
+#[derive(Debug)]
+enum Overdue {
+    Start(String),
+    Stop(String),
+    Install(String),
+    Download(String),
+}
+
+fn overdue(
+    inv: &Inventory,
+    timings: &Timings,
+    installing: &BTreeSet<String>,
+    now: i64,
+) -> Vec<Overdue> {
+    let late = |since: i64, delay: std::time::Duration| {
+        since + delay.as_secs() as i64 + OVERDUE_GRACE_SECONDS < now
+    };
+    let mut work = Vec::new();
+    for vm in inv.all::<Vm>() {
+        match vm.state {
+            VmState::Starting if late(vm.last_updated, timings.vm_deploy.max(timings.vm_start)) => {
+                work.push(Overdue::Start(vm.id.clone()))
+            }
+            VmState::Stopping if late(vm.last_updated, timings.vm_stop) => {
+                work.push(Overdue::Stop(vm.id.clone()))
+            }
+            VmState::Running
+                if !installing.contains(&vm.id)
+                    && late(vm.last_updated, timings.node_install)
+                    && guest::installable(inv, vm) =>
+            {
+                work.push(Overdue::Install(vm.id.clone()))
+            }
+            _ => {}
+        }
+    }
+    for iso in inv.all::<Iso>() {
+        if iso.state == IsoState::Downloading && late(iso.created, timings.iso_download) {
+            work.push(Overdue::Download(iso.id.clone()));
+        }
+    }
+    work
 }
 
 /// Finishes what a restart interrupted: transitional VM and network states.
