@@ -1468,6 +1468,11 @@ pub static COMMANDS: &[Command] = &[
                 "expunge",
                 Boolean,
                 "Expunge attached instances of the ExternalManaged Cluster. If true, value of cleanup is ignored. Default: false"
+            ),
+            p!(
+                "forced",
+                Boolean,
+                "Admins only: delete from any state, abort a running operation instead of waiting for it, and go on past resources that fail to be removed until a final sweep. Default: false"
             )
         ]]
     ),
@@ -1719,6 +1724,51 @@ pub static COMMANDS: &[Command] = &[
         "cks.api.ListKubernetesClusterOrphansCmd",
         "Lists cloud resources tagged with a Kubernetes cluster that no live cluster owns (leaks)",
         [LIST]
+    ),
+    // The operator's view of cluster operations.
+    cmd!(
+        "listAsyncJobSteps",
+        Sync,
+        Admins,
+        Core,
+        "asyncjobstep",
+        "cks.api.ListAsyncJobStepsCmd",
+        "Lists the steps of an asynchronous job that runs a Kubernetes cluster operation, in order, with their state, times, attempts and errors",
+        [
+            LIST,
+            &[
+                p!(
+                    "jobid",
+                    Uuid,
+                    "The ID of the asynchronous job (required unless clusterid is given)"
+                ),
+                p!(
+                    "clusterid",
+                    Uuid,
+                    "The ID of a Kubernetes cluster: the steps of its current or last operation"
+                )
+            ]
+        ]
+    ),
+    cmd!(
+        "retryKubernetesClusterOperation",
+        Async,
+        Admins,
+        Kubernetes,
+        "kubernetescluster",
+        "cks.api.RetryKubernetesClusterOperationCmd",
+        "Runs a Kubernetes cluster's failed or stuck operation again as a new job that keeps the steps already done",
+        [&[p!("id", Uuid, required, "The ID of the Kubernetes cluster")]]
+    ),
+    cmd!(
+        "abortKubernetesClusterOperation",
+        Sync,
+        Admins,
+        Kubernetes,
+        "kubernetescluster",
+        "cks.api.AbortKubernetesClusterOperationCmd",
+        "Aborts a Kubernetes cluster's running operation: it stops at its next step, its job fails, and the cluster goes to Alert (or Error for a create whose nodes were never ready)",
+        [&[p!("id", Uuid, required, "The ID of the Kubernetes cluster")]]
     ),
 ];
 

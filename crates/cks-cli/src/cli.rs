@@ -103,6 +103,12 @@ pub enum ClusterCommand {
     Upgrade(ClusterUpgradeArgs),
     /// Print the cluster's admin kubeconfig: `cks cluster kubeconfig demo > demo.kubeconfig`.
     Kubeconfig(ClusterRef),
+    /// Run the cluster's failed or stuck operation again from its first unfinished step
+    /// (retryKubernetesClusterOperation, admins).
+    Retry(ClusterOpArgs),
+    /// Abort the cluster's running operation at its next step; the cluster goes to Alert, or
+    /// Error for a create (abortKubernetesClusterOperation, admins).
+    Abort(ClusterRef),
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +246,10 @@ pub struct ClusterDeleteArgs {
     /// Expunge the attached instances of an ExternalManaged cluster (API: expunge).
     #[arg(long)]
     pub expunge: bool,
+    /// Admins: delete from any state, aborting a running operation instead of waiting for it
+    /// (API: forced).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
 }
@@ -428,6 +438,8 @@ pub enum JobCommand {
     Show(JobRef),
     /// Wait for a job to end; exits 3 if it failed.
     Wait(JobWaitArgs),
+    /// List the steps of a cluster operation's job in order (listAsyncJobSteps, admins).
+    Steps(JobRef),
 }
 
 #[derive(Debug, Args)]

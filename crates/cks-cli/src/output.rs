@@ -33,6 +33,15 @@ pub const VERSION_COLUMNS: &[Column] = &[
     ("MINMEMORY", "minmemory"),
 ];
 
+pub const STEP_COLUMNS: &[Column] = &[
+    ("NAME", "name"),
+    ("STATE", "state"),
+    ("ATTEMPTS", "attempts"),
+    ("STARTED", "started"),
+    ("COMPLETED", "completed"),
+    ("ERROR", "errortext"),
+];
+
 pub const CNI_COLUMNS: &[Column] = &[
     ("ID", "id"),
     ("NAME", "name"),

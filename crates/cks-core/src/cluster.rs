@@ -3,7 +3,8 @@
 //!
 //! The state machine is CKS's table (spec §3) with its holes fixed on purpose, each marked `FIX`:
 //! a cluster in any state can be deleted (a running operation stops at its next step), a start
-//! recovers an `Alert` cluster, and the scanner's findings on `Stopped` clusters lead somewhere.
+//! recovers an `Alert` cluster, the scanner's findings on `Stopped` clusters lead somewhere, and
+//! an administrator can abort a running operation or retry a failed one.
 
 use std::fmt;
 
@@ -113,6 +114,37 @@ impl ClusterState {
                 | ClusterState::Recovering
                 | ClusterState::Destroying
         )
+    }
+
+    /// FIX: CKS cannot retry a failed operation. A retry re-enters `transient`, the state the
+    /// operation ran in: from `Error` only a create (the one operation that fails into it), from
+    /// `Alert` anything but a delete (a failed delete stays `Destroying`), and an operation stuck
+    /// in its own state from there. `None` when there is nothing to retry.
+    pub fn on_retry(self, transient: ClusterState) -> Option<ClusterState> {
+        use ClusterState as S;
+        let allowed = transient.is_transient()
+            && match self {
+                S::Error => transient == S::Starting,
+                S::Alert => transient != S::Destroying,
+                s => s == transient,
+            };
+        allowed.then_some(transient)
+    }
+
+    /// FIX: CKS cannot stop an operation. An aborted one ends as if its current step failed:
+    /// `CreateFailed` (→ Error) for a create whose nodes were never ready, `OperationFailed`
+    /// otherwise, so the cluster never stays transient. A delete cannot be aborted (it only ends
+    /// in `Destroyed`; a forced delete is the way through), and neither can a settled cluster.
+    pub fn on_abort(self, create_before_ready: bool) -> Option<ClusterState> {
+        if !self.is_transient() || self == ClusterState::Destroying {
+            return None;
+        }
+        let event = if create_before_ready && self == ClusterState::Starting {
+            ClusterEvent::CreateFailed
+        } else {
+            ClusterEvent::OperationFailed
+        };
+        self.on(event)
     }
 
     /// Every state, in the order of the spec.

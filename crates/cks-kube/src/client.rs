@@ -208,7 +208,32 @@ impl KubeClient {
         self.send(Method::GET, path, query, None).await
     }
 
+    /// One request; an idempotent one (not `POST`) is sent again while the API is unreachable,
+    /// for up to `RETRY_UNREACHABLE`: an API server's address can blip (a load balancer
+    /// member changing, the simulator's endpoint moving to another instance).
     async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<(&str, &str)>,
+    ) -> Result<T, KubeError> {
+        let deadline = std::time::Instant::now() + RETRY_UNREACHABLE;
+        let mut pause = std::time::Duration::from_millis(100);
+        loop {
+            match self.send_once(method.clone(), path, query, body).await {
+                Err(KubeError::Unreachable(_))
+                    if method != Method::POST && std::time::Instant::now() + pause < deadline =>
+                {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_millis(800));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -237,6 +262,9 @@ impl KubeClient {
         serde_json::from_slice(&bytes).map_err(|e| KubeError::Decode(e.to_string()))
     }
 }
+
+/// How long an idempotent request is retried while the API is unreachable.
+const RETRY_UNREACHABLE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The `message` of a `Status` answer, else the status line.
 fn api_error(status: StatusCode, body: &[u8]) -> KubeError {

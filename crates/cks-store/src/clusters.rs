@@ -2,7 +2,8 @@
 //!
 //! A cluster's state changes only through [`Store::transition_cluster`], a conditional update:
 //! of two writers racing (an operation, the scanner, a delete), the second sees zero rows and
-//! re-reads instead of overwriting. An operation begins in the same transaction as its job row,
+//! re-reads instead of overwriting. On PostgreSQL the second waits for the first's row lock and
+//! re-checks its `WHERE` against the committed row, so one statement needs no `FOR UPDATE`. An operation begins in the same transaction as its job row,
 //! so a cluster is never in a transient state without a job that drives it.
 
 use cks_core::cluster::{ClusterSpec, ClusterState, ClusterType, NodeType};
@@ -11,7 +12,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::jobs::{NewJob, insert_job_in};
-use crate::{Result, Store, StoreError, next_seq, now};
+use crate::{Backend, Result, Store, StoreError, next_seq, now};
 
 /// A cluster row.
 #[derive(Debug, Clone, PartialEq)]
@@ -354,6 +355,23 @@ impl Store {
         Ok(true)
     }
 
+    /// Ends an operation an administrator aborted: the cluster moves `from` → `to` with `reason`
+    /// as its last error, only while `job_id` still drives it in `from`. The job itself notices
+    /// at its next step boundary. False when the operation ended or was taken over meanwhile.
+    pub async fn abort_operation(
+        &self,
+        id: &str,
+        job_id: &str,
+        from: ClusterState,
+        to: ClusterState,
+        reason: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE kubernetes_clusters SET state = $1, last_error = $2 WHERE id = $3 AND job_id = $4 AND state = $5 AND removed IS NULL")
+            .bind(to.as_str()).bind(reason).bind(id).bind(job_id).bind(from.as_str())
+            .execute(self.pool()).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records the step an operation is on, and its last error (`None` clears it).
     pub async fn set_cluster_progress(
         &self,
@@ -368,6 +386,32 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// Like [`Store::set_cluster_progress`], but only while `job_id` drives the cluster in one
+    /// of `states` (its transient states), so an operation that was aborted or taken over
+    /// cannot overwrite what replaced it. False when it no longer does.
+    pub async fn set_operation_progress(
+        &self,
+        id: &str,
+        job_id: &str,
+        states: &[ClusterState],
+        step: Option<&str>,
+        last_error: Option<&str>,
+    ) -> Result<bool> {
+        let sql = format!(
+            "UPDATE kubernetes_clusters SET step = $1, last_error = $2 WHERE id = $3 AND job_id = $4 AND state IN ({})",
+            placeholders(5, states.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(step)
+            .bind(last_error)
+            .bind(id)
+            .bind(job_id);
+        for s in states {
+            q = q.bind(s.as_str());
+        }
+        Ok(q.execute(self.pool()).await?.rows_affected() == 1)
     }
 
     /// Soft delete at the end of a destroy: `Destroyed`, removed now, secrets dropped.
@@ -470,6 +514,14 @@ impl Store {
     /// Records a job's plan once: a second call (after a crash) keeps the first plan.
     pub async fn insert_steps(&self, job_id: &str, names: &[String]) -> Result<Vec<JobStep>> {
         let mut tx = self.begin_write().await?;
+        if self.backend() == Backend::Postgres {
+            // Two runners of one job (a lease taken over) would both count none and the second
+            // fail on the key; the job's row lock orders them as SQLite's write lock does.
+            sqlx::query("SELECT id FROM async_jobs WHERE id = $1 FOR UPDATE")
+                .bind(job_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        }
         let existing = sqlx::query("SELECT COUNT(*) AS n FROM job_steps WHERE job_id = $1")
             .bind(job_id)
             .fetch_one(&mut *tx)
@@ -483,6 +535,29 @@ impl Store {
         }
         tx.commit().await?;
         self.steps(job_id).await
+    }
+
+    /// Gives a retry (`to_job`) the plan of the attempt it repeats: steps done there stay done
+    /// (with their times), the rest start over, keeping their attempt counts. Once only, like
+    /// [`Store::insert_steps`]; returns the new job's steps (empty when `from_job` had none).
+    pub async fn copy_steps(&self, from_job: &str, to_job: &str) -> Result<Vec<JobStep>> {
+        let existing = self.steps(to_job).await?;
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+        let from = self.steps(from_job).await?;
+        let mut tx = self.begin_write().await?;
+        for s in &from {
+            let done = s.state == StepState::Done;
+            sqlx::query("INSERT INTO job_steps (job_id, idx, name, state, attempts, started, finished, error) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)")
+                .bind(to_job).bind(s.idx).bind(&s.name)
+                .bind(if done { StepState::Done } else { StepState::Pending }.as_str())
+                .bind(s.attempts)
+                .bind(s.started.filter(|_| done)).bind(s.finished.filter(|_| done))
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        self.steps(to_job).await
     }
 
     /// A step begins (again): one more attempt; `started` is kept from the first attempt.

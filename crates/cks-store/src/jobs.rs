@@ -7,7 +7,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store, next_seq};
+use crate::{Backend, Result, Store, next_seq};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {
@@ -134,12 +134,18 @@ impl Store {
 
     /// Takes the oldest pending job whose lease is free or expired, for `owner` until
     /// `lease_until`. The conditions sit in the outer `WHERE` so that of two instances racing
-    /// for a row, the second re-checks them against the first's update and gets nothing.
+    /// for a row, the second re-checks them against the first's update and gets nothing. On
+    /// PostgreSQL the candidate is locked with `SKIP LOCKED`, so a racing claimer takes the
+    /// next job instead of waiting for the first to commit and then getting nothing.
     pub async fn claim_job(&self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Job>> {
+        let lock = match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
         let sql = format!(
             "UPDATE async_jobs SET management_server_id = $1, lease_until = $2, attempts = attempts + 1 \
              WHERE status = 0 AND (lease_until IS NULL OR lease_until < $3) AND id = ( \
-               SELECT id FROM async_jobs WHERE status = 0 AND (lease_until IS NULL OR lease_until < $3) ORDER BY seq LIMIT 1) \
+               SELECT id FROM async_jobs WHERE status = 0 AND (lease_until IS NULL OR lease_until < $3) ORDER BY seq LIMIT 1{lock}) \
              RETURNING {COLS}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -157,6 +163,14 @@ impl Store {
             .bind(lease_until).bind(id).bind(owner)
             .execute(self.pool()).await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Is this job pending with a lease that ran out, i.e. claimed by a runner that is gone?
+    pub async fn job_lease_expired(&self, id: &str, now: i64) -> Result<bool> {
+        let row = sqlx::query("SELECT id FROM async_jobs WHERE id = $1 AND status = 0 AND lease_until IS NOT NULL AND lease_until < $2")
+            .bind(id).bind(now)
+            .fetch_optional(self.pool()).await?;
+        Ok(row.is_some())
     }
 
     /// Makes the pending jobs leased by `owner` claimable at once (on restart of that instance).
@@ -234,5 +248,34 @@ mod tests {
             JobStatus::Succeeded
         );
         assert!(store.claim_job("ms3", 1000, 1030).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn concurrent_claimers_take_each_job_exactly_once() {
+        const JOBS: usize = 200;
+        const CLAIMERS: usize = 8;
+        let (store, _db) = test_store().await;
+        for i in 0..JOBS {
+            store.insert_job(&new_job(&format!("j{i}"))).await.unwrap();
+        }
+        let mut claimers = tokio::task::JoinSet::new();
+        for c in 0..CLAIMERS {
+            let store = store.clone();
+            claimers.spawn(async move {
+                let owner = format!("ms{c}");
+                let mut claimed = Vec::new();
+                while let Some(job) = store.claim_job(&owner, 100, 1000).await.unwrap() {
+                    assert_eq!(job.management_server_id.as_deref(), Some(owner.as_str()));
+                    assert_eq!(job.attempts, 1, "{} claimed twice", job.id);
+                    claimed.push(job.id);
+                }
+                claimed
+            });
+        }
+        let mut all: Vec<String> = claimers.join_all().await.into_iter().flatten().collect();
+        assert_eq!(all.len(), JOBS, "every job claimed once");
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), JOBS, "no job claimed twice");
     }
 }

@@ -9,10 +9,13 @@
 mod clusters;
 mod cni;
 mod jobs;
+mod leases;
 mod migrate;
 mod rows;
 mod settings;
 mod tenancy;
+#[doc(hidden)]
+pub mod testing;
 mod versions;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -162,9 +165,40 @@ fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     }
 }
 
+/// A fresh, empty database of the backend the test run selected (see [`testing`]), kept until
+/// this value is dropped.
 #[cfg(test)]
-pub(crate) async fn test_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    (Store::open(&url).await.expect("open store"), dir)
+pub(crate) struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    _pg: Option<testing::PgTestDatabase>,
+}
+
+#[cfg(test)]
+pub(crate) fn test_database() -> TestDb {
+    match testing::admin_url() {
+        Some(admin) => {
+            let db = testing::PgTestDatabase::create(&admin).expect("create test database");
+            TestDb {
+                url: db.url().to_string(),
+                _dir: None,
+                _pg: Some(db),
+            }
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            TestDb {
+                url: format!("sqlite://{}", dir.path().join("t.db").display()),
+                _dir: Some(dir),
+                _pg: None,
+            }
+        }
+    }
+}
+
+/// A store on a fresh database.
+#[cfg(test)]
+pub(crate) async fn test_store() -> (Store, TestDb) {
+    let db = test_database();
+    (Store::open(&db.url).await.expect("open store"), db)
 }

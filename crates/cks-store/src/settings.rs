@@ -19,20 +19,20 @@ impl Store {
 
     /// Stores a value (`None` resets the setting to its default).
     pub async fn set_setting(&self, name: &str, value: Option<&str>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM settings WHERE name = $1")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
-        if let Some(value) = value {
-            sqlx::query("INSERT INTO settings (name, value, updated) VALUES ($1, $2, $3)")
+        // One statement either way: a delete-then-insert let two writers on PostgreSQL both
+        // delete nothing and the second insert fail on the key.
+        match value {
+            Some(value) => sqlx::query("INSERT INTO settings (name, value, updated) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated = excluded.updated")
                 .bind(name)
                 .bind(value)
                 .bind(crate::now())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+                .execute(self.pool())
+                .await?,
+            None => sqlx::query("DELETE FROM settings WHERE name = $1")
+                .bind(name)
+                .execute(self.pool())
+                .await?,
+        };
         Ok(())
     }
 }

@@ -143,13 +143,6 @@ pub async fn ensure_endpoint_url(
     state: &AppState,
     addr: std::net::SocketAddr,
 ) -> anyhow::Result<()> {
-    let stored = state.store.settings().await?;
-    if stored
-        .get(cks_core::settings::ENDPOINT_URL)
-        .is_some_and(Option::is_some)
-    {
-        return Ok(());
-    }
     let ip = if addr.ip().is_unspecified() {
         std::net::IpAddr::from([127, 0, 0, 1])
     } else {
@@ -159,7 +152,8 @@ pub async fn ensure_endpoint_url(
         "http://{}/client/api",
         std::net::SocketAddr::new(ip, addr.port())
     );
-    state.cache_setting(cks_core::settings::ENDPOINT_URL, Some(url));
+    // A stored value wins; this is what an unset `endpoint.url` means on this instance.
+    state.set_instance_default(cks_core::settings::ENDPOINT_URL, url);
     Ok(())
 }
 

@@ -38,6 +38,14 @@ pub struct Args {
     /// range when the simulator is first seeded. Each running cluster's API listens on one of them.
     #[arg(long, env = "CKS_SIMULATOR_PUBLIC_RANGE")]
     pub simulator_public_range: Option<String>,
+    /// The key that seals secrets in the database (default: DATA_DIR/master.key, made on first
+    /// start). Instances sharing one database must use the same key.
+    #[arg(long, env = "CKS_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// How long a claimed job is this instance's without renewal: after it dies, another
+    /// instance takes its jobs over this long after its last renewal.
+    #[arg(long, env = "CKS_JOB_LEASE_SECONDS")]
+    pub job_lease_seconds: Option<u32>,
     /// Optional TOML config file with the same keys (listen, data_dir, database_url, simulator_seed).
     #[arg(long, env = "CKS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -52,6 +60,8 @@ struct FileConfig {
     simulator_seed: Option<PathBuf>,
     instant_simulator: Option<bool>,
     simulator_public_range: Option<String>,
+    master_key_file: Option<PathBuf>,
+    job_lease_seconds: Option<u32>,
 }
 
 /// The resolved configuration.
@@ -64,6 +74,25 @@ pub struct Config {
     pub instant_simulator: bool,
     /// First and last public IP of the simulator, from `--simulator-public-range`.
     pub simulator_public_range: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
+    pub master_key_file: PathBuf,
+    pub job_lease_seconds: i64,
+}
+
+/// The default job lease.
+pub const DEFAULT_JOB_LEASE_SECONDS: u32 = 30;
+
+/// `url` with any password replaced by `***`, for messages and logs.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// `127.10.0.0/16` → (127.10.0.2, 127.10.255.254); only loopback ranges are accepted.
@@ -113,7 +142,21 @@ impl Config {
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cks.db").display()));
+        let master_key_file = args
+            .master_key_file
+            .or(file.master_key_file)
+            .unwrap_or_else(|| data_dir.join("master.key"));
+        let job_lease_seconds = args
+            .job_lease_seconds
+            .or(file.job_lease_seconds)
+            .unwrap_or(DEFAULT_JOB_LEASE_SECONDS);
+        anyhow::ensure!(
+            job_lease_seconds >= 3,
+            "the job lease must be at least 3 seconds (it is renewed every third of it)"
+        );
         Ok(Config {
+            master_key_file,
+            job_lease_seconds: i64::from(job_lease_seconds),
             listen: args
                 .listen
                 .or(file.listen)
@@ -142,6 +185,8 @@ impl Config {
             simulator_seed: None,
             instant_simulator: true,
             simulator_public_range: None,
+            master_key_file: dir.join("master.key"),
+            job_lease_seconds: i64::from(DEFAULT_JOB_LEASE_SECONDS),
         }
     }
 }
@@ -168,6 +213,16 @@ mod tests {
         assert_eq!(cfg.listen.port(), 7000);
         assert_eq!(cfg.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(cfg.database_url, "sqlite:///tmp/x/cks.db");
+    }
+
+    #[test]
+    fn database_passwords_are_not_repeated_in_messages() {
+        assert_eq!(
+            redacted_url("postgres://cks:s3cret@127.0.0.1:5432/cks"),
+            "postgres://cks:***@127.0.0.1:5432/cks"
+        );
+        assert_eq!(redacted_url("postgres://cks@127.0.0.1/cks"), "postgres://cks@127.0.0.1/cks");
+        assert_eq!(redacted_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
     }
 
     #[test]

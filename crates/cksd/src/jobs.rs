@@ -15,9 +15,6 @@ use serde_json::{Value, json};
 use crate::handlers::{tenancy, versions};
 use crate::state::{AppState, SharedState};
 
-/// How long a claimed job is ours without renewal.
-pub const LEASE_SECONDS: i64 = 30;
-
 /// Runs until the process ends. `workers` jobs run at once.
 pub async fn run(state: SharedState, workers: usize) {
     match state.store.release_job_leases(&state.server_id).await {
@@ -32,7 +29,7 @@ pub async fn run(state: SharedState, workers: usize) {
         };
         let claimed = state
             .store
-            .claim_job(&state.server_id, now(), now() + LEASE_SECONDS)
+            .claim_job(&state.server_id, now(), now() + state.job_lease_seconds)
             .await;
         match claimed {
             Ok(Some(job)) => {
@@ -58,32 +55,44 @@ pub async fn run(state: SharedState, workers: usize) {
 }
 
 async fn execute(state: &SharedState, job: Job) {
-    let renew = {
+    // Renews the lease every third of it; returns when the lease is lost, i.e. this instance
+    // could not renew in time and another may have taken the job over.
+    let lease_lost = {
         let store = state.store.clone();
         let (id, owner) = (job.id.clone(), state.server_id.clone());
-        tokio::spawn(async move {
+        let lease = state.job_lease_seconds;
+        async move {
+            let mut valid_until = now() + lease;
             loop {
-                tokio::time::sleep(Duration::from_secs((LEASE_SECONDS / 3) as u64)).await;
-                if !matches!(
-                    store
-                        .renew_job_lease(&id, &owner, now() + LEASE_SECONDS)
-                        .await,
-                    Ok(true)
-                ) {
-                    return;
+                tokio::time::sleep(Duration::from_secs((lease / 3).max(1) as u64)).await;
+                match store.renew_job_lease(&id, &owner, now() + lease).await {
+                    Ok(true) => valid_until = now() + lease,
+                    Ok(false) => return,
+                    // A database hiccup: the lease still holds until it runs out.
+                    Err(_) if now() < valid_until - 1 => {}
+                    Err(_) => return,
                 }
             }
-        })
+        }
     };
     let params: BTreeMap<String, String> = serde_json::from_str(&job.params).unwrap_or_default();
     // A panic in a job body fails that job, not the runner.
-    let outcome = tokio::spawn({
+    let mut work = tokio::spawn({
         let (state, job) = (state.clone(), job.clone());
         async move { body(&state, &job, &params).await }
-    })
-    .await
-    .unwrap_or_else(|_| Err(ApiError::internal("Internal error executing the job")));
-    renew.abort();
+    });
+    let outcome = tokio::select! {
+        done = &mut work => {
+            done.unwrap_or_else(|_| Err(ApiError::internal("Internal error executing the job")))
+        }
+        () = lease_lost => {
+            // Another instance may run it now: two runners of one job must never overlap, so
+            // this one stops at once (its steps are idempotent; the next runner resumes).
+            work.abort();
+            tracing::warn!(job = %job.id, "lost the lease of a running job; leaving it to another instance");
+            return;
+        }
+    };
     let (status, code, result) = match outcome {
         Ok(result) => (JobStatus::Succeeded, 0, result),
         Err(err) => {

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod console;
+pub mod crash;
 pub mod errors;
 pub mod handlers;
 pub mod jobs;
@@ -54,10 +55,10 @@ pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootst
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     }
-    let master_key = secrets::MasterKey::load_or_create(&config.data_dir.join("master.key"))?;
+    let master_key = secrets::MasterKey::load_or_create(&config.master_key_file)?;
     let store = Store::open(&config.database_url)
         .await
-        .with_context(|| format!("opening {}", config.database_url))?;
+        .with_context(|| format!("opening {}", config::redacted_url(&config.database_url)))?;
     let seed = match &config.simulator_seed {
         Some(path) => SeedSource::Path(path.clone()),
         None => SeedSource::Default,
@@ -81,6 +82,7 @@ pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootst
     let settings = store.settings().await?;
     let mut state = AppState::new(store, Arc::new(simulator), master_key, server_id, settings);
     state.fast_polling = config.instant_simulator;
+    state.job_lease_seconds = config.job_lease_seconds;
     let state = Arc::new(state);
     let url = format!("http://{}/client/api", config.listen);
     let admin = bootstrap::first_start(&state, &config.data_dir, &url).await?;
@@ -108,11 +110,18 @@ pub async fn serve(
     bootstrap::ensure_endpoint_url(&state, listener.local_addr()?).await?;
     let runner = tokio::spawn(jobs::run(state.clone(), JOB_WORKERS));
     let scanner = tokio::spawn(orchestrator::scanner::run(state.clone()));
+    let state_for_shutdown = state.clone();
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
     runner.abort();
     scanner.abort();
+    // Hand the scanner to another instance now rather than when the lease runs out. Job leases
+    // are kept: job tasks still run until the process exits, and two runners must not overlap.
+    let _ = state_for_shutdown
+        .store
+        .release_lease(orchestrator::scanner::SCANNER_LEASE, &state_for_shutdown.server_id)
+        .await;
     Ok(result?)
 }
 

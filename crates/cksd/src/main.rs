@@ -16,6 +16,8 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let config = cksd::Config::load()?;
     let (state, admin) = cksd::open(&config).await?;
+    // After open: the simulator's recovery of interrupted work is no crash point.
+    cksd::crash::arm_from_env();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -23,12 +23,17 @@ pub struct AppState {
     /// This instance's `managementserverid`.
     pub server_id: String,
     settings: RwLock<HashMap<String, Option<String>>>,
+    /// Defaults of this instance for settings not stored (its own API address as
+    /// `endpoint.url`): kept apart so re-reading the stored settings does not drop them.
+    instance_defaults: RwLock<HashMap<String, String>>,
     pub api_keys: ApiKeyCache,
     /// Wakes the job runner when a job is queued.
     pub jobs_queued: Notify,
     versions: RwLock<Option<(Instant, Arc<Vec<CatalogEntry>>)>>,
     /// Poll clusters every few milliseconds instead of every half second (instant simulator).
     pub fast_polling: bool,
+    /// How long a claimed job stays ours without renewal (`--job-lease-seconds`).
+    pub job_lease_seconds: i64,
 }
 
 /// A version with its rendered API object (which includes its ISO's state).
@@ -54,10 +59,12 @@ impl AppState {
             master_key,
             server_id,
             settings: RwLock::new(stored_settings),
+            instance_defaults: RwLock::new(HashMap::new()),
             api_keys: ApiKeyCache::default(),
             jobs_queued: Notify::new(),
             versions: RwLock::new(None),
             fast_polling: false,
+            job_lease_seconds: i64::from(crate::config::DEFAULT_JOB_LEASE_SECONDS),
         }
     }
 
@@ -113,7 +120,12 @@ impl AppState {
             .unwrap_or(None);
         match stored {
             Some(value) => value,
-            None => settings::find(name).map(|d| d.default.to_string()),
+            None => self
+                .instance_defaults
+                .read()
+                .ok()
+                .and_then(|d| d.get(name).cloned())
+                .or_else(|| settings::find(name).map(|d| d.default.to_string())),
         }
     }
 
@@ -134,6 +146,22 @@ impl AppState {
         self.setting(name)
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
+    }
+
+    /// Sets this instance's default for a setting that is not stored.
+    pub fn set_instance_default(&self, name: &str, value: String) {
+        if let Ok(mut d) = self.instance_defaults.write() {
+            d.insert(name.to_string(), value);
+        }
+    }
+
+    /// Re-reads every setting from the store: another instance sharing it may have changed one.
+    pub async fn reload_settings(&self) -> Result<(), StoreError> {
+        let stored = self.store.settings().await?;
+        if let Ok(mut s) = self.settings.write() {
+            *s = stored;
+        }
+        Ok(())
     }
 
     /// Records a new value after the store accepted it.

@@ -36,6 +36,17 @@ pub async fn run(ctx: &Ctx, command: ClusterCommand) -> anyhow::Result<()> {
         ClusterCommand::Scale(args) => scale(ctx, &args).await,
         ClusterCommand::Upgrade(args) => upgrade(ctx, &args).await,
         ClusterCommand::Kubeconfig(args) => kubeconfig(ctx, &args).await,
+        ClusterCommand::Retry(args) => {
+            simple(
+                ctx,
+                "retryKubernetesClusterOperation",
+                "retrying",
+                "kubernetescluster",
+                &args,
+            )
+            .await
+        }
+        ClusterCommand::Abort(args) => abort(ctx, &args).await,
     }
 }
 
@@ -185,6 +196,9 @@ async fn delete(ctx: &Ctx, args: &ClusterDeleteArgs) -> anyhow::Result<()> {
     if args.expunge {
         query.push(("expunge".into(), "true".into()));
     }
+    if args.force {
+        query.push(("forced".into(), "true".into()));
+    }
     let watch = Watch {
         label: format!("deleting {}", args.cluster.cluster),
         cluster_id: Some(id),
@@ -198,6 +212,15 @@ async fn delete(ctx: &Ctx, args: &ClusterDeleteArgs) -> anyhow::Result<()> {
         "success",
     )
     .await
+}
+
+async fn abort(ctx: &Ctx, args: &ClusterRef) -> anyhow::Result<()> {
+    let id = resolve::cluster(&ctx.client, &args.cluster).await?;
+    let answer = ctx
+        .client
+        .call("abortKubernetesClusterOperation", &params([("id", &id)]))
+        .await?;
+    output::object(ctx.format, &answer["kubernetescluster"])
 }
 
 async fn scale(ctx: &Ctx, args: &ClusterScaleArgs) -> anyhow::Result<()> {

@@ -1,11 +1,11 @@
-//! `cks job show|wait`: async jobs by id, for a command started without `--wait`.
+//! `cks job show|wait|steps`: async jobs by id, for a command started without `--wait`.
 
 use std::time::Duration;
 
 use super::Ctx;
 use crate::cli::JobCommand;
 use crate::client::params;
-use crate::output;
+use crate::output::{self, STEP_COLUMNS};
 use crate::wait::{self, Watch};
 
 pub async fn run(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
@@ -30,6 +30,17 @@ pub async fn run(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
             )
             .await?;
             output::object(ctx.format, &result)
+        }
+        JobCommand::Steps(args) => {
+            let steps = ctx
+                .client
+                .list(
+                    "listAsyncJobSteps",
+                    &params([("jobid", &args.jobid)]),
+                    "asyncjobstep",
+                )
+                .await?;
+            output::list(ctx.format, &steps, Some(STEP_COLUMNS))
         }
     }
 }

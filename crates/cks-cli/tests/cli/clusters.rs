@@ -107,3 +107,76 @@ fn a_cluster_is_created_scaled_upgraded_reached_and_deleted() {
     assert_eq!(srv.json(&["cluster", "list"]), serde_json::json!([]));
     assert_eq!(srv.cks(&["cluster", "list"]).stdout, "(none)\n");
 }
+
+#[test]
+fn an_admin_reads_a_failed_create_s_steps_retries_it_and_force_deletes_it() {
+    let srv = TestServer::start();
+    srv.wait_for_isos();
+    srv.cks(&[
+        "api",
+        "injectSimulatorFault",
+        "fault=failvmdeploys",
+        "count=1",
+    ])
+    .assert_ok();
+    srv.cks(&[
+        "cluster",
+        "create",
+        "again",
+        "--zone",
+        "Sim-Zone-1",
+        "--version",
+        "1.32.4",
+        "--offering",
+        "CKS Node",
+        "--size",
+        "1",
+        "--wait",
+    ])
+    .assert_fails(3, "failed: ");
+    let cluster = srv.json(&["cluster", "show", "again"]);
+    assert_eq!(cluster["state"], "Error", "{cluster}");
+    let job = cluster["jobid"]
+        .as_str()
+        .expect("the failed job")
+        .to_string();
+
+    let table = srv.cks(&["job", "steps", &job]);
+    table.assert_ok();
+    let mut lines = table.stdout.lines();
+    assert!(
+        lines.next().unwrap().starts_with("NAME "),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        lines.next().unwrap().starts_with("network "),
+        "{}",
+        table.stdout
+    );
+    let failed = table
+        .stdout
+        .lines()
+        .find(|l| l.contains("Failed"))
+        .expect("a failed step");
+    assert!(
+        failed.starts_with("deploy-first-control-node") && failed.contains("Provisioning"),
+        "{failed}"
+    );
+
+    let retried = srv.json(&["cluster", "retry", "again", "--wait"]);
+    assert_eq!(retried["state"], "Running", "{retried}");
+    let steps = srv.json(&["job", "steps", &job]);
+    assert_eq!(steps.as_array().unwrap().len(), 14, "{steps}");
+    srv.cks(&["cluster", "abort", "again"])
+        .assert_fails(1, "has no operation in progress to abort");
+
+    srv.cks(&["cluster", "delete", "again", "--force", "--wait"])
+        .assert_ok();
+    assert!(
+        srv.json(&["cluster", "list"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}

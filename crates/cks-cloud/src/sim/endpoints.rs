@@ -319,7 +319,11 @@ impl Endpoints {
                 Some((task, connections))
             }
             Err(e) => {
-                if self.warned.insert(addr) {
+                // In use: usually another instance sharing the inventory serves it (this one
+                // takes over if that one stops), so that is no warning.
+                if e.kind() == std::io::ErrorKind::AddrInUse {
+                    tracing::debug!(%addr, "a simulated API endpoint is served elsewhere; retrying");
+                } else if self.warned.insert(addr) {
                     tracing::warn!(%addr, error = %e, "cannot serve a simulated API endpoint yet; retrying");
                 }
                 None

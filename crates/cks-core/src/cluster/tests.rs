@@ -140,6 +140,54 @@ fn transient_states_are_those_an_operation_drives() {
 }
 
 #[test]
+fn an_abort_settles_every_operation_but_a_delete() {
+    for s in S::ALL {
+        let aborted = s.on_abort(false);
+        if s.is_transient() && s != S::Destroying {
+            let to = aborted.unwrap_or_else(|| panic!("{s} cannot be aborted"));
+            assert!(!to.is_transient(), "{s} aborted into {to}");
+        } else {
+            assert_eq!(aborted, None, "{s}");
+        }
+    }
+    // A create whose nodes were never ready ends in Error, as its failure would.
+    assert_eq!(S::Starting.on_abort(true), Some(S::Error));
+    assert_eq!(S::Starting.on_abort(false), Some(S::Alert));
+    assert_eq!(S::Scaling.on_abort(true), Some(S::Alert));
+    assert_eq!(S::Upgrading.on_abort(false), Some(S::Alert));
+    assert_eq!(S::Destroying.on_abort(false), None);
+}
+
+#[test]
+fn a_retry_reenters_the_failed_operations_state() {
+    // A failed create (Error) runs again in Starting; nothing else leaves Error that way.
+    assert_eq!(S::Error.on_retry(S::Starting), Some(S::Starting));
+    assert_eq!(S::Error.on_retry(S::Scaling), None);
+    // A failed start, stop, scale or upgrade (Alert) runs again in its own state.
+    for t in [
+        S::Starting,
+        S::Stopping,
+        S::Scaling,
+        S::ScalingStoppedCluster,
+        S::Upgrading,
+    ] {
+        assert_eq!(S::Alert.on_retry(t), Some(t), "{t}");
+    }
+    assert_eq!(S::Alert.on_retry(S::Destroying), None);
+    // A failed delete stays Destroying and is retried there; so is a stuck operation.
+    assert_eq!(S::Destroying.on_retry(S::Destroying), Some(S::Destroying));
+    assert_eq!(S::Upgrading.on_retry(S::Upgrading), Some(S::Upgrading));
+    assert_eq!(S::Upgrading.on_retry(S::Scaling), None);
+    // Settled clusters have nothing to retry, and a retry always targets a transient state.
+    for s in [S::Created, S::Running, S::Stopped, S::Destroyed] {
+        for t in S::ALL {
+            assert_eq!(s.on_retry(t), None, "{s} -> {t}");
+        }
+    }
+    assert_eq!(S::Alert.on_retry(S::Running), None);
+}
+
+#[test]
 fn cluster_type_defaults_and_rejects_unknown_values_with_cks_text() {
     assert_eq!(parse_cluster_type(None), Ok(ClusterType::CloudManaged));
     assert_eq!(

@@ -136,6 +136,13 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
                 .clone()
                 .filter(|_| c.state.is_transient() || c.last_error.is_some()),
         )
+        // The job of that operation, for `queryAsyncJobResult` and `listAsyncJobSteps`.
+        .opt(
+            "jobid",
+            c.job_id
+                .clone()
+                .filter(|_| c.state.is_transient() || c.last_error.is_some()),
+        )
         .opt("step", c.step.clone())
         .opt("lasterror", c.last_error.clone());
     obj.build()
@@ -144,7 +151,7 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
 // === Lookups ===
 
 /// A live cluster the caller may operate on; CKS's 431 otherwise.
-async fn cluster_for(cx: &Cx<'_>) -> Result<ClusterRecord, ApiError> {
+pub(crate) async fn cluster_for(cx: &Cx<'_>) -> Result<ClusterRecord, ApiError> {
     let id = cx.p.req("id");
     let c = cx.state.store.cluster(id).await.map_err(internal)?;
     match c {
@@ -717,6 +724,9 @@ async fn begin(
     op: &str,
     params: BTreeMap<String, String>,
 ) -> Result<Reply, ApiError> {
+    let mut params = params;
+    // A retry re-enters this state (a scale of a stopped cluster runs in its own).
+    params.insert(crate::orchestrator::RUNS_IN.into(), to.as_str().into());
     let job = new_job(cx, &c.id, params);
     let begun = cx
         .state
@@ -871,6 +881,12 @@ pub async fn stop(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 pub async fn delete(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    // Like CKS's `expunge`: a forced delete skips safeguards, so only admins may ask for it.
+    if cx.p.flag("forced") && cx.caller.account_type == cks_core::tenancy::AccountType::User {
+        return Err(ApiError::denied(
+            "Parameter forced can be passed by Admin only",
+        ));
+    }
     let c = cluster_for(cx).await?;
     if c.cluster_type == ClusterType::ExternalManaged {
         cx.state
@@ -887,7 +903,9 @@ pub async fn delete(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .filter(|s| *s != ClusterState::Destroyed)
         .collect();
     let mut params = BTreeMap::new();
-    if let Some(previous) = c.job_id.clone().filter(|_| c.state.is_transient()) {
+    // Not only in transient states: an aborted operation runs on to its next step boundary.
+    // The delete waits only while that job is still pending.
+    if let Some(previous) = c.job_id.clone() {
         params.insert("previousjobid".into(), previous);
     }
     begin(cx, &c, &from, ClusterState::Destroying, "delete", params).await

@@ -94,7 +94,7 @@ fn render(job: &Job, account_name: Option<String>, domain_path: Option<String>) 
 }
 
 /// May the caller see this job? Its own account's jobs, or any in a domain it administers.
-async fn visible(cx: &Cx<'_>, job: &Job) -> Result<bool, ApiError> {
+pub(crate) async fn visible(cx: &Cx<'_>, job: &Job) -> Result<bool, ApiError> {
     if job.account_id == cx.caller.account_id || cx.caller.is_root_admin() {
         return Ok(true);
     }

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod inventory;
 pub mod jobs;
 pub mod limits;
+pub mod operations;
 pub mod session;
 pub mod settings;
 pub mod tenancy;
@@ -129,6 +130,9 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         "upgradeKubernetesCluster" => clusters::upgrade(cx).await,
         "getKubernetesClusterConfig" => clusters::get_config(cx).await,
         "listKubernetesClusterOrphans" => clusters::list_orphans(cx).await,
+        "listAsyncJobSteps" => operations::list_steps(cx).await,
+        "retryKubernetesClusterOperation" => operations::retry(cx).await,
+        "abortKubernetesClusterOperation" => operations::abort(cx).await,
         "registerCniConfiguration" => cni::register(cx).await,
         "listCniConfiguration" => cni::list(cx).await,
         "deleteCniConfiguration" => cni::delete(cx).await,

@@ -2,13 +2,24 @@
 //! network (or the rules made on a network the user gave), then sweep everything still tagged
 //! with the cluster. Nothing the cluster made outlives it; a failure leaves the cluster in
 //! `Destroying` with `gc` set and the garbage collector runs the delete again.
+//!
+//! A forced delete (`forced=true`, admins only) waits for the interrupted operation no longer
+//! than a job lease and then fails its job itself, and does not stop at a VM or network it could
+//! not remove: the sweep tries everything left by tag again and fails the delete if anything
+//! remains.
 
 use cks_core::cluster::CLUSTER_TAG;
 use cks_core::iaas::ResourceKind;
 use cks_store::JobStatus;
 use futures::future::join_all;
 
-use super::{StepCx, StepResult};
+use super::{ABORTED, StepCx, StepResult};
+
+fn forced(cx: &StepCx<'_>) -> bool {
+    cx.params
+        .get("forced")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
 
 /// The operation a delete interrupted stops at its next step boundary; wait for it, so that
 /// nothing it is creating appears after the sweep.
@@ -18,20 +29,40 @@ pub async fn await_operation(cx: &mut StepCx<'_>) -> StepResult {
     };
     let store = &cx.state.store;
     let every = super::poll_interval(cx.state);
-    cx.wait_for(
-        "Waiting for the interrupted operation to stop",
-        every,
-        || async {
-            match store.job(&previous).await {
-                Ok(Some(job)) if job.status == JobStatus::Pending => {
-                    Err("the previous operation is still running".into())
+    if forced(cx) {
+        // A live runner stops at its next step boundary, a dead one's job is claimed again after
+        // its lease and stops at once; anything longer is a hung step, not worth waiting for.
+        let grace = std::time::Duration::from_secs(cx.state.job_lease_seconds.max(1) as u64 + 5);
+        cx.deadline = cx.deadline.min(tokio::time::Instant::now() + grace);
+    }
+    let waited = cx
+        .wait_for(
+            "Waiting for the interrupted operation to stop",
+            every,
+            || async {
+                match store.job(&previous).await {
+                    Ok(Some(job)) if job.status == JobStatus::Pending => {
+                        Err("the previous operation is still running".into())
+                    }
+                    Ok(_) => Ok(Some(())),
+                    Err(e) => Err(e.to_string()),
                 }
-                Ok(_) => Ok(Some(())),
-                Err(e) => Err(e.to_string()),
-            }
-        },
-    )
-    .await
+            },
+        )
+        .await;
+    match waited {
+        Err(e) if forced(cx) && cx.still_ours().await => {
+            tracing::warn!(cluster = %cx.cluster.id, job = %previous, error = %e.message, "forced delete: failing the interrupted operation's job");
+            let text = format!("{ABORTED}: the Kubernetes cluster is being force-deleted");
+            let result = serde_json::json!({ "errorcode": 530, "errortext": text });
+            store
+                .complete_job(&previous, JobStatus::Failed, 530, &result.to_string())
+                .await
+                .map_err(|e| cx.store(e))?;
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
@@ -57,13 +88,18 @@ pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
         })
         .map(|r| r.id)
         .collect();
+    let mut failed = Vec::new();
     for vm in &strays {
-        cloud.destroy_vm(vm).await.map_err(|e| {
-            cx.fail(format!(
+        if let Err(e) = cloud.destroy_vm(vm).await {
+            let message = format!(
                 "Failed to destroy VM {vm} of Kubernetes cluster : {}: {e}",
                 cx.cluster.name
-            ))
-        })?;
+            );
+            if !forced(cx) {
+                return Err(cx.fail(message));
+            }
+            failed.push(message);
+        }
     }
     let results = join_all(nodes.iter().map(|n| async move {
         match &n.vm_id {
@@ -72,7 +108,6 @@ pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
         }
     }))
     .await;
-    let mut failed = Vec::new();
     for (node, result) in nodes.iter().zip(results) {
         match result {
             Ok(()) => cx
@@ -85,13 +120,23 @@ pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
         }
     }
     if !failed.is_empty() {
-        return Err(cx.fail(format!(
+        let message = format!(
             "Failed to destroy one or more VMs as part of Kubernetes cluster : {} cleanup: {}",
             cx.cluster.name,
             failed.join("; ")
-        )));
+        );
+        return leave_to_sweep(cx, message);
     }
     Ok(())
+}
+
+/// A failed removal fails the delete, unless it is forced: then the sweep tries again.
+fn leave_to_sweep(cx: &StepCx<'_>, message: String) -> StepResult {
+    if forced(cx) {
+        tracing::warn!(cluster = %cx.cluster.id, error = %message, "forced delete: leaving it to the sweep");
+        return Ok(());
+    }
+    Err(cx.fail(message))
 }
 
 /// The network the service made goes with its IPs and rules; on a network the user gave, the
@@ -112,12 +157,13 @@ pub async fn release_network(cx: &mut StepCx<'_>) -> StepResult {
     if others.iter().any(|id| *id != cx.cluster.id) {
         return Ok(());
     }
-    cx.state.cloud.delete_network(&network).await.map_err(|e| {
-        cx.fail(format!(
+    if let Err(e) = cx.state.cloud.delete_network(&network).await {
+        let message = format!(
             "Failed to cleanup network : {network} of Kubernetes cluster : {}: {e}",
             cx.cluster.name
-        ))
-    })?;
+        );
+        return leave_to_sweep(cx, message);
+    }
     Ok(())
 }
 

@@ -7,8 +7,10 @@
 //! was in; every step is safe to run twice because it finds what an earlier attempt made (VMs by
 //! name in the network, rules by their ports, the PKI in the sealed secrets) before making more.
 //!
-//! Between steps the job checks that it still owns the cluster: a delete takes the cluster over
-//! (it becomes `Destroying` with the delete's job id), and the running operation then stops.
+//! Between steps the job checks that it still owns the cluster ([`owns`]): a delete or a retry
+//! takes the cluster over (the cluster names its job), an administrator's abort settles the
+//! cluster's state (`Alert`, or `Error` for a create), and the running operation then stops.
+//! A retry is a new job with the failed one's command and parameters that copies its done steps.
 
 mod create;
 mod destroy;
@@ -26,10 +28,11 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use cks_api::ApiError;
-use cks_core::cluster::ClusterEvent;
-use cks_store::{ClusterRecord, Job, StepState};
+use cks_core::cluster::{ClusterEvent, ClusterState};
+use cks_store::{ClusterRecord, Job, JobStatus, JobStep, StepState};
 use serde_json::Value;
 
+use crate::crash;
 use crate::errors::internal;
 use crate::handlers::clusters::render_cluster;
 use crate::state::AppState;
@@ -167,8 +170,8 @@ impl StepCx<'_> {
                 };
                 return Err(self.fail(format!("{what} timed out{reason}")));
             }
-            if !self.still_ours().await {
-                return Err(self.fail("Operation aborted: the cluster is being deleted"));
+            if let Some(reason) = self.lost().await {
+                return Err(self.fail(reason));
             }
             tokio::time::sleep(every).await;
         }
@@ -176,9 +179,14 @@ impl StepCx<'_> {
 
     /// Does this job still drive the cluster?
     pub async fn still_ours(&self) -> bool {
+        self.lost().await.is_none()
+    }
+
+    /// Why this job no longer drives the cluster (taken over or aborted), if it does not.
+    pub async fn lost(&self) -> Option<String> {
         match self.state.store.cluster_any(&self.cluster.id).await {
-            Ok(Some(c)) => c.job_id.as_deref() == Some(self.job.id.as_str()),
-            _ => true,
+            Ok(Some(c)) if !owns(&c, &self.job.id) => Some(lost_reason(&c, &self.job.id)),
+            _ => None,
         }
     }
 
@@ -254,6 +262,57 @@ fn step<'a>(cx: &'a mut StepCx<'_>, name: &'a str) -> StepFuture<'a> {
 /// The job parameter that marks a job with nothing to do.
 pub const NO_OP: &str = "cks.noop";
 
+/// The job parameter of a retry: the job whose attempt it repeats (and whose done steps it keeps).
+pub const RETRY_OF: &str = "cks.retryof";
+
+/// The job parameter naming the transient state an operation runs in (a retry re-enters it).
+pub const RUNS_IN: &str = "cks.runsin";
+
+/// The failure an administrator's abort leaves in the job and the cluster's `lasterror`.
+pub const ABORTED: &str = "Operation aborted by an administrator";
+
+/// Does `job_id` drive the cluster? Only while the cluster is in a transient state: a delete or
+/// retry takes it over by becoming its job, an abort by settling its state.
+pub fn owns(cluster: &ClusterRecord, job_id: &str) -> bool {
+    cluster.job_id.as_deref() == Some(job_id) && cluster.state.is_transient()
+}
+
+/// Why a job no longer drives its cluster.
+fn lost_reason(cluster: &ClusterRecord, job_id: &str) -> String {
+    if cluster.job_id.as_deref() == Some(job_id) {
+        ABORTED.to_string()
+    } else if cluster.state == ClusterState::Destroying || cluster.removed.is_some() {
+        format!(
+            "Operation aborted: Kubernetes cluster {} is being deleted",
+            cluster.name
+        )
+    } else {
+        format!(
+            "Operation aborted: Kubernetes cluster {} was taken over by another operation",
+            cluster.name
+        )
+    }
+}
+
+/// The states an operation runs in, for conditional writes of its progress.
+fn transient_states() -> Vec<ClusterState> {
+    ClusterState::ALL
+        .into_iter()
+        .filter(|s| s.is_transient())
+        .collect()
+}
+
+/// Does a failure at step `at` of this plan come before a create's nodes were ready (so the
+/// cluster ends in `Error`, not `Alert`)? A create with no plan yet has made nothing usable.
+pub fn before_nodes_ready(op: Operation, steps: &[JobStep], at: usize) -> bool {
+    op == Operation::Create
+        && (steps.is_empty()
+            || steps
+                .iter()
+                .skip(at)
+                .any(|s| s.name.split(':').next() == Some(LAST_CREATE_STEP_FATAL)))
+}
+
 /// Steps up to this one failing leave a new cluster in `Error`; later ones in `Alert`.
 const LAST_CREATE_STEP_FATAL: &str = "wait-nodes-ready";
 
@@ -324,18 +383,25 @@ pub async fn run(
     if params.get(NO_OP).is_some_and(|v| v == "true") {
         return Ok(success_result(op, state, &cluster).await);
     }
-    // A job that no longer drives its cluster (a delete took over while it was queued, or it
-    // already finished before a crash lost its result) does nothing.
-    if cluster.job_id.as_deref() != Some(job.id.as_str()) {
-        if op == Operation::Delete || cluster.removed.is_some() {
-            return Ok(success_result(op, state, &cluster).await);
-        }
-        return Err(ApiError::internal(format!(
-            "Operation aborted: Kubernetes cluster {} is being deleted or changed by another operation",
-            cluster.name
-        )));
+    // A job that no longer drives its cluster (a delete or retry took over while it was queued,
+    // an administrator aborted it, or it already finished before a crash lost its result) does
+    // nothing.
+    if !owns(&cluster, &job.id) {
+        return settled(state, op, job, &cluster).await;
     }
+    let timeout = Duration::from_secs(state.setting_i64(op.timeout_setting()).max(1) as u64);
     let mut steps = store.steps(&job.id).await.map_err(internal)?;
+    if steps.is_empty()
+        && let Some(previous) = params.get(RETRY_OF)
+    {
+        // Steps the failed attempt finished are not done again; its job must have stopped
+        // first, or both would run the same step.
+        await_stopped(state, job, &cluster_id, previous, timeout).await?;
+        steps = store
+            .copy_steps(previous, &job.id)
+            .await
+            .map_err(internal)?;
+    }
     if steps.is_empty() {
         let names = plan(state, op, &cluster, params).await?;
         steps = store
@@ -343,35 +409,40 @@ pub async fn run(
             .await
             .map_err(internal)?;
     }
-    let timeout = Duration::from_secs(state.setting_i64(op.timeout_setting()).max(1) as u64);
-    let mut fatal_phase = op == Operation::Create;
-    for s in &steps {
+    for (i, s) in steps.iter().enumerate() {
         let (base, arg) = match s.name.split_once(':') {
             Some((b, a)) => (b.to_string(), Some(a.to_string())),
             None => (s.name.clone(), None),
         };
-        let failure = match op {
-            Operation::Create if fatal_phase => ClusterEvent::CreateFailed,
-            _ => ClusterEvent::OperationFailed,
+        let failure = if before_nodes_ready(op, &steps, i) {
+            ClusterEvent::CreateFailed
+        } else {
+            ClusterEvent::OperationFailed
         };
-        if base == LAST_CREATE_STEP_FATAL {
-            fatal_phase = false;
-        }
         if s.state == StepState::Done {
             continue;
         }
         let cluster = load(state, &cluster_id).await?;
-        if cluster.job_id.as_deref() != Some(job.id.as_str()) {
-            return Err(ApiError::internal(format!(
-                "Operation aborted: Kubernetes cluster {} is being deleted",
-                cluster.name
-            )));
+        if !owns(&cluster, &job.id) {
+            return Err(ApiError::internal(lost_reason(&cluster, &job.id)));
         }
         store.start_step(&job.id, s.idx).await.map_err(internal)?;
-        store
-            .set_cluster_progress(&cluster_id, Some(&s.name), None)
+        let shown = store
+            .set_operation_progress(
+                &cluster_id,
+                &job.id,
+                &transient_states(),
+                Some(&s.name),
+                None,
+            )
             .await
             .map_err(internal)?;
+        if !shown {
+            // Aborted or taken over since the check above.
+            let cluster = load(state, &cluster_id).await?;
+            return Err(ApiError::internal(lost_reason(&cluster, &job.id)));
+        }
+        crash::point(crash::Point::StepStarted);
         // The deadline counts from the step's first attempt, so a resumed step keeps its budget.
         let started = s.started.unwrap_or_else(cks_store::now);
         let elapsed = Duration::from_secs((cks_store::now() - started).max(0) as u64);
@@ -387,12 +458,28 @@ pub async fn run(
             failure,
         };
         tracing::debug!(job = %job.id, cluster = %cluster_id, step = %s.name, "step");
-        match step(&mut cx, &base).await {
-            Ok(()) => store
-                .finish_step(&job.id, s.idx, StepState::Done, None)
-                .await
-                .map_err(internal)?,
+        let outcome = step(&mut cx, &base).await;
+        crash::point(crash::Point::StepBodyDone);
+        match outcome {
+            Ok(()) => {
+                store
+                    .finish_step(&job.id, s.idx, StepState::Done, None)
+                    .await
+                    .map_err(internal)?;
+                crash::point(crash::Point::StepFinished);
+            }
             Err(err) => {
+                // A step cut short because the job lost the cluster says so, however the step
+                // worded its own failure.
+                let cluster = load(state, &cluster_id).await?;
+                if !owns(&cluster, &job.id) {
+                    let reason = lost_reason(&cluster, &job.id);
+                    store
+                        .finish_step(&job.id, s.idx, StepState::Failed, Some(&reason))
+                        .await
+                        .map_err(internal)?;
+                    return Err(ApiError::internal(reason));
+                }
                 tracing::warn!(job = %job.id, cluster = %cluster_id, step = %s.name, error = %err.message, "step failed");
                 store
                     .finish_step(&job.id, s.idx, StepState::Failed, Some(&err.message))
@@ -404,20 +491,81 @@ pub async fn run(
         }
     }
     let cluster = load(state, &cluster_id).await?;
+    if !owns(&cluster, &job.id) {
+        return Err(ApiError::internal(lost_reason(&cluster, &job.id)));
+    }
     if op == Operation::Delete {
         store.remove_cluster(&cluster_id).await.map_err(internal)?;
     } else if let Some(next) = cluster.state.on(ClusterEvent::OperationSucceeded) {
-        store
+        let moved = store
             .transition_cluster(&cluster_id, &[cluster.state], next)
             .await
             .map_err(internal)?;
+        if !moved {
+            // An abort or a delete settled the cluster after the check above; it keeps that.
+            let cluster = load(state, &cluster_id).await?;
+            return Err(ApiError::internal(lost_reason(&cluster, &job.id)));
+        }
     }
     store
         .set_cluster_progress(&cluster_id, None, None)
         .await
         .map_err(internal)?;
+    crash::point(crash::Point::OperationDone);
     let cluster = load(state, &cluster_id).await?;
     Ok(success_result(op, state, &cluster).await)
+}
+
+/// The end of a job that does not drive its cluster (see [`owns`]).
+async fn settled(
+    state: &AppState,
+    op: Operation,
+    job: &Job,
+    cluster: &ClusterRecord,
+) -> Result<Value, ApiError> {
+    if cluster.job_id.as_deref() == Some(job.id.as_str()) {
+        // Its own operation settled the cluster: it finished (a crash lost the result) or it
+        // failed or was aborted, with the reason in `lasterror`.
+        let steps = state.store.steps(&job.id).await.map_err(internal)?;
+        if !steps.is_empty() && steps.iter().all(|s| s.state == StepState::Done) {
+            return Ok(success_result(op, state, cluster).await);
+        }
+        return Err(ApiError::internal(
+            cluster.last_error.clone().unwrap_or_else(|| ABORTED.into()),
+        ));
+    }
+    if op == Operation::Delete || cluster.removed.is_some() {
+        return Ok(success_result(op, state, cluster).await);
+    }
+    Err(ApiError::internal(lost_reason(cluster, &job.id)))
+}
+
+/// A retry waits for the attempt it repeats to stop (an aborted job runs to its next step
+/// boundary; a dead runner's job is claimed again and ends at once), while it drives the cluster.
+async fn await_stopped(
+    state: &AppState,
+    job: &Job,
+    cluster_id: &str,
+    previous: &str,
+    timeout: Duration,
+) -> Result<(), ApiError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let prior = state.store.job(previous).await.map_err(internal)?;
+        if prior.is_none_or(|j| j.status != JobStatus::Pending) {
+            return Ok(());
+        }
+        let cluster = load(state, cluster_id).await?;
+        if !owns(&cluster, &job.id) {
+            return Err(ApiError::internal(lost_reason(&cluster, &job.id)));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ApiError::internal(format!(
+                "The attempt being retried (job {previous}) has not stopped"
+            )));
+        }
+        tokio::time::sleep(poll_interval(state)).await;
+    }
 }
 
 async fn success_result(op: Operation, state: &AppState, cluster: &ClusterRecord) -> Value {
@@ -439,12 +587,19 @@ async fn fail(
     let Some(cluster) = store.cluster_any(cluster_id).await.map_err(internal)? else {
         return Ok(());
     };
-    store
-        .set_cluster_progress(cluster_id, cluster.step.as_deref(), Some(&err.message))
+    // Taken over or aborted: what replaced this operation owns the state and its reason.
+    let shown = store
+        .set_operation_progress(
+            cluster_id,
+            job_id,
+            &transient_states(),
+            cluster.step.as_deref(),
+            Some(&err.message),
+        )
         .await
         .map_err(internal)?;
-    if cluster.job_id.as_deref() != Some(job_id) {
-        return Ok(()); // a delete took over; it owns the state now
+    if !shown {
+        return Ok(());
     }
     if op == Operation::Delete {
         let mut c = cluster.clone();

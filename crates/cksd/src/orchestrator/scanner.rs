@@ -26,15 +26,38 @@ use futures::StreamExt;
 use super::nodes::client_for;
 use crate::state::{AppState, SharedState};
 
+/// The lease that makes one instance at a time the scanner when several share the database.
+pub const SCANNER_LEASE: &str = "state-scanner";
+
 /// Runs until the process ends.
 pub async fn run(state: SharedState) {
     let mut last = Instant::now();
     loop {
-        // Re-read the interval every second, so a changed setting takes effect at once.
+        // Re-read the settings every second, so a setting changed here or on another instance
+        // (such as this interval) takes effect at once.
         tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Err(e) = state.reload_settings().await {
+            tracing::warn!(error = %e, "re-reading the settings failed");
+        }
         let interval = Duration::from_secs(state.setting_i64(SCANNER_INTERVAL).max(1) as u64);
         if last.elapsed() < interval {
             continue;
+        }
+        // Held a little longer than a cycle's interval: renewed each cycle while this instance
+        // lives, taken over by another within seconds of its death.
+        let now = cks_store::now();
+        let lease_until = now + interval.as_secs() as i64 + 5;
+        match state
+            .store
+            .hold_lease(SCANNER_LEASE, &state.server_id, now, lease_until)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take the state scanner lease");
+                continue;
+            }
         }
         last = Instant::now();
         match cycle(&state).await {

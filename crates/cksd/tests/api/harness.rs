@@ -8,7 +8,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cks_api::signing;
+use cks_store::testing::{self, PgTestDatabase};
 use serde_json::Value;
+
+pub use cks_store::Backend;
+
+/// The database this test run's servers use: PostgreSQL when `CKS_TEST_DATABASE_URL` names a
+/// server (`scripts/with-postgres.sh`), each server in a fresh database; SQLite otherwise.
+pub fn database_backend() -> Backend {
+    testing::backend()
+}
 
 pub struct TestServer {
     pub url: String,
@@ -17,9 +26,11 @@ pub struct TestServer {
     /// The loopback /24 the simulator hands public IPs out of (`127.A.B.0/24`).
     pub public_range: String,
     child: Child,
-    /// Flags given at start, kept for restarts.
+    /// Flags given at start, kept for restarts (the database URL among them).
     flags: Vec<String>,
     _range_lock: std::fs::File,
+    /// Dropped after the process is killed (fields drop after `Drop::drop`).
+    db: Option<PgTestDatabase>,
 }
 
 #[derive(Clone, Debug)]
@@ -44,6 +55,11 @@ impl TestServer {
         let (public_range, lock) = reserve_public_range();
         let mut flags: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         flags.extend(["--simulator-public-range".to_string(), public_range.clone()]);
+        let db = testing::admin_url()
+            .map(|admin| PgTestDatabase::create(&admin).expect("create test database"));
+        if let Some(db) = &db {
+            flags.extend(["--database-url".to_string(), db.url().to_string()]);
+        }
         let (child, url) = spawn(dir.path(), &flags);
         let admin = read_admin(dir.path());
         TestServer {
@@ -54,15 +70,77 @@ impl TestServer {
             child,
             flags,
             _range_lock: lock,
+            db,
+        }
+    }
+
+    /// Another instance of the same service: its own data directory and port, this server's
+    /// database and master key (several `cksd` on one database form one service).
+    pub fn sibling(&self, extra: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database_url = match &self.db {
+            Some(db) => db.url().to_string(),
+            None => format!("sqlite://{}", self.dir.path().join("cks.db").display()),
+        };
+        let mut flags: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        flags.extend([
+            "--database-url".to_string(),
+            database_url,
+            "--master-key-file".to_string(),
+            self.dir.path().join("master.key").display().to_string(),
+        ]);
+        let (child, url) = spawn(dir.path(), &flags);
+        TestServer {
+            url,
+            dir,
+            admin: self.admin.clone(),
+            public_range: self.public_range.clone(),
+            child,
+            flags,
+            _range_lock: self._range_lock.try_clone().expect("range lock"),
+            db: None,
+        }
+    }
+
+    /// Runs SQL statements on the server's database, behind its back (stop it first).
+    pub fn execute_sql(&self, sql: &str) {
+        match &self.db {
+            Some(db) => db.execute(sql).expect("psql"),
+            None => {
+                let out = Command::new("python3")
+                    .args([
+                        "-c",
+                        "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
+                    ])
+                    .arg(self.dir.path().join("cks.db"))
+                    .arg(sql)
+                    .output()
+                    .expect("python3");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
         }
     }
 
     /// Kills the process (SIGKILL: no graceful shutdown) and starts it again on the same data.
     pub fn restart(&mut self) {
+        self.restart_with_env(&[]);
+    }
+
+    /// `restart`, with these environment variables set for the new process only.
+    pub fn restart_with_env(&mut self, env: &[(&str, &str)]) {
         self.kill();
-        let (child, url) = spawn(self.dir.path(), &self.flags);
+        let (child, url) = spawn_env(self.dir.path(), &self.flags, env);
         self.child = child;
         self.url = url;
+    }
+
+    /// Has the process ended (e.g. killed itself at a crash point)?
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
     }
 
     pub fn kill(&mut self) {
@@ -152,11 +230,16 @@ fn reserve_public_range() -> (String, std::fs::File) {
 }
 
 fn spawn(dir: &Path, extra: &[String]) -> (Child, String) {
+    spawn_env(dir, extra, &[])
+}
+
+fn spawn_env(dir: &Path, extra: &[String], env: &[(&str, &str)]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cksd"))
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(extra)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

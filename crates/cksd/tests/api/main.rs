@@ -7,10 +7,14 @@ mod clusters;
 mod cni;
 /// Starting a server, signed clients, job polling.
 mod harness;
+/// Several instances on one database: one service, each job once, takeover after a kill.
+mod instances;
 /// The simulator's inventory in CloudStack's shapes.
 mod inventory;
 /// Account resource limits, and a cluster that runs into one.
 mod limits;
+/// Step journals, abort, retry and forced delete of cluster operations.
+mod operations;
 /// Signing, sessions, errors, paging, listApis.
 mod protocol;
 /// Python `cs`, a client nobody here wrote.

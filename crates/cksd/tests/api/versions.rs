@@ -304,23 +304,11 @@ async fn a_job_interrupted_by_a_crash_finishes_after_restart() {
     srv.kill();
     // Rewind the job to "claimed by this instance, lease far in the future, not finished", the
     // state a kill -9 in the middle of the job leaves, and put the version back.
-    let db = srv.data_dir().join("cks.db");
     let server_id = std::fs::read_to_string(srv.data_dir().join("server.id")).unwrap();
-    let script = format!(
+    srv.execute_sql(&format!(
         "UPDATE async_jobs SET status = 0, result = NULL, result_code = 0, completed = NULL, management_server_id = '{server_id}', lease_until = 9999999999 WHERE id = '{job_id}';
          UPDATE kubernetes_versions SET removed = NULL WHERE id = '{id}';"
-    );
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()"])
-        .arg(&db)
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     srv.restart();
     let admin = srv.admin();
     let job = admin.wait_job(&job_id).await;
