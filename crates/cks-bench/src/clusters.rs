@@ -57,13 +57,17 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
-async fn start() -> anyhow::Result<Server> {
+async fn start(database_url: Option<String>) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let seed = dir.path().join("seed.toml");
     std::fs::write(&seed, roomy_seed())?;
     let mut config = cksd::Config::for_test(dir.path());
     config.simulator_seed = Some(seed);
     config.simulator_public_range = Some(("127.30.0.2".parse()?, "127.31.255.254".parse()?));
+    if let Some(url) = database_url {
+        config.database_url = url;
+    }
+    println!("database: {}", cksd::config::redacted_url(&config.database_url));
     let (state, _) = cksd::open(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let base = format!("http://{}/client/api", listener.local_addr()?);
@@ -186,9 +190,14 @@ async fn create_many(
     Ok(all)
 }
 
-pub async fn run(count: usize, scan_count: usize, clients: usize) -> anyhow::Result<()> {
+pub async fn run(
+    count: usize,
+    scan_count: usize,
+    clients: usize,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
     raise_fd_limit();
-    let s = Arc::new(start().await?);
+    let s = Arc::new(start(database_url).await?);
     println!(
         "cks-bench clusters: {count} clusters of 1 control + 3 workers, {clients} clients, instant simulator, SQLite"
     );

@@ -33,6 +33,10 @@ struct Args {
     /// With `--clusters`: grow to this many clusters and time the state scanner again.
     #[arg(long, default_value_t = 0)]
     scan_clusters: usize,
+    /// The server's database (`postgres://...` for the PostgreSQL figures); default SQLite in a
+    /// temporary directory. It should be empty: the benchmark seeds it.
+    #[arg(long, env = "CKS_DATABASE_URL")]
+    database_url: Option<String>,
 }
 
 struct Keys {
@@ -72,11 +76,15 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     if let Some(count) = args.clusters {
-        return clusters::run(count, args.scan_clusters, args.clients).await;
+        return clusters::run(count, args.scan_clusters, args.clients, args.database_url).await;
     }
     let dir = tempfile::tempdir()?;
     let mut config = cksd::Config::for_test(dir.path());
     config.listen = "127.0.0.1:0".parse()?;
+    if let Some(url) = &args.database_url {
+        config.database_url = url.clone();
+    }
+    println!("database: {}", cksd::config::redacted_url(&config.database_url));
     let (state, _) = cksd::open(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let base = format!("http://{}/client/api", listener.local_addr()?);

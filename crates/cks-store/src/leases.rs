@@ -58,3 +58,38 @@ mod tests {
         assert!(store.hold_lease("scanner", "ms1", 121, 131).await.unwrap(), "released");
     }
 }
+
+/// Held while an instance starts (seeds the simulated cloud, creates the root admin): of
+/// several instances started at once on one PostgreSQL, one does that and the others then
+/// find it done. Released by [`StartupLock::release`], or when the process dies.
+pub struct StartupLock(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
+
+/// The advisory lock key ("cks-up").
+const STARTUP_LOCK: i64 = 0x636b_732d_7570;
+
+impl Store {
+    /// Waits for the startup lock (PostgreSQL; SQLite has one writer at a time already).
+    pub async fn lock_startup(&self) -> Result<StartupLock> {
+        if self.backend() != crate::Backend::Postgres {
+            return Ok(StartupLock(None));
+        }
+        let mut conn = self.pool().acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(STARTUP_LOCK)
+            .execute(&mut *conn)
+            .await?;
+        Ok(StartupLock(Some(conn)))
+    }
+}
+
+impl StartupLock {
+    pub async fn release(self) -> Result<()> {
+        if let Some(mut conn) = self.0 {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(STARTUP_LOCK)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+}

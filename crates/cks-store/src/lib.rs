@@ -27,6 +27,7 @@ use sqlx::any::AnyPoolOptions;
 pub use clusters::{ClusterFilter, ClusterNode, ClusterRecord, JobStep, StepState};
 pub use cni::CniConfigRecord;
 pub use jobs::{Job, JobStatus, NewJob};
+pub use leases::StartupLock;
 pub use rows::*;
 pub use versions::KubernetesVersion;
 

@@ -59,6 +59,8 @@ pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootst
     let store = Store::open(&config.database_url)
         .await
         .with_context(|| format!("opening {}", config::redacted_url(&config.database_url)))?;
+    // Instances started together on one database seed the cloud and the root admin once.
+    let startup = store.lock_startup().await?;
     let seed = match &config.simulator_seed {
         Some(path) => SeedSource::Path(path.clone()),
         None => SeedSource::Default,
@@ -86,6 +88,7 @@ pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootst
     let state = Arc::new(state);
     let url = format!("http://{}/client/api", config.listen);
     let admin = bootstrap::first_start(&state, &config.data_dir, &url).await?;
+    startup.release().await?;
     Ok((state, admin))
 }
 
