@@ -40,6 +40,7 @@ started=""
 
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
+  trap '' INT TERM  # a second signal must not cut the cleanup short
   if [ -n "$started" ]; then
     "${as_server[@]}" "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
   fi

@@ -67,7 +67,10 @@ async fn start(database_url: Option<String>) -> anyhow::Result<Server> {
     if let Some(url) = database_url {
         config.database_url = url;
     }
-    println!("database: {}", cksd::config::redacted_url(&config.database_url));
+    println!(
+        "database: {}",
+        cksd::config::redacted_url(&config.database_url)
+    );
     let (state, _) = cksd::open(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let base = format!("http://{}/client/api", listener.local_addr()?);

@@ -84,7 +84,10 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = &args.database_url {
         config.database_url = url.clone();
     }
-    println!("database: {}", cksd::config::redacted_url(&config.database_url));
+    println!(
+        "database: {}",
+        cksd::config::redacted_url(&config.database_url)
+    );
     let (state, _) = cksd::open(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let base = format!("http://{}/client/api", listener.local_addr()?);

@@ -41,24 +41,6 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::test_store;
-
-    #[tokio::test]
-    async fn one_holder_at_a_time_and_taken_over_when_expired() {
-        let (store, _dir) = test_store().await;
-        assert!(store.hold_lease("scanner", "ms1", 100, 110).await.unwrap());
-        assert!(!store.hold_lease("scanner", "ms2", 105, 115).await.unwrap());
-        assert!(store.hold_lease("scanner", "ms1", 108, 118).await.unwrap(), "renewed");
-        assert!(!store.hold_lease("scanner", "ms2", 117, 127).await.unwrap());
-        assert!(store.hold_lease("scanner", "ms2", 119, 129).await.unwrap(), "expired: taken over");
-        assert!(!store.hold_lease("scanner", "ms1", 120, 130).await.unwrap());
-        store.release_lease("scanner", "ms2").await.unwrap();
-        assert!(store.hold_lease("scanner", "ms1", 121, 131).await.unwrap(), "released");
-    }
-}
-
 /// Held while an instance starts (seeds the simulated cloud, creates the root admin): of
 /// several instances started at once on one PostgreSQL, one does that and the others then
 /// find it done. Released by [`StartupLock::release`], or when the process dies.
@@ -91,5 +73,32 @@ impl StartupLock {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_store;
+
+    #[tokio::test]
+    async fn one_holder_at_a_time_and_taken_over_when_expired() {
+        let (store, _dir) = test_store().await;
+        assert!(store.hold_lease("scanner", "ms1", 100, 110).await.unwrap());
+        assert!(!store.hold_lease("scanner", "ms2", 105, 115).await.unwrap());
+        assert!(
+            store.hold_lease("scanner", "ms1", 108, 118).await.unwrap(),
+            "renewed"
+        );
+        assert!(!store.hold_lease("scanner", "ms2", 117, 127).await.unwrap());
+        assert!(
+            store.hold_lease("scanner", "ms2", 119, 129).await.unwrap(),
+            "expired: taken over"
+        );
+        assert!(!store.hold_lease("scanner", "ms1", 120, 130).await.unwrap());
+        store.release_lease("scanner", "ms2").await.unwrap();
+        assert!(
+            store.hold_lease("scanner", "ms1", 121, 131).await.unwrap(),
+            "released"
+        );
     }
 }

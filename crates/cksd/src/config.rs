@@ -221,7 +221,10 @@ mod tests {
             redacted_url("postgres://cks:s3cret@127.0.0.1:5432/cks"),
             "postgres://cks:***@127.0.0.1:5432/cks"
         );
-        assert_eq!(redacted_url("postgres://cks@127.0.0.1/cks"), "postgres://cks@127.0.0.1/cks");
+        assert_eq!(
+            redacted_url("postgres://cks@127.0.0.1/cks"),
+            "postgres://cks@127.0.0.1/cks"
+        );
         assert_eq!(redacted_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
     }
 

@@ -123,7 +123,10 @@ pub async fn serve(
     // are kept: job tasks still run until the process exits, and two runners must not overlap.
     let _ = state_for_shutdown
         .store
-        .release_lease(orchestrator::scanner::SCANNER_LEASE, &state_for_shutdown.server_id)
+        .release_lease(
+            orchestrator::scanner::SCANNER_LEASE,
+            &state_for_shutdown.server_id,
+        )
         .await;
     Ok(result?)
 }

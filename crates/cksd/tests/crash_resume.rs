@@ -63,21 +63,6 @@ impl Op {
         }
     }
 
-    /// Where a run may crash: 1 to this. About an eighth more than the points the operation
-    /// passes on a 1-control cluster with the instant simulator (create 59, scale up 32, scale
-    /// down 17, upgrade 25, stop 8, start 14, delete 16), so a few runs finish unharmed.
-    fn points(self) -> u64 {
-        match self {
-            Op::Create => 66,
-            Op::ScaleUp => 36,
-            Op::ScaleDown => 19,
-            Op::Upgrade => 28,
-            Op::Stop => 9,
-            Op::Start => 16,
-            Op::Delete => 18,
-        }
-    }
-
     /// Workers the cluster has before the operation.
     fn workers_before(self) -> u32 {
         if self == Op::ScaleDown { 2 } else { 1 }
@@ -97,6 +82,98 @@ impl fmt::Display for Op {
         };
         f.write_str(name)
     }
+}
+
+/// The cluster an operation runs on: more nodes deploy in parallel, so crashes land between
+/// concurrent cloud calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// One control node.
+    Single,
+    /// Three control nodes behind the API load balancer.
+    Ha,
+    /// One control node and one external etcd node.
+    Etcd,
+}
+
+impl Shape {
+    fn params(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Shape::Single => &[],
+            Shape::Ha => &[("controlnodes", "3")],
+            Shape::Etcd => &[("etcdnodes", "1")],
+        }
+    }
+}
+
+/// What one run does, all drawn from the seeded generator.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    op: Op,
+    shape: Shape,
+    /// A scale up also moves the cluster to a larger offering (the `scale-offerings` step).
+    new_offering: bool,
+    /// The crash point of the operation.
+    at: u64,
+    /// A second crash point, in the resumed run.
+    again_at: Option<u64>,
+}
+
+impl Plan {
+    fn draw(rng: &mut Rng) -> Plan {
+        let op = OPS[rng.below(OPS.len() as u64) as usize];
+        let shape = match rng.below(4) {
+            0 => Shape::Ha,
+            1 => Shape::Etcd,
+            _ => Shape::Single,
+        };
+        let new_offering = op == Op::ScaleUp && rng.below(2) == 0;
+        let points = points(op, shape, new_offering);
+        let at = 1 + rng.below(points);
+        let again_at = (rng.below(3) == 0).then(|| 1 + rng.below(points));
+        Plan {
+            op,
+            shape,
+            new_offering,
+            at,
+            again_at,
+        }
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} of a {:?} cluster", self.op, self.shape)?;
+        if self.new_offering {
+            f.write_str(" with a larger offering")?;
+        }
+        write!(f, ", crash at {}", self.at)?;
+        if let Some(again) = self.again_at {
+            write!(f, ", then at {again} of the resumed run")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a run may crash: 1 to this. About an eighth more than the points the operation passes
+/// with the instant simulator (measured for single/HA/etcd clusters), so a few runs finish
+/// unharmed.
+fn points(op: Op, shape: Shape, new_offering: bool) -> u64 {
+    let (single, ha, etcd) = match op {
+        Op::Create => (59, 69, 65),
+        Op::ScaleUp => (32, 40, 36),
+        Op::ScaleDown => (17, 19, 19),
+        Op::Upgrade => (25, 42, 27),
+        Op::Stop => (8, 12, 10),
+        Op::Start => (14, 18, 16),
+        Op::Delete => (16, 18, 17),
+    };
+    let n = match shape {
+        Shape::Single => single,
+        Shape::Ha => ha,
+        Shape::Etcd => etcd,
+    } + if new_offering { 6 } else { 0 };
+    n + n / 8 + 1
 }
 
 /// SplitMix64: small, seedable, the same sequence everywhere.
@@ -121,22 +198,29 @@ struct Catalog {
     old_version: String,
     new_version: String,
     offering: String,
+    large_offering: String,
 }
 
 /// What one run ended with.
 #[derive(Default)]
 struct Verdict {
-    crashed: bool,
+    /// How many times the armed server killed itself (0 to 2).
+    crashes: u32,
     /// Ended in Alert/Error with a reason instead of the target state (allowed, but shown).
     alert: Option<String>,
     stuck: Vec<String>,
     leaked: Vec<String>,
     duplicated: Vec<String>,
+    /// The run could not be set up or cleaned up.
+    other: Vec<String>,
 }
 
 impl Verdict {
     fn failed(&self) -> bool {
-        !(self.stuck.is_empty() && self.leaked.is_empty() && self.duplicated.is_empty())
+        !(self.stuck.is_empty()
+            && self.leaked.is_empty()
+            && self.duplicated.is_empty()
+            && self.other.is_empty())
     }
 }
 
@@ -149,7 +233,9 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
     } else {
         "sqlite"
     };
-    eprintln!("crash-resume: seed {seed} ({runs} runs on {backend}; CKS_CRASH_SEED={seed} replays)");
+    eprintln!(
+        "crash-resume: seed {seed} ({runs} runs on {backend}; CKS_CRASH_SEED={seed} replays)"
+    );
     let started = Instant::now();
     let mut rng = Rng(seed);
     let mut srv = TestServer::start();
@@ -169,27 +255,28 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
     assert_eq!(status, 200, "{body}");
 
     let mut per_op: BTreeMap<Op, (u32, u32)> = BTreeMap::new();
-    let (mut stuck, mut leaked, mut duplicated, mut crashed, mut alerts) = (0, 0, 0, 0, 0);
+    let (mut stuck, mut leaked, mut duplicated, mut other) = (0, 0, 0, 0);
+    let (mut crashes, mut alerts) = (0, 0);
     let mut failures = Vec::new();
     for run in 0..runs {
-        let op = OPS[rng.below(OPS.len() as u64) as usize];
-        let at = 1 + rng.below(op.points());
-        let v = one_run(&mut srv, &cat, run, op, at).await;
-        let entry = per_op.entry(op).or_default();
+        let plan = Plan::draw(&mut rng);
+        let v = one_run(&mut srv, &cat, run, plan).await;
+        let entry = per_op.entry(plan.op).or_default();
         entry.0 += 1;
-        entry.1 += u32::from(v.crashed);
-        crashed += u32::from(v.crashed);
+        entry.1 += u32::from(v.crashes > 0);
+        crashes += v.crashes;
         stuck += u32::from(!v.stuck.is_empty());
         leaked += u32::from(!v.leaked.is_empty());
         duplicated += u32::from(!v.duplicated.is_empty());
+        other += u32::from(!v.other.is_empty());
         if let Some(reason) = &v.alert {
             alerts += 1;
-            eprintln!("crash-resume: run {run} ({op}, crash at {at}) ended in {reason}");
+            eprintln!("crash-resume: run {run} ({plan}) ended in {reason}");
         }
         if v.failed() {
             let line = format!(
-                "run {run} ({op}, crash at {at}): stuck {:?} leaked {:?} duplicated {:?}",
-                v.stuck, v.leaked, v.duplicated
+                "run {run} ({plan}): stuck {:?} leaked {:?} duplicated {:?} other {:?}",
+                v.stuck, v.leaked, v.duplicated, v.other
             );
             eprintln!("crash-resume: FAILED {line}");
             failures.push(line);
@@ -200,63 +287,48 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
         .map(|(op, (n, c))| format!("{op} {n} ({c} crashed)"))
         .collect();
     eprintln!(
-        "crash-resume: {runs} runs, {stuck} stuck, {leaked} leaked, {duplicated} duplicated; \
-         {crashed} crashed, {alerts} ended in Alert/Error; {}; {:.0?}; seed {seed}",
+        "crash-resume: {runs} runs, {stuck} stuck, {leaked} leaked, {duplicated} duplicated, \
+         {other} other; {crashes} kills, {alerts} ended in Alert/Error; {}; {:.0?}; seed {seed}",
         ops.join(", "),
         started.elapsed()
     );
-    assert!(
-        failures.is_empty(),
-        "seed {seed}:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "seed {seed}:\n{}", failures.join("\n"));
 }
 
-/// One operation, killed at crash point `at`, resumed, checked, then cleaned up.
-async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, op: Op, at: u64) -> Verdict {
+/// One operation, killed at its crash point (and maybe again while resuming), resumed,
+/// checked, then deleted.
+async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, plan: Plan) -> Verdict {
     let mut v = Verdict::default();
     let name = format!("crash-{run}");
-    let admin = srv.admin();
+    let op = plan.op;
     // The precondition, unarmed.
     let id = match op {
         Op::Create => None,
-        _ => {
-            let workers = op.workers_before().to_string();
-            let job = run_job(&admin, "createKubernetesCluster", &create_params(cat, &name, &workers)).await;
-            assert_eq!(job["jobstatus"], 1, "precondition create: {job}");
-            let id = job["jobresult"]["kubernetescluster"]["id"]
-                .as_str()
-                .expect("cluster id")
-                .to_string();
-            if op == Op::Start {
-                let job = run_job(&admin, "stopKubernetesCluster", &[("id", &id)]).await;
-                assert_eq!(job["jobstatus"], 1, "precondition stop: {job}");
+        _ => match prepare(&srv.admin(), cat, &name, plan).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                v.other.push(format!("precondition: {e}"));
+                return v;
             }
-            Some(id)
-        }
+        },
     };
 
     // The operation, on a server that kills itself at point `at`.
-    srv.restart_with_env(&[("CKS_CRASH_AT", &at.to_string())]);
+    srv.restart_with_env(&[("CKS_CRASH_AT", &plan.at.to_string())]);
     let admin = srv.admin();
-    let submitted = submit(&admin, cat, op, &name, id.as_deref()).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if srv.has_exited() {
-            v.crashed = true;
-            break;
-        }
-        if let Some(job) = &submitted
-            && let Some(j) = try_call(&admin, "queryAsyncJobResult", &[("jobid", job)]).await
-            && inner(&j, "queryAsyncJobResult")["jobstatus"] != 0
-        {
-            break;
-        }
-        if Instant::now() > deadline {
-            v.stuck.push("the armed server neither died nor finished the job in 60 s".into());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let params = op_params(cat, &name, id.as_deref(), plan);
+    // None when the server died before answering; the checks below find out whether it took it.
+    if let Some(body) = try_call(&admin, op.command(), &params).await
+        && inner(&body, op.command())["jobid"].is_null()
+    {
+        v.other.push(format!("{}: {body}", op.command()));
+        return v;
+    }
+    if until_dead_or_idle(srv, &mut v).await
+        && let Some(again) = plan.again_at
+    {
+        srv.restart_with_env(&[("CKS_CRASH_AT", &again.to_string())]);
+        until_dead_or_idle(srv, &mut v).await;
     }
 
     // Resume, unarmed, and let it settle.
@@ -264,7 +336,9 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, op: Op, at: u64)
     let admin = srv.admin();
     let id = match id {
         Some(id) => Some(id),
-        None => cluster_by_name(&admin, &name).await.map(|c| str_of(&c, "id")),
+        None => cluster_by_name(&admin, &name)
+            .await
+            .map(|c| str_of(&c, "id")),
     };
     let cluster = settle(&admin, id.as_deref(), &mut v).await;
     let accepted = match &id {
@@ -272,15 +346,16 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, op: Op, at: u64)
         None => false,
     };
     if accepted {
-        check_outcome(cat, op, cluster.as_ref(), &mut v);
+        check_outcome(cat, plan, cluster.as_ref(), &mut v);
     }
     check_inventory(&admin, &mut v).await;
 
     // Clean up: a resumed cluster must also delete without leaving anything.
     if let Some(c) = cluster {
-        let job = run_job(&admin, "deleteKubernetesCluster", &[("id", &str_of(&c, "id"))]).await;
-        if job["jobstatus"] != 1 {
-            v.leaked.push(format!("cleanup delete failed: {job}"));
+        match run_job(&admin, "deleteKubernetesCluster", &[("id", &str_of(&c, "id"))]).await {
+            Ok(job) if job["jobstatus"] == 1 => {}
+            Ok(job) => v.leaked.push(format!("cleanup delete failed: {job}")),
+            Err(e) => v.other.push(format!("cleanup delete: {e}")),
         }
     }
     let vms = list(&admin, "listVirtualMachines", "virtualmachine").await;
@@ -297,9 +372,54 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, op: Op, at: u64)
         .map(|n| str_of(n, "name"))
         .collect();
     if !networks.is_empty() {
-        v.leaked.push(format!("after the cleanup delete, networks remain: {networks:?}"));
+        v.leaked.push(format!(
+            "after the cleanup delete, networks remain: {networks:?}"
+        ));
     }
     v
+}
+
+/// The cluster the operation starts from: Running (Stopped for a start). Returns its id.
+async fn prepare(admin: &Client, cat: &Catalog, name: &str, plan: Plan) -> Result<String, String> {
+    let workers = plan.op.workers_before().to_string();
+    let mut params = create_params(cat, name, &workers);
+    params.extend_from_slice(plan.shape.params());
+    let job = run_job(admin, "createKubernetesCluster", &params).await?;
+    if job["jobstatus"] != 1 {
+        return Err(format!("create: {job}"));
+    }
+    let id = str_of(&job["jobresult"]["kubernetescluster"], "id");
+    if plan.op == Op::Start {
+        let job = run_job(admin, "stopKubernetesCluster", &[("id", &id)]).await?;
+        if job["jobstatus"] != 1 {
+            return Err(format!("stop: {job}"));
+        }
+    }
+    Ok(id)
+}
+
+/// Waits until the armed server killed itself (true) or has no job left to run (false).
+async fn until_dead_or_idle(srv: &mut TestServer, v: &mut Verdict) -> bool {
+    let admin = srv.admin();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if srv.has_exited() {
+            v.crashes += 1;
+            return true;
+        }
+        if let Some(body) = try_call(&admin, "listAsyncJobs", &[("listall", "true")]).await
+            && let Some(jobs) = inner(&body, "listAsyncJobs")["asyncjobs"].as_array()
+            && jobs.iter().all(|j| j["jobstatus"] != 0)
+        {
+            return false;
+        }
+        if Instant::now() > deadline {
+            v.stuck
+                .push("the armed server neither died nor finished its jobs in 60 s".into());
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn create_params<'a>(cat: &'a Catalog, name: &'a str, workers: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -313,26 +433,42 @@ fn create_params<'a>(cat: &'a Catalog, name: &'a str, workers: &'a str) -> Vec<(
     ]
 }
 
-/// Submits the operation; its job id, or None when the server died before answering.
-async fn submit(admin: &Client, cat: &Catalog, op: Op, name: &str, id: Option<&str>) -> Option<String> {
+/// The operation's parameters.
+fn op_params<'a>(
+    cat: &'a Catalog,
+    name: &'a str,
+    id: Option<&'a str>,
+    plan: Plan,
+) -> Vec<(&'a str, &'a str)> {
     let id = id.unwrap_or_default();
-    let params: Vec<(&str, &str)> = match op {
-        Op::Create => create_params(cat, name, "1"),
+    match plan.op {
+        Op::Create => {
+            let mut p = create_params(cat, name, "1");
+            p.extend_from_slice(plan.shape.params());
+            p
+        }
+        Op::ScaleUp if plan.new_offering => vec![
+            ("id", id),
+            ("size", "2"),
+            ("serviceofferingid", &cat.large_offering),
+        ],
         Op::ScaleUp => vec![("id", id), ("size", "2")],
         Op::ScaleDown => vec![("id", id), ("size", "1")],
         Op::Upgrade => vec![("id", id), ("kubernetesversionid", &cat.new_version)],
         Op::Stop | Op::Start | Op::Delete => vec![("id", id)],
-    };
-    let body = try_call(admin, op.command(), &params).await?;
-    let job = inner(&body, op.command())["jobid"].as_str().map(str::to_string);
-    assert!(job.is_some(), "{}: {body}", op.command());
-    job
+    }
 }
 
 /// Did the server take the operation (it may have died before answering)? The cluster's newest
 /// job is of its command (the class names it: `...ScaleKubernetesClusterCmd`).
 async fn operation_accepted(admin: &Client, op: Op, cluster_id: &str) -> bool {
-    let jobs = list_with(admin, "listAsyncJobs", "asyncjobs", &[("resourceid", cluster_id)]).await;
+    let jobs = list_with(
+        admin,
+        "listAsyncJobs",
+        "asyncjobs",
+        &[("resourceid", cluster_id)],
+    )
+    .await;
     let command = op.command().to_lowercase();
     jobs.first()
         .and_then(|j| j["cmd"].as_str())
@@ -358,8 +494,15 @@ async fn settle(admin: &Client, id: Option<&str>, v: &mut Verdict) -> Option<Val
         let transient = state.as_deref().is_some_and(|s| {
             matches!(
                 s,
-                "Starting" | "Stopping" | "Scaling" | "ScalingStoppedCluster" | "Upgrading"
-                    | "Importing" | "RemovingNodes" | "Recovering" | "Destroying"
+                "Starting"
+                    | "Stopping"
+                    | "Scaling"
+                    | "ScalingStoppedCluster"
+                    | "Upgrading"
+                    | "Importing"
+                    | "RemovingNodes"
+                    | "Recovering"
+                    | "Destroying"
             )
         });
         if pending.is_empty() && !transient {
@@ -367,7 +510,8 @@ async fn settle(admin: &Client, id: Option<&str>, v: &mut Verdict) -> Option<Val
         }
         if Instant::now() > deadline {
             if !pending.is_empty() {
-                v.stuck.push(format!("jobs still pending after 60 s: {pending:?}"));
+                v.stuck
+                    .push(format!("jobs still pending after 60 s: {pending:?}"));
             }
             if let Some(c) = cluster.as_ref().filter(|_| transient) {
                 v.stuck.push(format!(
@@ -384,7 +528,8 @@ async fn settle(admin: &Client, id: Option<&str>, v: &mut Verdict) -> Option<Val
 }
 
 /// The cluster is where the operation was heading, or in Alert/Error with a reason.
-fn check_outcome(cat: &Catalog, op: Op, cluster: Option<&Value>, v: &mut Verdict) {
+fn check_outcome(cat: &Catalog, plan: Plan, cluster: Option<&Value>, v: &mut Verdict) {
+    let op = plan.op;
     let Some(c) = cluster else {
         if op != Op::Delete {
             v.stuck.push(format!("the cluster vanished during {op}"));
@@ -405,24 +550,28 @@ fn check_outcome(cat: &Catalog, op: Op, cluster: Option<&Value>, v: &mut Verdict
         .as_array()
         .map(|vms| vms.iter().map(|vm| str_of(vm, "state")).collect())
         .unwrap_or_default();
-    let nodes = c["controlnodes"].as_u64().unwrap_or(0) + c["size"].as_u64().unwrap_or(0);
+    let count = |key: &str| c[key].as_u64().unwrap_or(0);
+    let nodes = count("controlnodes") + count("size") + count("etcdnodes");
+    let vm_state = if op == Op::Stop { "Stopped" } else { "Running" };
     let wrong = match op {
         Op::Delete => Some(format!("still there after a delete: {state}")),
         Op::Stop if state != "Stopped" => Some(format!("{state} after a stop")),
-        Op::Stop => vm_states
-            .iter()
-            .any(|s| s != "Stopped")
-            .then(|| format!("stopped, but VMs are {vm_states:?}")),
+        Op::Stop => None,
         _ if state != "Running" => Some(format!("{state} after {op}")),
         Op::ScaleUp if c["size"] != 2 => Some(format!("size {} after a scale to 2", c["size"])),
+        Op::ScaleUp if plan.new_offering && c["serviceofferingid"] != cat.large_offering.as_str() => {
+            Some("a scaled cluster kept its old offering".to_string())
+        }
         Op::ScaleDown if c["size"] != 1 => Some(format!("size {} after a scale to 1", c["size"])),
         Op::Upgrade if c["kubernetesversionid"] != cat.new_version.as_str() => {
             Some("an upgraded cluster still has its old version".to_string())
         }
-        _ => (vm_states.len() as u64 != nodes || vm_states.iter().any(|s| s != "Running")).then(
-            || format!("Running with {nodes} nodes, but VMs are {vm_states:?}"),
-        ),
-    };
+        _ => None,
+    }
+    .or_else(|| {
+        (vm_states.len() as u64 != nodes || vm_states.iter().any(|s| s != vm_state))
+            .then(|| format!("{state} with {nodes} nodes, but its VMs are {vm_states:?}"))
+    });
     if let Some(w) = wrong {
         v.stuck.push(w);
     }
@@ -434,7 +583,11 @@ fn check_outcome(cat: &Catalog, op: Op, cluster: Option<&Value>, v: &mut Verdict
 async fn check_inventory(admin: &Client, v: &mut Verdict) {
     let (status, body) = admin.call("listKubernetesClusterOrphans", &[]).await;
     assert_eq!(status, 200, "{body}");
-    if inner(&body, "listKubernetesClusterOrphans")["count"].as_i64().unwrap_or(0) > 0 {
+    if inner(&body, "listKubernetesClusterOrphans")["count"]
+        .as_i64()
+        .unwrap_or(0)
+        > 0
+    {
         v.leaked.push(format!("orphans: {body}"));
     }
     let clusters = list(admin, "listKubernetesClusters", "kubernetescluster").await;
@@ -499,8 +652,12 @@ async fn check_inventory(admin: &Client, v: &mut Verdict) {
 async fn catalog(c: &Client) -> Catalog {
     let deadline = Instant::now() + Duration::from_secs(30);
     let versions = loop {
-        let versions =
-            list(c, "listKubernetesSupportedVersions", "kubernetessupportedversion").await;
+        let versions = list(
+            c,
+            "listKubernetesSupportedVersions",
+            "kubernetessupportedversion",
+        )
+        .await;
         if !versions.is_empty() && versions.iter().all(|v| v["isostate"] == "Ready") {
             break versions;
         }
@@ -519,29 +676,31 @@ async fn catalog(c: &Client) -> Catalog {
         .first()
         .map(|z| str_of(z, "id"))
         .expect("a zone");
-    let offering = list(c, "listServiceOfferings", "serviceoffering")
-        .await
-        .iter()
-        .find(|o| o["name"] == "CKS Node")
-        .map(|o| str_of(o, "id"))
-        .expect("the CKS Node offering");
+    let offerings = list(c, "listServiceOfferings", "serviceoffering").await;
+    let offering = |name: &str| {
+        offerings
+            .iter()
+            .find(|o| o["name"] == name)
+            .map(|o| str_of(o, "id"))
+            .unwrap_or_else(|| panic!("offering {name} in the seed"))
+    };
     Catalog {
         zone,
         old_version: version("1.32.4"),
         new_version: version("1.33.1"),
-        offering,
+        offering: offering("CKS Node"),
+        large_offering: offering("CKS Large"),
     }
 }
 
 /// Calls and waits for the job; the job as `queryAsyncJobResult` shows it.
-async fn run_job(c: &Client, command: &str, params: &[(&str, &str)]) -> Value {
+async fn run_job(c: &Client, command: &str, params: &[(&str, &str)]) -> Result<Value, String> {
     let (status, body) = c.call(command, params).await;
-    assert_eq!(status, 200, "{command}: {body}");
-    let job = inner(&body, command)["jobid"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{command}: no jobid in {body}"))
-        .to_string();
-    c.wait_job(&job).await
+    let job = inner(&body, command)["jobid"].as_str();
+    match job {
+        Some(job) if status == 200 => Ok(c.wait_job(job).await),
+        _ => Err(format!("{command}: {status} {body}")),
+    }
 }
 
 /// A call to a server that may die meanwhile: None on a connection error.
@@ -565,14 +724,22 @@ async fn list_with(c: &Client, command: &str, key: &str, extra: &[(&str, &str)])
     params.extend_from_slice(extra);
     let (status, body) = c.call(command, &params).await;
     assert_eq!(status, 200, "{command}: {body}");
-    inner(&body, command)[key].as_array().cloned().unwrap_or_default()
+    inner(&body, command)[key]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 async fn cluster_by_id(c: &Client, id: &str) -> Option<Value> {
-    list_with(c, "listKubernetesClusters", "kubernetescluster", &[("id", id)])
-        .await
-        .into_iter()
-        .next()
+    list_with(
+        c,
+        "listKubernetesClusters",
+        "kubernetescluster",
+        &[("id", id)],
+    )
+    .await
+    .into_iter()
+    .next()
 }
 
 async fn cluster_by_name(c: &Client, name: &str) -> Option<Value> {

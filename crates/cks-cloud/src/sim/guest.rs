@@ -504,7 +504,8 @@ fn ready_to_install(inv: &Inventory, vm: &Vm) -> bool {
 
 /// Ready to install and its user data is a cks node's: an install is due.
 pub(crate) fn installable(inv: &Inventory, vm: &Vm) -> bool {
-    ready_to_install(inv, vm) && parse_user_data(vm.user_data.as_deref().unwrap_or_default()).is_ok()
+    ready_to_install(inv, vm)
+        && parse_user_data(vm.user_data.as_deref().unwrap_or_default()).is_ok()
 }
 
 /// The install a timer scheduled: done if the VM is still ready for it.

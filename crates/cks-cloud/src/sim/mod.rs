@@ -509,7 +509,11 @@ impl Shared {
             }
         };
         let (changes, keep_user_data) = changes;
-        let written = match self.store.write(&mut tx, &changes, &keep_user_data, version).await {
+        let written = match self
+            .store
+            .write(&mut tx, &changes, &keep_user_data, version)
+            .await
+        {
             Ok(()) => tx.commit().await.map_err(CloudError::from),
             Err(e) => Err(e),
         };
@@ -598,7 +602,10 @@ impl Shared {
                 Ok(work.len())
             })
             .await?;
-        tracing::info!(finished, "finished simulated work a stopped instance left behind");
+        tracing::info!(
+            finished,
+            "finished simulated work a stopped instance left behind"
+        );
         Ok(())
     }
 
@@ -645,7 +652,9 @@ impl Shared {
             journal.retain(|(kind, id, _)| first.insert((*kind, id.clone())));
             let vm_ids: Vec<String> = journal
                 .iter()
-                .filter(|(kind, _, _)| matches!(kind, Kind::Noun(ResourceKind::Vm) | Kind::GuestNode))
+                .filter(|(kind, _, _)| {
+                    matches!(kind, Kind::Noun(ResourceKind::Vm) | Kind::GuestNode)
+                })
                 .map(|(_, id, _)| id.clone())
                 .collect();
             inv.offload_user_data(vm_ids.iter().map(String::as_str));

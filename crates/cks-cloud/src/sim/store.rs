@@ -72,13 +72,17 @@ impl Store {
         ] {
             sqlx::query(statement).execute(&pool).await?;
         }
-        sqlx::query("INSERT INTO sim_clock (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
-            .execute(&pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sim_clock (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+        )
+        .execute(&pool)
+        .await?;
         Ok(Store { pool })
     }
 
-    pub(crate) async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, CloudError> {
+    pub(crate) async fn connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, CloudError> {
         Ok(self.pool.acquire().await?)
     }
 
@@ -117,9 +121,11 @@ impl Store {
         &self,
     ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, i64), CloudError> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("UPDATE sim_clock SET version = version + 1 WHERE id = 1 RETURNING version")
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(
+            "UPDATE sim_clock SET version = version + 1 WHERE id = 1 RETURNING version",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         let version = row.try_get::<i64, _>("version")?;
         Ok((tx, version))
     }
@@ -148,7 +154,10 @@ impl Store {
             else {
                 continue;
             };
-            changes.push((row.try_get("version")?, (parsed, row.try_get("id")?, Some(obj))));
+            changes.push((
+                row.try_get("version")?,
+                (parsed, row.try_get("id")?, Some(obj)),
+            ));
         }
         let rows = sqlx::query(
             "SELECT kind, id, version FROM sim_deletions WHERE version > $1 AND version <= $2",
@@ -205,12 +214,14 @@ impl Store {
                         .bind(id.as_str())
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query("INSERT INTO sim_deletions (kind, id, version) VALUES ($1, $2, $3)")
-                        .bind(kind.as_str())
-                        .bind(id.as_str())
-                        .bind(version)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "INSERT INTO sim_deletions (kind, id, version) VALUES ($1, $2, $3)",
+                    )
+                    .bind(kind.as_str())
+                    .bind(id.as_str())
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
                 }
             }
         }

@@ -1294,7 +1294,11 @@ async fn two_simulators_on_one_database_are_one_cloud() {
     let who = owner("alice");
     let mut tasks = Vec::new();
     for i in 0..10 {
-        let sim = if i % 2 == 0 { env.sim.clone() } else { other.clone() };
+        let sim = if i % 2 == 0 {
+            env.sim.clone()
+        } else {
+            other.clone()
+        };
         let spec = network_spec(&c, &format!("net-{i}"), &who);
         let mut vm = vm_spec(&c, "", &format!("vm-{i}"), &c.node, &who);
         tasks.push(tokio::spawn(async move {
@@ -1315,11 +1319,17 @@ async fn two_simulators_on_one_database_are_one_cloud() {
     assert!(same(), "both simulators show the same inventory");
     let networks = other.list_networks(|n| n.name.starts_with("net-"));
     assert_eq!(networks.len(), 10);
-    let vnets: std::collections::BTreeSet<u32> =
-        networks.iter().map(|n| n.vlan.expect("implemented")).collect();
+    let vnets: std::collections::BTreeSet<u32> = networks
+        .iter()
+        .map(|n| n.vlan.expect("implemented"))
+        .collect();
     assert_eq!(vnets.len(), 10, "each network has its own VNET");
     assert_eq!(other.list_vms(|_| true).len(), 10);
-    let used: u64 = other.list_hosts(|_| true).iter().map(|h| h.cpu_allocated_mhz).sum();
+    let used: u64 = other
+        .list_hosts(|_| true)
+        .iter()
+        .map(|h| h.cpu_allocated_mhz)
+        .sum();
     assert!(used > 0, "host capacity taken by the other side's VMs");
 
     // A delete through one side is gone on the other, capacity released.

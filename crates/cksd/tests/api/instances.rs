@@ -14,7 +14,15 @@ use crate::harness::{Client, TestServer, inner};
 
 /// Every cluster's operations in order; 20 clusters × 10 = 200 operations.
 const OPERATIONS: [&str; 10] = [
-    "create", "stop", "start", "scale-up", "scale-down", "upgrade", "stop", "start", "scale-up",
+    "create",
+    "stop",
+    "start",
+    "scale-up",
+    "scale-down",
+    "upgrade",
+    "stop",
+    "start",
+    "scale-up",
     "delete",
 ];
 const CLUSTERS: usize = 20;
@@ -33,13 +41,20 @@ impl Route {
     /// the job id and which instance took it.
     async fn submit(&self, n: usize, command: &str, params: &[(&str, &str)]) -> (String, usize) {
         let alive = self.first_alive.read().await;
-        let which = if n % 2 == 0 && *alive { 0 } else { 1 };
-        let client = if which == 0 { &self.first } else { &self.second };
+        let which = if n.is_multiple_of(2) && *alive { 0 } else { 1 };
+        let client = if which == 0 {
+            &self.first
+        } else {
+            &self.second
+        };
         let (status, body) = client.call(command, params).await;
         assert_eq!(status, 200, "{command}: {body}");
         self.submitted
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let job = inner(&body, command)["jobid"].as_str().expect("jobid").to_string();
+        let job = inner(&body, command)["jobid"]
+            .as_str()
+            .expect("jobid")
+            .to_string();
         (job, which)
     }
 }
@@ -71,7 +86,11 @@ async fn lifecycle(route: Arc<Route>, cat: Arc<Catalog>, i: usize) -> Vec<(Strin
         let (job, which) = match *op {
             "create" => {
                 let alive = route.first_alive.read().await;
-                let c = if n % 2 == 0 && *alive { &route.first } else { &route.second };
+                let c = if n.is_multiple_of(2) && *alive {
+                    &route.first
+                } else {
+                    &route.second
+                };
                 let (cluster, job) = submit_create(
                     c,
                     &[
@@ -83,12 +102,22 @@ async fn lifecycle(route: Arc<Route>, cat: Arc<Catalog>, i: usize) -> Vec<(Strin
                     ],
                 )
                 .await;
-                route.submitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                route
+                    .submitted
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 id = cluster;
-                (job, usize::from(!(n % 2 == 0 && *alive)))
+                (job, usize::from(!(n.is_multiple_of(2) && *alive)))
             }
-            "stop" => route.submit(n, "stopKubernetesCluster", &[("id", &id)]).await,
-            "start" => route.submit(n, "startKubernetesCluster", &[("id", &id)]).await,
+            "stop" => {
+                route
+                    .submit(n, "stopKubernetesCluster", &[("id", &id)])
+                    .await
+            }
+            "start" => {
+                route
+                    .submit(n, "startKubernetesCluster", &[("id", &id)])
+                    .await
+            }
             "scale-up" => {
                 route
                     .submit(n, "scaleKubernetesCluster", &[("id", &id), ("size", "2")])
@@ -100,10 +129,17 @@ async fn lifecycle(route: Arc<Route>, cat: Arc<Catalog>, i: usize) -> Vec<(Strin
                     .await
             }
             "upgrade" => {
-                let to = [("id", id.as_str()), ("kubernetesversionid", cat.new_version.as_str())];
+                let to = [
+                    ("id", id.as_str()),
+                    ("kubernetesversionid", cat.new_version.as_str()),
+                ];
                 route.submit(n, "upgradeKubernetesCluster", &to).await
             }
-            _ => route.submit(n, "deleteKubernetesCluster", &[("id", &id)]).await,
+            _ => {
+                route
+                    .submit(n, "deleteKubernetesCluster", &[("id", &id)])
+                    .await
+            }
         };
         let finished = wait(&route.second, &job).await;
         assert_eq!(finished["jobstatus"], 1, "{name} {op} failed: {finished}");
@@ -136,8 +172,13 @@ async fn two_instances_run_200_operations_once_even_when_one_is_killed() {
 
     // Kill the first instance mid-way, with its jobs in flight.
     let deadline = Instant::now() + Duration::from_secs(120);
-    while route.submitted.load(std::sync::atomic::Ordering::SeqCst) < OPERATIONS.len() * CLUSTERS / 2 {
-        assert!(Instant::now() < deadline, "operations stalled before the kill");
+    while route.submitted.load(std::sync::atomic::Ordering::SeqCst)
+        < OPERATIONS.len() * CLUSTERS / 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "operations stalled before the kill"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     {
@@ -152,35 +193,64 @@ async fn two_instances_run_200_operations_once_even_when_one_is_killed() {
     }
     assert_eq!(results.len(), 200);
     let by_instance: BTreeMap<usize, usize> =
-        results.iter().fold(BTreeMap::new(), |mut m, (_, which, _)| {
-            *m.entry(*which).or_default() += 1;
-            m
-        });
-    assert!(by_instance.get(&0).copied().unwrap_or(0) >= 40, "both instances took work: {by_instance:?}");
+        results
+            .iter()
+            .fold(BTreeMap::new(), |mut m, (_, which, _)| {
+                *m.entry(*which).or_default() += 1;
+                m
+            });
+    assert!(
+        by_instance.get(&0).copied().unwrap_or(0) >= 40,
+        "both instances took work: {by_instance:?}"
+    );
     // Jobs submitted to the first that it had not finished when it died were finished by the
     // second, which says so in `managementserverid`.
     let ids: BTreeMap<usize, Vec<String>> =
-        results.iter().fold(BTreeMap::new(), |mut m, (_, which, job)| {
-            m.entry(*which)
-                .or_default()
-                .push(job["managementserverid"].as_str().unwrap_or_default().to_string());
-            m
-        });
+        results
+            .iter()
+            .fold(BTreeMap::new(), |mut m, (_, which, job)| {
+                m.entry(*which).or_default().push(
+                    job["managementserverid"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+                m
+            });
     let second_id = ids[&1][0].clone();
     let taken_over = ids[&0].iter().filter(|id| **id == second_id).count();
-    assert!(taken_over > 0, "some of the first's jobs were taken over: {ids:?}");
+    assert!(
+        taken_over > 0,
+        "some of the first's jobs were taken over: {ids:?}"
+    );
 
     // Nothing left behind, nothing twice.
     let admin = &route.second;
-    let (_, vms) = admin.call("listVirtualMachines", &[("listall", "true")]).await;
+    let (_, vms) = admin
+        .call("listVirtualMachines", &[("listall", "true")])
+        .await;
     assert_eq!(
-        vms["listvirtualmachinesresponse"]["virtualmachine"].as_array().map_or(0, Vec::len),
+        vms["listvirtualmachinesresponse"]["virtualmachine"]
+            .as_array()
+            .map_or(0, Vec::len),
         0,
         "every VM deleted: {vms}"
     );
     let (_, orphans) = admin.call("listKubernetesClusterOrphans", &[]).await;
-    assert_eq!(inner(&orphans, "listKubernetesClusterOrphans")["count"].as_i64().unwrap_or(0), 0, "{orphans}");
+    assert_eq!(
+        inner(&orphans, "listKubernetesClusterOrphans")["count"]
+            .as_i64()
+            .unwrap_or(0),
+        0,
+        "{orphans}"
+    );
     let (_, jobs) = admin.call("listAsyncJobs", &[("listall", "true")]).await;
-    let jobs = jobs["listasyncjobsresponse"]["asyncjobs"].as_array().cloned().unwrap_or_default();
-    assert!(jobs.iter().all(|j| j["jobstatus"] != 0), "every job finished");
+    let jobs = jobs["listasyncjobsresponse"]["asyncjobs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        jobs.iter().all(|j| j["jobstatus"] != 0),
+        "every job finished"
+    );
 }
