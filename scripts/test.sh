@@ -4,10 +4,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-test-deps.sh
 export CARGO_INCREMENTAL=0
-cargo nextest run --workspace --no-fail-fast "$@"
+# The crash-resume harness runs on its own below, with its summary shown.
+not_crash='not binary(crash_resume)'
+cargo nextest run --workspace --no-fail-fast -E "$not_crash" "$@"
 
 # The store and the API suite again on PostgreSQL: a throw-away server, a fresh database per test.
-./scripts/with-postgres.sh cargo nextest run -p cks-store -p cksd --no-fail-fast "$@"
+./scripts/with-postgres.sh cargo nextest run -p cks-store -p cksd --no-fail-fast -E "$not_crash" "$@"
+
+# Crash-resume (kill -9 at random points of every cluster operation, 50 runs) on each backend.
+cargo nextest run -p cksd --test crash_resume --no-capture
+./scripts/with-postgres.sh cargo nextest run -p cksd --test crash_resume --no-capture
 
 # The web console, end to end in headless Chromium against the cksd binary built above; first a
 # check that the embedded console/dist was built from the current sources.

@@ -1,21 +1,28 @@
 //! Crash-resume: cluster operations survive `kill -9` at any step.
 //!
-//! Each run prepares a cluster for one operation (create, scale up, scale down, upgrade, stop,
-//! start, delete) on an unarmed server, restarts the server with `CKS_CRASH_AT=N` (it SIGKILLs
-//! itself at its Nth crash point: around each orchestrator step's journal entries and after
-//! every simulator commit), submits the operation, waits for the process to die, restarts it
-//! unarmed on the same data (the simulator's inventory is persisted beside the service's) and
-//! checks what a user would see once it settled:
+//! Each run draws an operation (create, scale up, scale down, upgrade, stop, start, delete), a
+//! cluster shape (one control node, three, or one plus an etcd node) and a crash point N. It
+//! prepares the cluster on an unarmed server, restarts the server with `CKS_CRASH_AT=N` (it
+//! SIGKILLs itself at its Nth crash point: around each orchestrator step's journal entries and
+//! after every simulator commit, see `cksd::crash`), submits the operation and waits for the
+//! process to die; a third of the runs crash once more while resuming. Then it restarts the
+//! server unarmed on the same data (the simulator's inventory is persisted beside the
+//! service's), or, in a quarter of the runs, starts another instance on the same database that
+//! takes the job over once its lease runs out, waits until it settled and checks what a user
+//! would see:
 //!
 //! * every async job finished (jobstatus 1 or 2);
-//! * the cluster is where the operation was heading (state, size, version; gone after a delete)
-//!   or in Alert/Error with a reason, never in a transient state;
+//! * the cluster is where the operation was heading (state, size, offering, version, its VMs'
+//!   states; gone after a delete) or in Alert/Error with a reason, never in a transient state,
+//!   and a Running cluster's Kubernetes API shows exactly its nodes, Ready, on its version;
 //! * the simulator holds what live clusters own and nothing else: no orphans, a cluster's tagged
 //!   VMs are exactly its nodes' VMs, and after the cleanup delete the inventory is empty;
-//! * no two VMs share a name, no port is forwarded twice.
+//! * no two VMs share a name, no port is forwarded twice, no more node VMs than nodes.
 //!
-//! `CKS_CRASH_RUNS` (default 50) and `CKS_CRASH_SEED` (default random, printed first) replay a
-//! failure. Runs on PostgreSQL when `CKS_TEST_DATABASE_URL` is set, like the API tests.
+//! It prints `crash-resume: R runs, X stuck, Y leaked, Z duplicated, ...` and fails unless all
+//! are zero. `CKS_CRASH_RUNS` (default 50) and `CKS_CRASH_SEED` (default random, printed first)
+//! replay a failure; `CKS_CRASH_OPS` (e.g. `create,scale-down`) narrows the operations. Runs on
+//! PostgreSQL when `CKS_TEST_DATABASE_URL` is set, like the API tests.
 
 #[path = "api/harness.rs"]
 mod harness;
@@ -106,6 +113,10 @@ impl Shape {
     }
 }
 
+/// Every instance's flags: a short job lease, so that another instance takes a dead one's job
+/// over within seconds.
+const INSTANCE_FLAGS: [&str; 3] = ["--instant-simulator", "--job-lease-seconds", "3"];
+
 /// What one run does, all drawn from the seeded generator.
 #[derive(Debug, Clone, Copy)]
 struct Plan {
@@ -117,11 +128,14 @@ struct Plan {
     at: u64,
     /// A second crash point, in the resumed run.
     again_at: Option<u64>,
+    /// Another instance on the same database resumes the operation once the dead one's job
+    /// lease runs out, instead of the dead one restarting.
+    takeover: bool,
 }
 
 impl Plan {
-    fn draw(rng: &mut Rng) -> Plan {
-        let op = OPS[rng.below(OPS.len() as u64) as usize];
+    fn draw(rng: &mut Rng, ops: &[Op]) -> Plan {
+        let op = ops[rng.below(ops.len() as u64) as usize];
         let shape = match rng.below(4) {
             0 => Shape::Ha,
             1 => Shape::Etcd,
@@ -131,12 +145,14 @@ impl Plan {
         let points = points(op, shape, new_offering);
         let at = 1 + rng.below(points);
         let again_at = (rng.below(3) == 0).then(|| 1 + rng.below(points));
+        let takeover = rng.below(4) == 0;
         Plan {
             op,
             shape,
             new_offering,
             at,
             again_at,
+            takeover,
         }
     }
 }
@@ -150,6 +166,9 @@ impl fmt::Display for Plan {
         write!(f, ", crash at {}", self.at)?;
         if let Some(again) = self.again_at {
             write!(f, ", then at {again} of the resumed run")?;
+        }
+        if self.takeover {
+            f.write_str(", another instance takes over")?;
         }
         Ok(())
     }
@@ -236,9 +255,18 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
     eprintln!(
         "crash-resume: seed {seed} ({runs} runs on {backend}; CKS_CRASH_SEED={seed} replays)"
     );
+    // `CKS_CRASH_OPS=create,scale-up` narrows the runs to some operations.
+    let ops: Vec<Op> = match std::env::var("CKS_CRASH_OPS") {
+        Ok(names) => OPS
+            .into_iter()
+            .filter(|op| names.split(',').any(|n| n.trim() == op.to_string()))
+            .collect(),
+        Err(_) => OPS.to_vec(),
+    };
+    assert!(!ops.is_empty(), "CKS_CRASH_OPS names none of {OPS:?}");
     let started = Instant::now();
     let mut rng = Rng(seed);
-    let mut srv = TestServer::start();
+    let mut srv = TestServer::start_with(&INSTANCE_FLAGS);
     let admin = srv.admin();
     let cat = catalog(&admin).await;
     // The scanner settles what an operation left behind (its garbage collector finishes
@@ -256,15 +284,16 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
 
     let mut per_op: BTreeMap<Op, (u32, u32)> = BTreeMap::new();
     let (mut stuck, mut leaked, mut duplicated, mut other) = (0, 0, 0, 0);
-    let (mut crashes, mut alerts) = (0, 0);
+    let (mut crashes, mut alerts, mut takeovers) = (0, 0, 0);
     let mut failures = Vec::new();
     for run in 0..runs {
-        let plan = Plan::draw(&mut rng);
+        let plan = Plan::draw(&mut rng, &ops);
         let v = one_run(&mut srv, &cat, run, plan).await;
         let entry = per_op.entry(plan.op).or_default();
         entry.0 += 1;
         entry.1 += u32::from(v.crashes > 0);
         crashes += v.crashes;
+        takeovers += u32::from(plan.takeover);
         stuck += u32::from(!v.stuck.is_empty());
         leaked += u32::from(!v.leaked.is_empty());
         duplicated += u32::from(!v.duplicated.is_empty());
@@ -288,7 +317,8 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
         .collect();
     eprintln!(
         "crash-resume: {runs} runs, {stuck} stuck, {leaked} leaked, {duplicated} duplicated, \
-         {other} other; {crashes} kills, {alerts} ended in Alert/Error; {}; {:.0?}; seed {seed}",
+         {other} other; {crashes} kills, {takeovers} taken over by another instance, {alerts} \
+         ended in Alert/Error; {}; {:.0?}; seed {seed}",
         ops.join(", "),
         started.elapsed()
     );
@@ -322,6 +352,7 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, plan: Plan) -> V
         && inner(&body, op.command())["jobid"].is_null()
     {
         v.other.push(format!("{}: {body}", op.command()));
+        srv.restart();
         return v;
     }
     if until_dead_or_idle(srv, &mut v).await
@@ -331,9 +362,15 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, plan: Plan) -> V
         until_dead_or_idle(srv, &mut v).await;
     }
 
-    // Resume, unarmed, and let it settle.
-    srv.restart();
-    let admin = srv.admin();
+    // Resume, unarmed, and let it settle: the same instance restarted, or another one.
+    let sibling = if plan.takeover {
+        srv.kill();
+        Some(srv.sibling(&INSTANCE_FLAGS))
+    } else {
+        srv.restart();
+        None
+    };
+    let admin = sibling.as_ref().unwrap_or(srv).admin();
     let id = match id {
         Some(id) => Some(id),
         None => cluster_by_name(&admin, &name)
@@ -348,11 +385,20 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, plan: Plan) -> V
     if accepted {
         check_outcome(cat, plan, cluster.as_ref(), &mut v);
     }
+    if let Some(c) = cluster.as_ref().filter(|c| c["state"] == "Running") {
+        check_kubernetes(&admin, cat, c, srv.data_dir(), &mut v).await;
+    }
     check_inventory(&admin, &mut v).await;
 
     // Clean up: a resumed cluster must also delete without leaving anything.
     if let Some(c) = cluster {
-        match run_job(&admin, "deleteKubernetesCluster", &[("id", &str_of(&c, "id"))]).await {
+        match run_job(
+            &admin,
+            "deleteKubernetesCluster",
+            &[("id", &str_of(&c, "id"))],
+        )
+        .await
+        {
             Ok(job) if job["jobstatus"] == 1 => {}
             Ok(job) => v.leaked.push(format!("cleanup delete failed: {job}")),
             Err(e) => v.other.push(format!("cleanup delete: {e}")),
@@ -375,6 +421,10 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, plan: Plan) -> V
         v.leaked.push(format!(
             "after the cleanup delete, networks remain: {networks:?}"
         ));
+    }
+    if let Some(sibling) = sibling {
+        drop(sibling);
+        srv.restart();
     }
     v
 }
@@ -559,7 +609,9 @@ fn check_outcome(cat: &Catalog, plan: Plan, cluster: Option<&Value>, v: &mut Ver
         Op::Stop => None,
         _ if state != "Running" => Some(format!("{state} after {op}")),
         Op::ScaleUp if c["size"] != 2 => Some(format!("size {} after a scale to 2", c["size"])),
-        Op::ScaleUp if plan.new_offering && c["serviceofferingid"] != cat.large_offering.as_str() => {
+        Op::ScaleUp
+            if plan.new_offering && c["serviceofferingid"] != cat.large_offering.as_str() =>
+        {
             Some("a scaled cluster kept its old offering".to_string())
         }
         Op::ScaleDown if c["size"] != 1 => Some(format!("size {} after a scale to 1", c["size"])),
@@ -572,8 +624,97 @@ fn check_outcome(cat: &Catalog, plan: Plan, cluster: Option<&Value>, v: &mut Ver
         (vm_states.len() as u64 != nodes || vm_states.iter().any(|s| s != vm_state))
             .then(|| format!("{state} with {nodes} nodes, but its VMs are {vm_states:?}"))
     });
-    if let Some(w) = wrong {
-        v.stuck.push(w);
+    match wrong {
+        // More node VMs than the cluster counts: a resumed step made them again.
+        Some(w) if vm_states.len() as u64 > nodes => v.duplicated.push(w),
+        Some(w) => v.stuck.push(w),
+        None => {}
+    }
+}
+
+/// A Running cluster's Kubernetes API shows its nodes and no others, every one Ready on the
+/// cluster's version (what `kubectl get nodes` shows its user).
+async fn check_kubernetes(
+    admin: &Client,
+    cat: &Catalog,
+    c: &Value,
+    dir: &std::path::Path,
+    v: &mut Verdict,
+) {
+    let name = str_of(c, "name");
+    let (status, body) = admin
+        .call("getKubernetesClusterConfig", &[("id", &str_of(c, "id"))])
+        .await;
+    let config = inner(&body, "getKubernetesClusterConfig")["clusterconfig"]["configdata"].as_str();
+    let Some(config) = config.filter(|_| status == 200) else {
+        v.stuck
+            .push(format!("Running cluster {name} has no kubeconfig: {body}"));
+        return;
+    };
+    let path = dir.join(format!("{name}.kubeconfig"));
+    if let Err(e) = std::fs::write(&path, config) {
+        v.other.push(format!("writing {}: {e}", path.display()));
+        return;
+    }
+    let out = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&path)
+        .args(["--request-timeout", "10s", "get", "nodes", "-o", "json"])
+        .output();
+    let nodes: Value = match out {
+        Ok(out) if out.status.success() => serde_json::from_slice(&out.stdout).unwrap_or_default(),
+        Ok(out) => {
+            v.stuck.push(format!(
+                "kubectl get nodes on Running cluster {name}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+            return;
+        }
+        Err(e) => {
+            v.other
+                .push(format!("kubectl (scripts/install-test-deps.sh): {e}"));
+            return;
+        }
+    };
+    let version = if c["kubernetesversionid"] == cat.new_version.as_str() {
+        "v1.33.1"
+    } else {
+        "v1.32.4"
+    };
+    let wanted: BTreeSet<String> = c["virtualmachines"]
+        .as_array()
+        .map(|vms| {
+            vms.iter()
+                .filter(|vm| vm["isetcdnode"] != true)
+                .map(|vm| str_of(vm, "name"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    for n in nodes["items"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let node = str_of(&n["metadata"], "name");
+        let ready = n["status"]["conditions"].as_array().is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        });
+        let kubelet = str_of(&n["status"]["nodeInfo"], "kubeletVersion");
+        if !ready || kubelet != version || n["spec"]["unschedulable"] == true {
+            v.stuck.push(format!(
+                "cluster {name}: Kubernetes node {node} ready {ready}, kubelet {kubelet} \
+                 (wanted {version}), unschedulable {}",
+                n["spec"]["unschedulable"]
+            ));
+        }
+        seen.insert(node);
+    }
+    if seen != wanted {
+        v.stuck.push(format!(
+            "cluster {name}: Kubernetes nodes {seen:?}, node VMs {wanted:?}"
+        ));
     }
 }
 
