@@ -5,6 +5,9 @@
 # is stopped and removed however CMD ends; the script exits with CMD's status.
 #
 #   scripts/with-postgres.sh cargo nextest run -p cks-store -p cksd
+#
+# CKS_PG_SERVER_OPTIONS adds server options (later ones win), e.g. "-c fsync=on -c synchronous_commit=on
+# -c full_page_writes=on" for benchmark figures with a durable database.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -65,7 +68,7 @@ for _ in 1 2 3 4 5; do
   port="$(free_port)"
   if (cd "$tmp" && "${as_server[@]}" "$bindir/pg_ctl" -D "$data" -l "$tmp/server.log" -w -t 60 \
     -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-        -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB" start >/dev/null); then
+        -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB ${CKS_PG_SERVER_OPTIONS:-}" start >/dev/null); then
     started=1
     break
   fi

@@ -202,7 +202,8 @@ pub async fn run(
     raise_fd_limit();
     let s = Arc::new(start(database_url).await?);
     println!(
-        "cks-bench clusters: {count} clusters of 1 control + 3 workers, {clients} clients, instant simulator, SQLite"
+        "cks-bench clusters: {count} clusters of 1 control + 3 workers, {clients} clients, instant simulator, {:?}",
+        s.state.store.backend()
     );
     // Memory per cluster is the growth after a warm-up tenth, so fixed costs (caches, pools,
     // allocator arenas) do not count as per-cluster. A window of a power-of-two growth (the

@@ -91,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
     let (state, _) = cksd::open(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let base = format!("http://{}/client/api", listener.local_addr()?);
+    let backend = state.store.backend();
     tokio::spawn(cksd::serve(listener, state, std::future::pending()));
 
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
@@ -121,8 +122,8 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!(
-        "cks-bench: {} clients, {} s per scenario, signed GETs over loopback, SQLite",
-        args.clients, args.seconds
+        "cks-bench: {} clients, {} s per scenario, signed GETs over loopback, {:?}",
+        args.clients, args.seconds, backend
     );
     let scenarios: [(&str, Vec<(&str, &str)>); 2] = [
         (

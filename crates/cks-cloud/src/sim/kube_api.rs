@@ -257,8 +257,9 @@ fn parse_query(query: &str) -> HashMap<String, String> {
 
 async fn route(shared: &Arc<Shared>, ctx: &ApiContext, call: Call) -> Reply {
     // Another instance sharing the inventory may have just changed this cluster (an upgrade,
-    // a cordon): answer from what the database says now, not from up to a poll ago.
-    if let Err(e) = shared.refresh().await {
+    // a cordon): answer from what the database said at most a few milliseconds ago, not from
+    // up to a follower poll ago.
+    if let Err(e) = shared.refresh_recent().await {
         tracing::debug!(error = %e, "could not catch up with the shared simulator inventory");
     }
     let segments: Vec<&str> = call.segments.iter().map(String::as_str).collect();

@@ -88,6 +88,9 @@ pub(crate) struct Shared {
     /// sharing one database share one simulated cloud: each mutation first applies what other
     /// instances changed since, and a follower task catches up between mutations.
     seen: AtomicI64,
+    /// When `refresh_recent` last looked at the database (milliseconds after `started`).
+    refreshed_ms: std::sync::atomic::AtomicU64,
+    started: std::time::Instant,
 }
 
 /// How often an instance looks for other instances' changes to the shared inventory.
@@ -160,6 +163,8 @@ impl Simulator {
             pending: tokio::sync::watch::Sender::new(Pending::default()),
             me: me.clone(),
             seen: AtomicI64::new(version),
+            refreshed_ms: std::sync::atomic::AtomicU64::new(0),
+            started: std::time::Instant::now(),
         });
         shared.write().limit_defaults = limit_defaults;
         shared.write().vnets = Some(vnets);
@@ -607,6 +612,19 @@ impl Shared {
             "finished simulated work a stopped instance left behind"
         );
         Ok(())
+    }
+
+    /// `refresh`, unless one ran in the last `RECENT`: the simulated Kubernetes API is polled
+    /// hard while clusters come up, and needs no database round trip per request.
+    async fn refresh_recent(&self) -> Result<(), CloudError> {
+        const RECENT: u64 = 20;
+        let now_ms = self.started.elapsed().as_millis() as u64;
+        let last = self.refreshed_ms.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(last) < RECENT && last != 0 {
+            return Ok(());
+        }
+        self.refreshed_ms.store(now_ms.max(1), Ordering::Relaxed);
+        self.refresh().await
     }
 
     /// Applies what other instances changed since this one last looked (no-op when nothing).

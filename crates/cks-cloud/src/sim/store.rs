@@ -36,12 +36,7 @@ const CREATE_DELETIONS: &str = "CREATE TABLE IF NOT EXISTS sim_deletions (
     version BIGINT NOT NULL
 )";
 
-const UPSERT: &str = "INSERT INTO sim_objects (kind, id, body, version) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, version = excluded.version";
-
 const SELECT: &str = "SELECT body FROM sim_objects WHERE kind = $1 AND id = $2";
-
-const DELETE: &str = "DELETE FROM sim_objects WHERE kind = $1 AND id = $2";
 
 /// A change another instance made: the object's new value, or `None` when it was deleted.
 pub(crate) type RemoteChange = (Kind, String, Option<Object>);
@@ -186,47 +181,73 @@ impl Store {
         keep_user_data: &HashSet<String>,
         version: i64,
     ) -> Result<(), CloudError> {
+        let mut rows: Vec<(&str, &str, String)> = Vec::with_capacity(changes.len());
+        let mut gone: Vec<(&str, &str)> = Vec::new();
         for (kind, id, current) in changes {
             match current {
                 Some(Object::Vm(vm)) if keep_user_data.contains(id) => {
                     let mut vm = vm.clone();
                     vm.user_data = user_data_in(&mut *tx, id).await?;
-                    sqlx::query(UPSERT)
-                        .bind(kind.as_str())
-                        .bind(id.as_str())
-                        .bind(Object::Vm(vm).encode()?)
-                        .bind(version)
-                        .execute(&mut *tx)
-                        .await?;
+                    rows.push((kind.as_str(), id, Object::Vm(vm).encode()?));
                 }
-                Some(obj) => {
-                    sqlx::query(UPSERT)
-                        .bind(kind.as_str())
-                        .bind(id.as_str())
-                        .bind(obj.encode()?)
-                        .bind(version)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                None => {
-                    sqlx::query(DELETE)
-                        .bind(kind.as_str())
-                        .bind(id.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query(
-                        "INSERT INTO sim_deletions (kind, id, version) VALUES ($1, $2, $3)",
-                    )
-                    .bind(kind.as_str())
-                    .bind(id.as_str())
-                    .bind(version)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                Some(obj) => rows.push((kind.as_str(), id, obj.encode()?)),
+                None => gone.push((kind.as_str(), id)),
             }
+        }
+        // One statement per kind of change rather than per object: mutations hold the clock
+        // while they write, so on PostgreSQL each round trip here is time every instance waits.
+        for chunk in rows.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO sim_objects (kind, id, body, version) VALUES {} \
+                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, version = excluded.version",
+                placeholders(chunk.len(), 4)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (kind, id, body) in chunk {
+                query = query
+                    .bind(*kind)
+                    .bind(*id)
+                    .bind(body.as_str())
+                    .bind(version);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in gone.chunks(BATCH) {
+            let matches: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(kind = ${} AND id = ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!("DELETE FROM sim_objects WHERE {}", matches.join(" OR "));
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (kind, id) in chunk {
+                query = query.bind(*kind).bind(*id);
+            }
+            query.execute(&mut *tx).await?;
+            let sql = format!(
+                "INSERT INTO sim_deletions (kind, id, version) VALUES {}",
+                placeholders(chunk.len(), 3)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (kind, id) in chunk {
+                query = query.bind(*kind).bind(*id).bind(version);
+            }
+            query.execute(&mut *tx).await?;
         }
         Ok(())
     }
+}
+
+/// Rows per statement: well under both databases' limits on bound parameters.
+const BATCH: usize = 200;
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `width` values.
+fn placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Store {
