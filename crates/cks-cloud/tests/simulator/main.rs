@@ -1341,3 +1341,59 @@ async fn two_simulators_on_one_database_are_one_cloud() {
     assert!(env.sim.vm(&vms[0].id).is_none());
     assert!(same());
 }
+
+/// A simulated delay lives in the memory of the instance that started it: when that instance
+/// dies mid-deploy, another sharing the database finishes the VM's start once it is overdue.
+#[tokio::test]
+async fn another_instance_finishes_a_start_whose_instance_died() {
+    let timings = Timings {
+        vm_deploy: Duration::from_secs(1),
+        ..Timings::instant()
+    };
+    let env = env_with(timings).await;
+    let config = SimConfig {
+        timings,
+        ..SimConfig::for_tests()
+    };
+    let other = Simulator::open(sqlite_pool(&env.url).await, config)
+        .await
+        .expect("second simulator");
+    let c = catalog(&env.sim);
+    let who = owner("alice");
+    let net = env
+        .sim
+        .create_network(&network_spec(&c, "net", &who))
+        .await
+        .expect("network");
+    let deploying = {
+        let sim = env.sim.clone();
+        let spec = vm_spec(&c, &net.id, "orphaned", &c.node, &who);
+        tokio::spawn(async move { sim.deploy_vm(&spec).await })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let id = loop {
+        if let Some(vm) = other.list_vms(|vm| vm.name == "orphaned").pop() {
+            assert_eq!(vm.state, VmState::Starting);
+            break vm.id;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the deploy never began"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // The first instance dies: its timer with it.
+    deploying.abort();
+    let Env { sim, pool, .. } = env;
+    drop(sim);
+    pool.close().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while other.vm(&id).map(|vm| vm.state) != Some(VmState::Running) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the start was never finished: {:?}",
+            other.vm(&id)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
