@@ -480,12 +480,13 @@ impl Shared {
         let _gate = self.gate.lock().await;
         let (mut tx, version) = self.store.begin_mutation().await?;
         let seen = self.seen.load(Ordering::Acquire);
+        let mut remote_touched = BTreeSet::new();
         if version != seen + 1 {
             let remote = self.store.changes_since(&mut tx, seen, version - 1).await?;
-            self.apply_remote(remote).await;
+            remote_touched = self.apply_remote(remote);
         }
         self.seen.store(version - 1, Ordering::Release);
-        let (out, changes, journal, reaction, touched) = {
+        let outcome = {
             let mut inv = self.write();
             let res = f(&mut inv);
             match res {
@@ -505,14 +506,22 @@ impl Shared {
                         .map(|(_, id, _)| id.clone())
                         .collect();
                     inv.apply_host_allocation(&journal);
-                    (out, (changes, keep_user_data), journal, reaction, touched)
+                    Ok((out, (changes, keep_user_data), journal, reaction, touched))
                 }
                 Err(e) => {
                     let journal = inv.take_journal();
                     inv.rollback(journal);
                     inv.recompute_host_allocation();
-                    return Err(e);
+                    Err(e)
                 }
+            }
+        };
+        let (out, changes, journal, reaction, touched) = match outcome {
+            Ok(done) => done,
+            Err(e) => {
+                drop(tx);
+                self.sync_endpoints_of(&remote_touched).await;
+                return Err(e);
             }
         };
         let (changes, keep_user_data) = changes;
@@ -525,9 +534,12 @@ impl Shared {
             Err(e) => Err(e),
         };
         if let Err(e) = written {
-            let mut inv = self.write();
-            inv.rollback(journal);
-            inv.recompute_host_allocation();
+            {
+                let mut inv = self.write();
+                inv.rollback(journal);
+                inv.recompute_host_allocation();
+            }
+            self.sync_endpoints_of(&remote_touched).await;
             return Err(e);
         }
         self.seen.store(version, Ordering::Release);
@@ -540,6 +552,9 @@ impl Shared {
             matches!(kind, Kind::Noun(ResourceKind::Vm) | Kind::GuestNode).then_some(id.as_str())
         });
         self.write().offload_user_data(vm_ids);
+        // The endpoints others' changes touched too, once the clock is released.
+        let mut touched = touched;
+        touched.extend(remote_touched);
         self.after_commit(reaction, &touched).await;
         Ok(out)
     }
@@ -644,19 +659,28 @@ impl Shared {
             let mut conn = self.store.connection().await?;
             self.store.changes_since(&mut conn, seen, latest).await?
         };
-        self.apply_remote(remote).await;
+        let touched = self.apply_remote(remote);
         self.seen.store(latest, Ordering::Release);
+        self.sync_endpoints_of(&touched).await;
         Ok(())
     }
 
-    /// Puts other instances' changes into memory, with what follows from them here: host
-    /// allocation, user data kept in storage only, the guest's waiting nodes, the endpoints.
-    /// Installs the other instance scheduled stay its own.
-    async fn apply_remote(&self, remote: Vec<store::RemoteChange>) {
-        if remote.is_empty() {
-            return;
+    /// Brings the endpoints of these public IPs in line with the inventory.
+    async fn sync_endpoints_of(&self, ips: &BTreeSet<String>) {
+        if let Some(me) = self.me.upgrade() {
+            me.sync_endpoints(Some(ips)).closed().await;
         }
-        let touched = {
+    }
+
+    /// Puts other instances' changes into memory, with what follows from them here: host
+    /// allocation, user data kept in storage only, the guest's waiting nodes. Returns the public
+    /// IPs whose endpoints the caller brings up to date. Installs the other instance scheduled
+    /// stay its own.
+    fn apply_remote(&self, remote: Vec<store::RemoteChange>) -> BTreeSet<String> {
+        if remote.is_empty() {
+            return BTreeSet::new();
+        }
+        {
             let mut inv = self.write();
             let mut journal = Vec::with_capacity(remote.len());
             for (kind, id, obj) in remote {
@@ -681,9 +705,7 @@ impl Shared {
             inv.apply_host_allocation(&journal);
             self.guest().rewait(&inv);
             endpoints::touched_ips(&inv, &journal)
-        };
-        let Some(me) = self.me.upgrade() else { return };
-        me.sync_endpoints(Some(&touched)).closed().await;
+        }
     }
 
     fn get<T: Noun>(&self, id: &str) -> Result<T, CloudError> {
