@@ -90,6 +90,8 @@ pub(crate) struct Shared {
     seen: AtomicI64,
     /// When `refresh_recent` last looked at the database (milliseconds after `started`).
     refreshed_ms: std::sync::atomic::AtomicU64,
+    /// When this instance last caught up with the database (milliseconds after `started`).
+    caught_up_ms: std::sync::atomic::AtomicU64,
     started: std::time::Instant,
 }
 
@@ -97,6 +99,9 @@ pub(crate) struct Shared {
 const FOLLOW_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 /// Every this many follows (a second), an instance also finishes simulated work left overdue.
 const OVERDUE_EVERY: u32 = 5;
+/// Every this many follows (a minute), an instance prunes the deletion log.
+const PRUNE_EVERY: u32 = 300;
+
 /// How long past its simulated delay a transition may stay unfinished before any instance
 /// finishes it: the instance timing it has died (its timers lived in its memory). Finishing
 /// one whose timer is merely late only shortens a simulated delay: every finishing function
@@ -166,6 +171,7 @@ impl Simulator {
             me: me.clone(),
             seen: AtomicI64::new(version),
             refreshed_ms: std::sync::atomic::AtomicU64::new(0),
+            caught_up_ms: std::sync::atomic::AtomicU64::new(0),
             started: std::time::Instant::now(),
         });
         shared.write().limit_defaults = limit_defaults;
@@ -214,6 +220,11 @@ impl Simulator {
                     {
                         tracing::warn!(error = %e, "finishing overdue simulated work failed");
                     }
+                    if round % PRUNE_EVERY == 0
+                        && let Err(e) = shared.store.prune_deletions(now()).await
+                    {
+                        tracing::warn!(error = %e, "pruning the simulator's deletion log failed");
+                    }
                 }
             });
         }
@@ -226,6 +237,14 @@ impl Simulator {
     pub async fn settle(&self) {
         let mut pending = self.shared.pending.subscribe();
         let _ = pending.wait_for(|p| *p == Pending::default()).await;
+    }
+
+    /// Replaces the in-memory inventory with what the database holds, as an instance does
+    /// when it fell too far behind to catch up from the deletion log. For tests.
+    #[doc(hidden)]
+    pub async fn reload_from_storage(&self) -> Result<(), CloudError> {
+        let _gate = self.shared.gate.lock().await;
+        self.shared.reload().await
     }
 
     /// The simulated Kubernetes API endpoints listening now, in address order.
@@ -478,6 +497,9 @@ impl Shared {
         everything: bool,
     ) -> Result<T, CloudError> {
         let _gate = self.gate.lock().await;
+        if self.too_far_behind() {
+            self.reload().await?;
+        }
         let (mut tx, version) = self.store.begin_mutation().await?;
         let seen = self.seen.load(Ordering::Acquire);
         let mut remote_touched = BTreeSet::new();
@@ -486,6 +508,7 @@ impl Shared {
             remote_touched = self.apply_remote(remote);
         }
         self.seen.store(version - 1, Ordering::Release);
+        self.mark_caught_up();
         let outcome = {
             let mut inv = self.write();
             let res = f(&mut inv);
@@ -648,11 +671,16 @@ impl Shared {
     async fn refresh(&self) -> Result<(), CloudError> {
         let latest = self.store.version().await?;
         if latest <= self.seen.load(Ordering::Acquire) {
+            self.mark_caught_up();
             return Ok(());
         }
         let _gate = self.gate.lock().await;
+        if self.too_far_behind() {
+            return self.reload().await;
+        }
         let seen = self.seen.load(Ordering::Acquire);
         if latest <= seen {
+            self.mark_caught_up();
             return Ok(());
         }
         let remote = {
@@ -661,7 +689,52 @@ impl Shared {
         };
         let touched = self.apply_remote(remote);
         self.seen.store(latest, Ordering::Release);
+        self.mark_caught_up();
         self.sync_endpoints_of(&touched).await;
+        Ok(())
+    }
+
+    fn millis(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn mark_caught_up(&self) {
+        self.caught_up_ms.store(self.millis(), Ordering::Relaxed);
+    }
+
+    /// Has this instance not caught up for so long (the database was unreachable, the process
+    /// was suspended) that deletions it never saw may have been pruned? Half the log's age.
+    fn too_far_behind(&self) -> bool {
+        let since = self
+            .millis()
+            .saturating_sub(self.caught_up_ms.load(Ordering::Relaxed));
+        since > (store::KEEP_DELETIONS_SECONDS as u64) * 500
+    }
+
+    /// Replaces the inventory with what the database holds (the caller holds the gate): a delta
+    /// could miss deletions already pruned from the log.
+    async fn reload(&self) -> Result<(), CloudError> {
+        tracing::warn!("this instance fell behind the shared simulator inventory; reloading it");
+        let (objects, version) = self.store.load().await?;
+        {
+            let mut inv = self.write();
+            let mut fresh = Inventory::default();
+            fresh.limit_defaults = inv.limit_defaults.clone();
+            fresh.vnets = inv.vnets;
+            for obj in objects {
+                fresh.load(obj);
+            }
+            let vm_ids: Vec<String> = fresh.all::<Vm>().map(|vm| vm.id.clone()).collect();
+            fresh.offload_user_data(vm_ids.iter().map(String::as_str));
+            fresh.recompute_host_allocation();
+            self.guest().rewait(&fresh);
+            *inv = fresh;
+        }
+        self.seen.store(version, Ordering::Release);
+        self.mark_caught_up();
+        if let Some(me) = self.me.upgrade() {
+            me.sync_endpoints(None).closed().await;
+        }
         Ok(())
     }
 

@@ -29,12 +29,17 @@ const CREATE_CLOCK: &str = "CREATE TABLE IF NOT EXISTS sim_clock (
     version BIGINT NOT NULL
 )";
 
-/// Deleted objects with the version that deleted them, so other instances catch up.
+/// Deleted objects with the version that deleted them and when, so other instances catch up.
+/// Kept for `KEEP_DELETIONS_SECONDS`; an instance further behind than that reloads instead.
 const CREATE_DELETIONS: &str = "CREATE TABLE IF NOT EXISTS sim_deletions (
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
-    version BIGINT NOT NULL
+    version BIGINT NOT NULL,
+    at BIGINT NOT NULL DEFAULT 0
 )";
+
+/// How long deletions are kept for instances catching up.
+pub(crate) const KEEP_DELETIONS_SECONDS: i64 = 600;
 
 const SELECT: &str = "SELECT body FROM sim_objects WHERE kind = $1 AND id = $2";
 
@@ -79,6 +84,15 @@ impl Store {
         &self,
     ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, CloudError> {
         Ok(self.pool.acquire().await?)
+    }
+
+    /// Forgets deletions older than `KEEP_DELETIONS_SECONDS`.
+    pub(crate) async fn prune_deletions(&self, now: i64) -> Result<u64, CloudError> {
+        let done = sqlx::query("DELETE FROM sim_deletions WHERE at < $1")
+            .bind(now - KEEP_DELETIONS_SECONDS)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// The inventory's version now.
@@ -223,12 +237,13 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
             let sql = format!(
-                "INSERT INTO sim_deletions (kind, id, version) VALUES {}",
-                placeholders(chunk.len(), 3)
+                "INSERT INTO sim_deletions (kind, id, version, at) VALUES {}",
+                placeholders(chunk.len(), 4)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let at = crate::sim::now();
             for (kind, id) in chunk {
-                query = query.bind(*kind).bind(*id).bind(version);
+                query = query.bind(*kind).bind(*id).bind(version).bind(at);
             }
             query.execute(&mut *tx).await?;
         }

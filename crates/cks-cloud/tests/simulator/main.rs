@@ -1340,6 +1340,16 @@ async fn two_simulators_on_one_database_are_one_cloud() {
     }
     assert!(env.sim.vm(&vms[0].id).is_none());
     assert!(same());
+
+    // An instance too far behind reloads everything instead of replaying deletions; the
+    // result is the same inventory, host capacity included.
+    let before = snapshot(&env.sim);
+    env.sim.reload_from_storage().await.expect("reload");
+    assert_eq!(snapshot(&env.sim), before);
+    assert!(other.destroy_vm(&vms[1].id).await.expect("destroy"));
+    env.sim.reload_from_storage().await.expect("reload");
+    assert!(env.sim.vm(&vms[1].id).is_none());
+    assert_eq!(snapshot(&env.sim), snapshot(&other));
 }
 
 /// A simulated delay lives in the memory of the instance that started it: when that instance
