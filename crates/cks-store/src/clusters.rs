@@ -3,8 +3,9 @@
 //! A cluster's state changes only through [`Store::transition_cluster`], a conditional update:
 //! of two writers racing (an operation, the scanner, a delete), the second sees zero rows and
 //! re-reads instead of overwriting. On PostgreSQL the second waits for the first's row lock and
-//! re-checks its `WHERE` against the committed row, so one statement needs no `FOR UPDATE`. An operation begins in the same transaction as its job row,
-//! so a cluster is never in a transient state without a job that drives it.
+//! re-checks its `WHERE` against the committed row, so one statement needs no `FOR UPDATE`. An
+//! operation begins in the same transaction as its job row, so a cluster is never in a transient
+//! state without a job that drives it.
 
 use cks_core::cluster::{ClusterSpec, ClusterState, ClusterType, NodeType};
 use cks_core::tenancy::Owner;

@@ -500,6 +500,17 @@ impl Inventory {
         old
     }
 
+    /// Loads every stored object (on open, or to replace a stale inventory): user data of
+    /// installed VMs is left in storage and host allocation is derived from the VMs.
+    pub(crate) fn load_all(&mut self, objects: Vec<Object>) {
+        for obj in objects {
+            self.load(obj);
+        }
+        let vm_ids: Vec<String> = self.all::<Vm>().map(|vm| vm.id.clone()).collect();
+        self.offload_user_data(vm_ids.iter().map(String::as_str));
+        self.recompute_host_allocation();
+    }
+
     /// Drops an object another instance deleted (or is replacing), without journaling.
     pub(crate) fn unload(&mut self, kind: Kind, id: &str) -> Option<Object> {
         let old = self.objects.get_mut(&kind)?.remove(id)?;

@@ -187,12 +187,7 @@ impl Simulator {
                 .await?;
         } else {
             let mut inv = shared.write();
-            stored.into_iter().for_each(|o| {
-                inv.load(o);
-            });
-            let vm_ids: Vec<String> = inv.all::<Vm>().map(|vm| vm.id.clone()).collect();
-            inv.offload_user_data(vm_ids.iter().map(String::as_str));
-            inv.recompute_host_allocation();
+            inv.load_all(stored);
             *shared.guest() = GuestState::rebuild(&inv);
         }
         shared.mutate_with(recover_interrupted, true).await?;
@@ -658,7 +653,7 @@ impl Shared {
     /// hard while clusters come up, and needs no database round trip per request.
     async fn refresh_recent(&self) -> Result<(), CloudError> {
         const RECENT: u64 = 20;
-        let now_ms = self.started.elapsed().as_millis() as u64;
+        let now_ms = self.millis();
         let last = self.refreshed_ms.load(Ordering::Relaxed);
         if now_ms.saturating_sub(last) < RECENT && last != 0 {
             return Ok(());
@@ -721,12 +716,7 @@ impl Shared {
             let mut fresh = Inventory::default();
             fresh.limit_defaults = inv.limit_defaults.clone();
             fresh.vnets = inv.vnets;
-            for obj in objects {
-                fresh.load(obj);
-            }
-            let vm_ids: Vec<String> = fresh.all::<Vm>().map(|vm| vm.id.clone()).collect();
-            fresh.offload_user_data(vm_ids.iter().map(String::as_str));
-            fresh.recompute_host_allocation();
+            fresh.load_all(objects);
             self.guest().rewait(&fresh);
             *inv = fresh;
         }

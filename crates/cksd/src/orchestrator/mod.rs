@@ -277,6 +277,16 @@ pub fn owns(cluster: &ClusterRecord, job_id: &str) -> bool {
     cluster.job_id.as_deref() == Some(job_id) && cluster.state.is_transient()
 }
 
+/// The cluster while `job` drives it; else the error saying why the job stops.
+async fn driven(state: &AppState, cluster_id: &str, job: &Job) -> Result<ClusterRecord, ApiError> {
+    let cluster = load(state, cluster_id).await?;
+    if owns(&cluster, &job.id) {
+        Ok(cluster)
+    } else {
+        Err(ApiError::internal(lost_reason(&cluster, &job.id)))
+    }
+}
+
 /// Why a job no longer drives its cluster.
 fn lost_reason(cluster: &ClusterRecord, job_id: &str) -> String {
     if cluster.job_id.as_deref() == Some(job_id) {
@@ -422,10 +432,7 @@ pub async fn run(
         if s.state == StepState::Done {
             continue;
         }
-        let cluster = load(state, &cluster_id).await?;
-        if !owns(&cluster, &job.id) {
-            return Err(ApiError::internal(lost_reason(&cluster, &job.id)));
-        }
+        let cluster = driven(state, &cluster_id, job).await?;
         store.start_step(&job.id, s.idx).await.map_err(internal)?;
         let shown = store
             .set_operation_progress(
@@ -439,8 +446,7 @@ pub async fn run(
             .map_err(internal)?;
         if !shown {
             // Aborted or taken over since the check above.
-            let cluster = load(state, &cluster_id).await?;
-            return Err(ApiError::internal(lost_reason(&cluster, &job.id)));
+            driven(state, &cluster_id, job).await?;
         }
         crash::point(crash::Point::StepStarted);
         // The deadline counts from the step's first attempt, so a resumed step keeps its budget.
@@ -490,10 +496,7 @@ pub async fn run(
             }
         }
     }
-    let cluster = load(state, &cluster_id).await?;
-    if !owns(&cluster, &job.id) {
-        return Err(ApiError::internal(lost_reason(&cluster, &job.id)));
-    }
+    let cluster = driven(state, &cluster_id, job).await?;
     if op == Operation::Delete {
         store.remove_cluster(&cluster_id).await.map_err(internal)?;
     } else if let Some(next) = cluster.state.on(ClusterEvent::OperationSucceeded) {
@@ -555,10 +558,7 @@ async fn await_stopped(
         if prior.is_none_or(|j| j.status != JobStatus::Pending) {
             return Ok(());
         }
-        let cluster = load(state, cluster_id).await?;
-        if !owns(&cluster, &job.id) {
-            return Err(ApiError::internal(lost_reason(&cluster, &job.id)));
-        }
+        driven(state, cluster_id, job).await?;
         if tokio::time::Instant::now() >= deadline {
             return Err(ApiError::internal(format!(
                 "The attempt being retried (job {previous}) has not stopped"
