@@ -1772,6 +1772,26 @@ pub static COMMANDS: &[Command] = &[
     ),
 ];
 
+/// Parameters that authenticate a request rather than describe the command.
+const CREDENTIAL_PARAMS: &[&str] = &[
+    "apikey",
+    "signature",
+    "signatureversion",
+    "expires",
+    "sessionkey",
+];
+
+/// Parameters whose values are secrets: a handler seals what it needs of them (a registry
+/// password goes into the cluster's sealed secrets) before anything is persisted.
+const SECRET_PARAMS: &[&str] = &["password", "dockerregistrypassword", "secretkey"];
+
+/// May a parameter (lowercased name) be written into a job row? Neither the caller's
+/// credentials nor secret values are: the database is not where they belong, and a job body
+/// never needs them.
+pub fn is_persistable(name: &str) -> bool {
+    !CREDENTIAL_PARAMS.contains(&name) && !SECRET_PARAMS.contains(&name)
+}
+
 /// Looks a command up by its exact (case-sensitive) name, as CloudStack does.
 pub fn find(name: &str) -> Option<&'static Command> {
     COMMANDS.iter().find(|c| c.name == name)

@@ -51,6 +51,14 @@ impl RawParams {
     }
 
     fn insert(&mut self, name: String, value: String) -> Result<(), ApiError> {
+        // The signed string joins names raw with `=` and `&`: a name that could contain them
+        // (sent percent-encoded) would let one parameter pose as two under the same signature.
+        if !is_parameter_name(&name) {
+            return Err(ApiError::invalid(format!(
+                "Invalid parameter name {:?}: names consist of letters, digits, '_', '.', '[' and ']'",
+                name.chars().take(64).collect::<String>()
+            )));
+        }
         if value.chars().any(|c| c.is_ascii_control()) {
             return Err(ApiError::invalid(format!(
                 "Received value containing illegal ASCII non-printable characters for parameter {name}"
@@ -63,7 +71,8 @@ impl RawParams {
                 .or_default()
                 .entry(index)
                 .or_default()
-                .insert(field, value.clone());
+                .entry(field)
+                .or_insert_with(|| value.clone());
         } else {
             self.plain
                 .entry(name.to_ascii_lowercase())
@@ -94,6 +103,14 @@ impl RawParams {
     pub fn command(&self) -> Option<&str> {
         self.get("command")
     }
+}
+
+/// `[A-Za-z0-9_.\[\]]+`: every name a CloudStack command declares, its map syntax included.
+pub fn is_parameter_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'[' | b']'))
 }
 
 /// `name[<int>].<field>`: exactly one `[`, one `]`, an integer index and a `.field` after it.
@@ -163,6 +180,34 @@ mod tests {
             let err = RawParams::default().add_form(key).unwrap_err();
             assert_eq!(err.codes().0, 430, "{key}");
         }
+    }
+
+    #[test]
+    fn names_that_could_pose_as_several_parameters_are_refused() {
+        // `response=json&signatureVersion` sent percent-encoded: signed like two pairs, seen as one.
+        for query in [
+            "response%3Djson%26signatureVersion=3",
+            "a%20b=1",
+            "=1",
+            "na%2Fme=1",
+            "sig%C3%A9=1",
+        ] {
+            let err = RawParams::default().add_form(query).unwrap_err();
+            assert_eq!(err.codes().0, 431, "{query}");
+        }
+        let mut p = RawParams::default();
+        p.add_form("command=listZones&details[0].key=v&_=1&a.b=2")
+            .unwrap();
+        assert_eq!(p.pairs().len(), 4);
+    }
+
+    #[test]
+    fn a_repeated_map_field_keeps_its_first_value_like_plain_parameters() {
+        let mut p = RawParams::default();
+        p.add_form("m[0].f=first&m[0].f=second&x=first&x=second")
+            .unwrap();
+        assert_eq!(p.map("m").unwrap()[&0]["f"], "first");
+        assert_eq!(p.get("x"), Some("first"));
     }
 
     #[test]

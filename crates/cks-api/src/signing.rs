@@ -133,6 +133,68 @@ pub fn parse_expires(text: &str) -> Option<i64> {
         .map(|t| t.assume_utc().unix_timestamp())
 }
 
+/// Why a signed request's `signatureversion`/`expires` pair is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message())]
+pub enum ExpiryError {
+    UnknownVersion,
+    MissingExpires,
+    UnreadableExpires,
+    Expired,
+    TooFarAhead,
+}
+
+impl ExpiryError {
+    /// What the 401 says: the caller's own request is wrong, nothing about any account.
+    pub fn message(self) -> &'static str {
+        match self {
+            ExpiryError::UnknownVersion => {
+                "unable to verify request signature: unsupported signatureversion (only 3 is known)"
+            }
+            ExpiryError::MissingExpires => {
+                "unable to verify request signature: signatureversion=3 needs an expires parameter"
+            }
+            ExpiryError::UnreadableExpires => {
+                "unable to verify request signature: unreadable expires (use yyyy-MM-dd'T'HH:mm:ssZ, e.g. 2025-06-01T10:00:00+0000)"
+            }
+            ExpiryError::Expired => "unable to verify request signature: the request has expired",
+            ExpiryError::TooFarAhead => {
+                "unable to verify request signature: expires is further ahead than the server accepts (api.signature.expires.max)"
+            }
+        }
+    }
+}
+
+/// The rule for `signatureversion` and `expires`. CloudStack skips the `expires` check for
+/// any version but the exact text `3` (so `03` or ` 3` made a signature valid forever) and puts
+/// no limit on how far ahead `expires` may be; here a version is `3` or refused, an `expires`
+/// is checked whenever it is sent, and it may be at most `max_ahead` seconds in the future.
+/// A request with neither stays valid (CloudStack's clients without expiry rely on it).
+pub fn check_expiry(
+    signature_version: Option<&str>,
+    expires: Option<&str>,
+    now: i64,
+    max_ahead: i64,
+) -> Result<(), ExpiryError> {
+    match signature_version {
+        None => {}
+        Some("3") if expires.is_none() => return Err(ExpiryError::MissingExpires),
+        Some("3") => {}
+        Some(_) => return Err(ExpiryError::UnknownVersion),
+    }
+    let Some(text) = expires else {
+        return Ok(());
+    };
+    let at = parse_expires(text).ok_or(ExpiryError::UnreadableExpires)?;
+    if at < now {
+        return Err(ExpiryError::Expired);
+    }
+    if at - now > max_ahead {
+        return Err(ExpiryError::TooFarAhead);
+    }
+    Ok(())
+}
+
 /// Formats an `expires` value the way CloudStack's clients do.
 pub fn format_expires(unix_seconds: i64) -> String {
     crate::date::format_date(unix_seconds)
@@ -208,6 +270,44 @@ mod tests {
         let mut tampered = p.clone();
         tampered[1].1 = "a~b[d]".into();
         assert_eq!(verify("s3cret", &tampered, &java), None);
+    }
+
+    #[test]
+    fn expiry_is_checked_for_version_3_only_spelled_exactly_and_bounded() {
+        let now = 1_748_772_000; // 2025-06-01T10:00:00Z
+        let soon = Some("2025-06-01T10:05:00+0000");
+        assert_eq!(check_expiry(Some("3"), soon, now, 600), Ok(()));
+        assert_eq!(check_expiry(None, None, now, 600), Ok(()));
+        for version in ["03", " 3", "3 ", "2", "4", ""] {
+            assert_eq!(
+                check_expiry(Some(version), soon, now, 600),
+                Err(ExpiryError::UnknownVersion),
+                "{version:?}"
+            );
+        }
+        assert_eq!(
+            check_expiry(Some("3"), None, now, 600),
+            Err(ExpiryError::MissingExpires)
+        );
+        let past = Some("2025-06-01T09:59:59+0000");
+        assert_eq!(
+            check_expiry(Some("3"), past, now, 600),
+            Err(ExpiryError::Expired)
+        );
+        // An expires sent without a version is still honoured, not ignored.
+        assert_eq!(
+            check_expiry(None, past, now, 600),
+            Err(ExpiryError::Expired)
+        );
+        let years = Some("2045-06-01T10:00:00+0000");
+        assert_eq!(
+            check_expiry(Some("3"), years, now, 600),
+            Err(ExpiryError::TooFarAhead)
+        );
+        assert_eq!(
+            check_expiry(Some("3"), Some("soon"), now, 600),
+            Err(ExpiryError::UnreadableExpires)
+        );
     }
 
     #[test]

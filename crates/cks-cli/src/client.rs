@@ -65,18 +65,22 @@ impl ApiClient {
         } else {
             self.http.get(format!("{}?{query}", self.endpoint.url))
         };
+        // reqwest's error names the request URL, which holds the API key and the signature:
+        // drop it, the endpoint alone says where.
         let response = request.send().await.map_err(|e| {
             CliError::Connection(format!(
                 "cannot reach {}: {}",
                 self.endpoint.url,
-                error_chain(&e)
+                error_chain(&e.without_url())
             ))
         })?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| CliError::Connection(format!("reading the answer to {command}: {e}")))?;
+        let body = response.bytes().await.map_err(|e| {
+            CliError::Connection(format!(
+                "reading the answer to {command}: {}",
+                error_chain(&e.without_url())
+            ))
+        })?;
         let value: Value = serde_json::from_slice(&body).map_err(|_| {
             let preview: String = String::from_utf8_lossy(&body).chars().take(200).collect();
             CliError::Connection(format!(

@@ -54,6 +54,7 @@ pub const DEFAULT_PAGE_SIZE: &str = "default.page.size";
 pub const ENDPOINT_URL: &str = "endpoint.url";
 pub const SCANNER_INTERVAL: &str = "cloud.kubernetes.cluster.scanner.interval";
 pub const USERDATA_MAX_LENGTH: &str = "vm.userdata.max.length";
+pub const SIGNATURE_EXPIRES_MAX: &str = "api.signature.expires.max";
 
 const K8S: &str = "KubernetesClusterService";
 
@@ -224,6 +225,14 @@ pub static SETTINGS: &[SettingDef] = &[
         true,
         "UserDataManager",
         "Max length of vm userdata after base64 encoding. Default is 32768 and maximum is 1048576"
+    ),
+    setting!(
+        SIGNATURE_EXPIRES_MAX,
+        "1200",
+        Integer,
+        true,
+        "ManagementServer",
+        "Longest time (in seconds) into the future a signed request's expires may name; requests that expire later are refused, so a captured request cannot be replayed for long"
     ),
 ];
 

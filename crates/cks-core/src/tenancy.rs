@@ -57,6 +57,16 @@ impl AccountType {
         .find(|t| t.role_id() == id)
     }
 
+    /// Does this role carry powers `other` lacks? Root admin > domain admin > user.
+    pub fn outranks(self, other: AccountType) -> bool {
+        let rank = |t: AccountType| match t {
+            AccountType::User => 0,
+            AccountType::DomainAdmin => 1,
+            AccountType::RootAdmin => 2,
+        };
+        rank(self) > rank(other)
+    }
+
     /// Name of the default role (CloudStack seeds these four; we use three).
     pub fn role_name(self) -> &'static str {
         match self {
@@ -65,6 +75,17 @@ impl AccountType {
             AccountType::DomainAdmin => "Domain Admin",
         }
     }
+}
+
+/// What a caller may do with an account (its users, keys, projects it owns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAccess {
+    Allowed,
+    /// Visible to the caller, but its role outranks the caller's (531).
+    Denied,
+    /// Outside what the caller may see: answered as if it did not exist (431), so a caller
+    /// cannot probe which accounts exist elsewhere.
+    Hidden,
 }
 
 /// Who owns a resource, as every CloudStack response shows it (`account`, `domainid`, `domain`,
@@ -131,6 +152,32 @@ impl Caller {
         }
     }
 
+    /// The one rule for every command that creates or changes a user, an account or a key:
+    /// a caller acts on its own account, or on an account in a domain it administers whose
+    /// role does not outrank its own (a domain admin of ROOT administers the root admin's
+    /// domain, but not the root admin).
+    pub fn account_access(
+        &self,
+        account_id: &str,
+        account_type: AccountType,
+        domain_path: &str,
+    ) -> AccountAccess {
+        if account_id == self.account_id {
+            AccountAccess::Allowed
+        } else if !self.administers_domain(domain_path) {
+            AccountAccess::Hidden
+        } else if account_type.outranks(self.account_type) {
+            AccountAccess::Denied
+        } else {
+            AccountAccess::Allowed
+        }
+    }
+
+    /// May this caller create an account (or a user) of `account_type`? Never above its own.
+    pub fn may_grant(&self, account_type: AccountType) -> bool {
+        !account_type.outranks(self.account_type)
+    }
+
     /// May this caller administer the domain at `domain_path` (create accounts in it, list it)?
     pub fn administers_domain(&self, domain_path: &str) -> bool {
         match self.account_type {
@@ -190,6 +237,56 @@ mod tests {
         assert!(!dadmin.can_access(&owned_by("acc3", "ROOT/b"), &[]));
         let root = caller(AccountType::RootAdmin, "admin", "ROOT");
         assert!(root.can_access(&owned_by("acc3", "ROOT/b"), &[]));
+    }
+
+    #[test]
+    fn no_one_acts_on_an_account_whose_role_outranks_their_own() {
+        use AccountType::*;
+        let root_domain_admin = caller(DomainAdmin, "dadm", "ROOT");
+        assert_eq!(
+            root_domain_admin.account_access("admin", RootAdmin, "ROOT"),
+            AccountAccess::Denied,
+            "a domain admin of ROOT sees the root admin but may not act on it"
+        );
+        assert_eq!(
+            root_domain_admin.account_access("peer", DomainAdmin, "ROOT/a"),
+            AccountAccess::Allowed
+        );
+        assert_eq!(
+            root_domain_admin.account_access("u", User, "ROOT"),
+            AccountAccess::Allowed
+        );
+        let sub_admin = caller(DomainAdmin, "sub", "ROOT/a");
+        assert_eq!(
+            sub_admin.account_access("admin", RootAdmin, "ROOT"),
+            AccountAccess::Hidden
+        );
+        assert_eq!(
+            sub_admin.account_access("dadm", DomainAdmin, "ROOT"),
+            AccountAccess::Hidden
+        );
+        let user = caller(User, "acc1", "ROOT");
+        assert_eq!(
+            user.account_access("acc1", User, "ROOT"),
+            AccountAccess::Allowed
+        );
+        assert_eq!(
+            user.account_access("acc2", User, "ROOT"),
+            AccountAccess::Hidden
+        );
+        assert_eq!(
+            user.account_access("dadm", DomainAdmin, "ROOT"),
+            AccountAccess::Hidden
+        );
+        assert!(!root_domain_admin.may_grant(RootAdmin));
+        assert!(root_domain_admin.may_grant(DomainAdmin));
+        assert!(!user.may_grant(DomainAdmin));
+        let root = caller(RootAdmin, "admin", "ROOT");
+        assert!(root.may_grant(RootAdmin));
+        assert_eq!(
+            root.account_access("x", RootAdmin, "ROOT/z"),
+            AccountAccess::Allowed
+        );
     }
 
     #[test]

@@ -180,6 +180,27 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Id and parameters of the jobs whose stored parameters name a credential or a password
+    /// (rows written before those were dropped; rewritten once at start).
+    pub async fn jobs_holding_credentials(&self) -> Result<Vec<(String, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, params FROM async_jobs WHERE params LIKE '%\"apikey\"%' OR params LIKE '%\"sessionkey\"%' \
+             OR params LIKE '%\"signature\"%' OR params LIKE '%password\"%' OR params LIKE '%\"secretkey\"%'",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows)
+    }
+
+    pub async fn set_job_params(&self, id: &str, params: &str) -> Result<()> {
+        sqlx::query("UPDATE async_jobs SET params = $1 WHERE id = $2")
+            .bind(params)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Records a job's end. Only a still-pending job is completed, so a job finishes once.
     pub async fn complete_job(
         &self,

@@ -5,6 +5,7 @@ use cks_api::ApiError;
 use cks_api::error::{BAD_CREDENTIALS, BAD_SESSION};
 use cks_api::params::RawParams;
 use cks_api::signing;
+use cks_core::settings::SIGNATURE_EXPIRES_MAX;
 use cks_core::tenancy::Caller;
 use cks_store::{User, now};
 
@@ -34,6 +35,14 @@ async fn by_signature(
 ) -> Result<Caller, ApiError> {
     let denied = ApiError::Unauthorized(BAD_CREDENTIALS);
     let provided = raw.get("signature").ok_or_else(|| denied.clone())?;
+    // Before any lookup: a replayed or badly dated request costs no database work.
+    signing::check_expiry(
+        raw.get("signatureversion"),
+        raw.get("expires"),
+        now(),
+        state.setting_i64(SIGNATURE_EXPIRES_MAX),
+    )
+    .map_err(|e| ApiError::Unauthorized(e.message()))?;
     let (caller, secret) = match state.api_keys.get(api_key) {
         Some(hit) => hit,
         None => {
@@ -57,15 +66,6 @@ async fn by_signature(
     };
     if signing::verify(&secret, raw.pairs(), provided).is_none() {
         return Err(denied);
-    }
-    if raw.get("signatureversion") == Some("3") {
-        let expires = raw
-            .get("expires")
-            .and_then(signing::parse_expires)
-            .ok_or_else(|| denied.clone())?;
-        if expires < now() {
-            return Err(denied);
-        }
     }
     Ok(caller)
 }

@@ -18,12 +18,10 @@ use crate::state::AppState;
 const SEED_VERSIONS: &[&str] = &["1.32.4", "1.33.1"];
 const VERSIONS_SEEDED_MARK: &str = "cks.internal.versions.seeded";
 
-/// What the first start created, to print once.
+/// What the first start created, to announce once; its secrets are only in the file.
 pub struct RootAdmin {
     pub path: std::path::PathBuf,
     pub api_key: String,
-    pub secret_key: String,
-    pub password: String,
 }
 
 pub async fn first_start(
@@ -86,12 +84,7 @@ pub async fn first_start(
         });
         write_private(&path, &serde_json::to_string_pretty(&doc)?)?;
         store.insert_account_with_user(&account, &user).await?;
-        created = Some(RootAdmin {
-            path,
-            api_key,
-            secret_key,
-            password,
-        });
+        created = Some(RootAdmin { path, api_key });
     }
     if !store.settings().await?.contains_key(VERSIONS_SEEDED_MARK) {
         for semver in SEED_VERSIONS {

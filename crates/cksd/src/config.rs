@@ -95,6 +95,16 @@ pub fn redacted_url(url: &str) -> String {
     }
 }
 
+/// The file of an SQLite URL (`sqlite://PATH` or `sqlite:PATH`, options after `?`), or
+/// `None` for another database or an in-memory one.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
 /// `127.10.0.0/16` → (127.10.0.2, 127.10.255.254); only loopback ranges are accepted.
 fn parse_loopback_range(text: &str) -> anyhow::Result<(std::net::Ipv4Addr, std::net::Ipv4Addr)> {
     let (ip, prefix) = text

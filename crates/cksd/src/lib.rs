@@ -48,12 +48,9 @@ pub fn router(state: SharedState) -> Router {
 
 /// Opens the data directory, the store and the simulator, and runs the first-start setup.
 pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootstrap::RootAdmin>)> {
-    if !config.data_dir.exists() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating {}", config.data_dir.display()))?;
-        // The database holds sealed keys and password hashes: only the service's user may read it.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    secrets::private_data_dir(&config.data_dir)?;
+    if let Some(path) = config::sqlite_path(&config.database_url) {
+        secrets::private_database_file(&path)?;
     }
     let master_key = secrets::MasterKey::load_or_create(&config.master_key_file)?;
     let store = Store::open(&config.database_url)
@@ -88,6 +85,13 @@ pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootst
     let state = Arc::new(state);
     let url = format!("http://{}/client/api", config.listen);
     let admin = bootstrap::first_start(&state, &config.data_dir, &url).await?;
+    let scrubbed = handlers::jobs::scrub_stored_params(&state).await?;
+    if scrubbed > 0 {
+        tracing::info!(
+            jobs = scrubbed,
+            "removed credentials kept in older job rows"
+        );
+    }
     startup.release().await?;
     Ok((state, admin))
 }
@@ -100,7 +104,7 @@ fn server_id(data_dir: &Path) -> anyhow::Result<String> {
         return Ok(id.trim().to_string());
     }
     let id = cks_store::new_id();
-    std::fs::write(&path, &id)?;
+    secrets::write_private(&path, &id)?;
     Ok(id)
 }
 

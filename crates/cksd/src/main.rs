@@ -23,13 +23,12 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     if let Some(admin) = admin {
+        // Only the file holds the secrets: terminals, journals and CI logs keep what is printed.
         println!(
-            "Created the root admin (user 'admin'); its credentials are in {} (mode 0600):",
+            "Created the root admin (user 'admin', API key {}); its secret key and password are in {} (mode 0600)",
+            admin.api_key,
             admin.path.display()
         );
-        println!("  apikey:    {}", admin.api_key);
-        println!("  secretkey: {}", admin.secret_key);
-        println!("  password:  {}", admin.password);
     }
     println!(
         "cksd listening on http://{addr}/client/api (data directory {})",

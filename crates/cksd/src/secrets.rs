@@ -157,6 +157,58 @@ pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Makes `dir` (created if missing) readable by its owner only: it holds the database, the
+/// master key and the root admin's credentials. A directory another user owns, that cannot be
+/// tightened, is refused rather than used.
+pub fn private_data_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mode = std::fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(
+            || {
+                format!(
+                    "the data directory {} is readable by other users (mode {:o}) and cannot be made private; run `chmod 700 {}` or use another --data-dir",
+                    dir.display(),
+                    mode & 0o777,
+                    dir.display()
+                )
+            },
+        )?;
+        tracing::warn!(dir = %dir.display(), "the data directory was readable by other users; made it private (0700)");
+    }
+    Ok(())
+}
+
+/// Makes an SQLite database file private before it is opened: created empty with mode 0600
+/// (SQLite gives its `-wal` and `-shm` files the database file's mode), or an existing one and
+/// its companions tightened to 0600.
+pub fn private_database_file(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("making {} private (chmod 600)", file.display()))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +233,36 @@ mod tests {
         let other = MasterKey::from_bytes(&[8u8; 32]).unwrap();
         assert_eq!(other.open(&sealed), None);
         assert_eq!(key.open("v1:AAAA"), None);
+    }
+
+    #[test]
+    fn data_directory_and_database_are_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        private_data_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        private_data_dir(&dir).unwrap();
+        assert_eq!(
+            mode(&dir),
+            0o700,
+            "an existing loose directory is tightened"
+        );
+        let db = dir.join("cks.db");
+        private_database_file(&db).unwrap();
+        assert_eq!(mode(&db), 0o600);
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::write(dir.join("cks.db-wal"), b"").unwrap();
+        std::fs::set_permissions(
+            dir.join("cks.db-wal"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        private_database_file(&db).unwrap();
+        assert_eq!(mode(&db), 0o600);
+        assert_eq!(mode(&dir.join("cks.db-wal")), 0o600);
     }
 
     #[test]

@@ -32,7 +32,18 @@ fn missing_or_unreachable_endpoints_are_configuration_errors() {
         ("CKS_APIKEY", "k"),
         ("CKS_SECRETKEY", "s"),
     ];
-    run(&["cluster", "list"], &env).assert_fails(5, "cannot reach http://127.0.0.1:1/client/api");
+    let out = run(&["cluster", "list"], &env);
+    out.assert_fails(5, "cannot reach http://127.0.0.1:1/client/api");
+    // The signed URL carries the API key and signature; a connection error shows neither.
+    let env = [
+        ("CKS_URL", "http://127.0.0.1:1"),
+        ("CKS_APIKEY", "key-that-must-not-show"),
+        ("CKS_SECRETKEY", "s"),
+    ];
+    let out = run(&["cluster", "list"], &env);
+    out.assert_fails(5, "cannot reach http://127.0.0.1:1/client/api");
+    out.assert_not_contains("key-that-must-not-show");
+    out.assert_not_contains("signature=");
 }
 
 #[test]

@@ -166,6 +166,16 @@ impl Run {
         );
         self
     }
+
+    pub fn assert_not_contains(&self, text: &str) -> &Run {
+        assert!(
+            !self.stdout.contains(text) && !self.stderr.contains(text),
+            "output shows {text:?}: {}{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
 }
 
 /// The real `cks` with only the given CKS_* variables (and no proxies, no real config file).

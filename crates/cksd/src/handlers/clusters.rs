@@ -156,7 +156,9 @@ pub(crate) async fn cluster_for(cx: &Cx<'_>) -> Result<ClusterRecord, ApiError> 
     let c = cx.state.store.cluster(id).await.map_err(internal)?;
     match c {
         Some(c) if cx.caller.can_access(&c.owner, &member_projects(cx).await?) => Ok(c),
-        _ => Err(ApiError::invalid("Invalid Kubernetes cluster ID")),
+        // CloudStack's answer for an id that names nothing the caller may see ("entity does
+        // not exist"); CKS's own "Invalid Kubernetes cluster ID" is only reached past that.
+        _ => Err(cx.p.not_found("id")),
     }
 }
 
@@ -224,11 +226,9 @@ pub(super) async fn owner_for_create(cx: &Cx<'_>) -> Result<Owner, ApiError> {
             .map_err(internal)?
             .ok_or_else(|| cx.p.not_found("projectid"))?;
         let owner = super::owner_of(&account, &domain, Some(&project));
+        // A project the caller is not in answers as an unknown one (no probing for ids).
         if !cx.caller.can_access(&owner, &member_projects(cx).await?) {
-            return Err(ApiError::denied(format!(
-                "Account {} does not have permission to operate within project {project_id}",
-                cx.caller.account_name
-            )));
+            return Err(cx.p.not_found("projectid"));
         }
         return Ok(owner);
     }
@@ -333,7 +333,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .cloud
         .get_zone(zone_id)
         .await
-        .map_err(|_| ApiError::invalid(format!("Unable to find zone by ID: {zone_id}")))?;
+        .map_err(|_| p.not_found("zoneid"))?;
     if zone.allocation_state.as_str() == "Disabled" && !cx.caller.is_root_admin() {
         return Err(ApiError::denied(format!(
             "Cannot perform this operation, zone ID: {} is currently disabled",
@@ -825,7 +825,7 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 
 pub async fn get_config(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     if cx.p.str("id").is_none() {
-        return Err(ApiError::invalid("Invalid Kubernetes cluster ID"));
+        return Err(cx.p.not_found("id"));
     }
     let c = cluster_for(cx).await?;
     let secrets = ClusterSecrets::open(&cx.state.master_key, c.secrets.as_deref());

@@ -56,7 +56,7 @@ pub async fn list_steps(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             let cluster = store.cluster_any(id).await.map_err(internal)?;
             let cluster = match cluster {
                 Some(c) if cx.caller.can_access(&c.owner, &member_projects(cx).await?) => c,
-                _ => return Err(ApiError::invalid("Invalid Kubernetes cluster ID")),
+                _ => return Err(cx.p.not_found("clusterid")),
             };
             match cluster.job_id {
                 Some(j) => store.job(&j).await.map_err(internal)?,
@@ -139,7 +139,7 @@ pub async fn abort(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .cluster(&c.id)
         .await
         .map_err(internal)?
-        .ok_or_else(|| ApiError::invalid("Invalid Kubernetes cluster ID"))?;
+        .ok_or_else(|| cx.p.not_found("id"))?;
     Ok(cx.object(render_cluster(cx.state, &c, cx.caller.is_root_admin()).await))
 }
 

@@ -4,7 +4,7 @@
 use cks_api::ApiError;
 use cks_api::date::format_date;
 use cks_api::wire::Obj;
-use cks_core::tenancy::{AccountType, path_is_within};
+use cks_core::tenancy::{AccountAccess, AccountType, path_is_within};
 use cks_store::{Account, Domain, Project, StoreError, User, new_id, now};
 use serde_json::{Value, json};
 
@@ -109,7 +109,7 @@ async fn render_project(store: &cks_store::Store, p: &Project) -> Result<Value, 
 
 // === Lookups with access checks ===
 
-/// A domain by id, if the caller administers it; 431 when unknown, 531 when not the caller's.
+/// A domain by id, if the caller administers it; 431 otherwise.
 async fn administered_domain(cx: &Cx<'_>, param: &str) -> Result<Domain, ApiError> {
     let id = cx.p.req(param);
     let domain = cx
@@ -118,13 +118,9 @@ async fn administered_domain(cx: &Cx<'_>, param: &str) -> Result<Domain, ApiErro
         .domain(id)
         .await
         .map_err(internal)?
+        .filter(|d| cx.caller.administers_domain(&d.path))
+        // A domain outside the caller's reach answers as an unknown one: no probing for ids.
         .ok_or_else(|| cx.p.not_found(param))?;
-    if !cx.caller.administers_domain(&domain.path) {
-        return Err(ApiError::denied(format!(
-            "Account {} does not have permission to operate within domain id={}",
-            cx.caller.account_name, domain.id
-        )));
-    }
     Ok(domain)
 }
 
@@ -140,6 +136,35 @@ async fn target_domain(cx: &Cx<'_>) -> Result<Domain, ApiError> {
             .map_err(internal)?
             .ok_or_else(|| ApiError::internal("caller's domain is missing")),
     }
+}
+
+/// The rule of `Caller::account_access` for `account` in `domain`: `hidden` (a 431 for
+/// the parameter that named it) when the caller may not see it, 531 when it may see it but the
+/// account's role outranks its own.
+fn check_account_access(
+    cx: &Cx<'_>,
+    account: &Account,
+    domain: &Domain,
+    hidden: impl FnOnce() -> ApiError,
+) -> Result<(), ApiError> {
+    match cx
+        .caller
+        .account_access(&account.id, account.account_type, &domain.path)
+    {
+        AccountAccess::Allowed => Ok(()),
+        AccountAccess::Hidden => Err(hidden()),
+        AccountAccess::Denied => Err(ApiError::denied(format!(
+            "Account {} cannot perform this operation on account {}: insufficient permissions",
+            cx.caller.account_name, account.name
+        ))),
+    }
+}
+
+fn no_such_account(name: &str, domain: &Domain) -> ApiError {
+    ApiError::invalid(format!(
+        "Unable to find account {name} in domain id={}",
+        domain.id
+    ))
 }
 
 // === Domains ===
@@ -256,10 +281,13 @@ fn new_user(cx: &Cx<'_>, account_id: &str, domain_id: &str) -> User {
 pub async fn create_account(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let account_type = requested_account_type(cx)?;
     let domain = target_domain(cx).await?;
-    if account_type == AccountType::RootAdmin && !cx.caller.is_root_admin() {
-        return Err(ApiError::denied(
-            "Only root admins can create root admin accounts",
-        ));
+    if !cx.caller.may_grant(account_type) {
+        return Err(ApiError::denied(format!(
+            "Account {} cannot create an account of type {} ({}): insufficient permissions",
+            cx.caller.account_name,
+            account_type.code(),
+            account_type.role_name()
+        )));
     }
     if account_type == AccountType::RootAdmin && domain.parent_id.is_some() {
         return Err(ApiError::invalid(
@@ -318,12 +346,9 @@ pub async fn create_user(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .await
         .map_err(internal)?
         .filter(|a| a.project_id.is_none())
-        .ok_or_else(|| {
-            ApiError::invalid(format!(
-                "Unable to find account {name} in domain id={}",
-                domain.id
-            ))
-        })?;
+        .ok_or_else(|| no_such_account(name, &domain))?;
+    // A user added to an account holds that account's role: the same rule as its keys.
+    check_account_access(cx, &account, &domain, || no_such_account(name, &domain))?;
     let user = new_user(cx, &account.id, &domain.id);
     match cx.state.store.insert_user(&user).await {
         Ok(()) => {}
@@ -429,34 +454,26 @@ pub async fn list_users(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     cx.list(items)
 }
 
-/// The user named by `id`, if the caller is that user's account or administers its domain.
+/// The user named by `id`, if the caller may act on its account (`Caller::account_access`).
 async fn managed_user(cx: &Cx<'_>) -> Result<User, ApiError> {
     let store = &cx.state.store;
+    let hidden = || cx.p.not_found("id");
     let user = store
         .user(cx.p.req("id"))
         .await
         .map_err(internal)?
-        .ok_or_else(|| cx.p.not_found("id"))?;
-    if user.account_id == cx.caller.account_id {
-        return Ok(user);
-    }
-    let domain = store
-        .domain(&user.domain_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| cx.p.not_found("id"))?;
+        .ok_or_else(hidden)?;
     let account = store
         .account(&user.account_id)
         .await
         .map_err(internal)?
-        .ok_or_else(|| cx.p.not_found("id"))?;
-    let peer_admin = account.account_type == AccountType::RootAdmin && !cx.caller.is_root_admin();
-    if !cx.caller.administers_domain(&domain.path) || peer_admin {
-        return Err(ApiError::denied(format!(
-            "Account {} does not have permission to manage user {}",
-            cx.caller.account_name, user.id
-        )));
-    }
+        .ok_or_else(hidden)?;
+    let domain = store
+        .domain(&account.domain_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(hidden)?;
+    check_account_access(cx, &account, &domain, hidden)?;
     Ok(user)
 }
 
@@ -505,12 +522,7 @@ pub async fn create_project(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                 .account_by_name(&domain.id, name)
                 .await
                 .map_err(internal)?
-                .ok_or_else(|| {
-                    ApiError::invalid(format!(
-                        "Unable to find account {name} in domain id={}",
-                        domain.id
-                    ))
-                })?
+                .ok_or_else(|| no_such_account(name, &domain))?
         }
         (None, None) => store
             .account(&cx.caller.account_id)
@@ -518,18 +530,15 @@ pub async fn create_project(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             .map_err(internal)?
             .ok_or_else(|| ApiError::internal("caller's account is missing"))?,
     };
-    if owner.id != cx.caller.account_id {
-        let domain = store
-            .domain(&owner.domain_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| ApiError::internal("domain missing"))?;
-        if !cx.caller.administers_domain(&domain.path) {
-            return Err(ApiError::denied(
-                "Caller cannot create projects for that account",
-            ));
-        }
-    }
+    let domain = store
+        .domain(&owner.domain_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::internal("domain missing"))?;
+    check_account_access(cx, &owner, &domain, || match cx.p.str("accountid") {
+        Some(_) => cx.p.not_found("accountid"),
+        None => no_such_account(&owner.name, &domain),
+    })?;
     let name = cx.p.req("name").to_string();
     let project = Project {
         id: new_id(),

@@ -744,7 +744,7 @@ async fn create_validation_uses_ckss_messages_in_order() {
         (base(vec![("size", "0".into())]), 431, "Invalid cluster size: 0".into()),
         (base(vec![("controlnodes", "0".into())]), 431, "Invalid cluster control nodes count: 0".into()),
         (base(vec![("size", "10".into())]), 431, "Maximum cluster size can not exceed 10. Please contact your administrator".into()),
-        (base(vec![("zoneid", "11111111-2222-4333-8444-555555555555".into())]), 431, "Unable to find zone by ID: 11111111-2222-4333-8444-555555555555".into()),
+        (base(vec![("zoneid", "11111111-2222-4333-8444-555555555555".into())]), 431, "Unable to execute API command createkubernetescluster due to invalid value. Invalid parameter zoneid value=11111111-2222-4333-8444-555555555555 due to incorrect long value format, or entity does not exist or due to incorrect parameter annotation for the field in api cmd class.".into()),
         (base(vec![("noderootdisksize", "4".into())]), 431, "Provided node root disk size is lesser than default size of 8GB".into()),
         (base(vec![("clustertype", "Hybrid".into())]), 431, "Unable to resolve cluster type Hybrid to a supported value (CloudManaged, ExternalManaged)".into()),
         (base(vec![("keypair", "nope".into())]), 431, "Given SSH key pair with name: nope was not found for the account admin".into()),
@@ -815,10 +815,11 @@ async fn users_never_see_or_touch_another_accounts_cluster() {
         "deleteKubernetesCluster",
     ] {
         let (status, body) = bob.call(command, &[("id", &id)]).await;
-        assert_eq!(
-            (status, error_text(&body).as_str()),
-            (431, "Invalid Kubernetes cluster ID"),
-            "{command}"
+        assert_eq!(status, 431, "{command}: {body}");
+        // As for an id that exists nowhere: CloudStack's "entity does not exist".
+        assert!(
+            error_text(&body).contains(&format!("Invalid parameter id value={id} due to incorrect long value format, or entity does not exist")),
+            "{command}: {body}"
         );
     }
     let (_, vms) = bob.call("listVirtualMachines", &[]).await;

@@ -207,7 +207,7 @@ impl Drop for TestServer {
 /// A loopback /24 no other test server on this machine uses: every cluster's API endpoint is
 /// `<public ip>:6443`, so two simulators must not hand out the same addresses. A range is held
 /// by an exclusive lock on a file, released when the test process ends, however it ends.
-fn reserve_public_range() -> (String, std::fs::File) {
+pub fn reserve_public_range() -> (String, std::fs::File) {
     let dir = std::env::temp_dir().join("cks-test-public-ranges");
     std::fs::create_dir_all(&dir).expect("range lock dir");
     for a in 20u32..=250 {

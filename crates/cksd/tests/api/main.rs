@@ -19,6 +19,8 @@ mod operations;
 mod protocol;
 /// Python `cs`, a client nobody here wrote.
 mod python_cs;
+/// Regression tests of an outside attack: escalation, replay, secrets at rest.
+mod security;
 /// Global settings and the plugin switch.
 mod settings;
 /// Domains, accounts, users, keys, projects and who sees what.

@@ -118,19 +118,20 @@ async fn the_steps_of_a_create_are_listed_in_order_to_admins_only() {
     let (status, body) = eve.call("listAsyncJobSteps", &[("jobid", &job_id)]).await;
     assert_eq!(status, 431, "{body}");
     let (status, body) = eve.call("listAsyncJobSteps", &[("clusterid", &id)]).await;
-    assert_eq!(
-        (status, error_text(&body).as_str()),
-        (431, "Invalid Kubernetes cluster ID")
+    assert_eq!(status, 431, "{body}");
+    assert!(
+        error_text(&body).contains("entity does not exist"),
+        "{body}"
     );
     for command in [
         "retryKubernetesClusterOperation",
         "abortKubernetesClusterOperation",
     ] {
         let (status, body) = eve.call(command, &[("id", &id)]).await;
-        assert_eq!(
-            (status, error_text(&body).as_str()),
-            (431, "Invalid Kubernetes cluster ID"),
-            "{command}"
+        assert_eq!(status, 431, "{command}: {body}");
+        assert!(
+            error_text(&body).contains("entity does not exist"),
+            "{command}: {body}"
         );
     }
     // Users are not offered the admin commands at all, nor a forced delete.

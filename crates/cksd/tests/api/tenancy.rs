@@ -117,12 +117,25 @@ async fn users_see_only_their_own_account_and_cannot_touch_others() {
     assert_eq!(names(&body, "listUsers", "user", "username"), ["alice"]);
 
     let bob_user = bob_acct["user"][0]["id"].as_str().unwrap();
+    // Bob is out of Alice's sight: his id answers as one that does not exist (431), not 531,
+    // which would tell her that the account exists.
     let (status, body) = alice_client
         .call("registerUserKeys", &[("id", bob_user)])
         .await;
-    assert_eq!(status, 531, "{body}");
-    let (status, _) = alice_client.call("getUserKeys", &[("id", bob_user)]).await;
-    assert_eq!(status, 531);
+    assert_eq!(status, 431, "{body}");
+    let (status, unknown) = alice_client
+        .call(
+            "getUserKeys",
+            &[("id", "11111111-2222-4333-8444-555555555555")],
+        )
+        .await;
+    assert_eq!(status, 431);
+    let (status, body) = alice_client.call("getUserKeys", &[("id", bob_user)]).await;
+    assert_eq!(status, 431);
+    assert_eq!(
+        error_text(&body).replace(bob_user, "ID"),
+        error_text(&unknown).replace("11111111-2222-4333-8444-555555555555", "ID")
+    );
     // Her own keys she may rotate; the old ones stop working at once.
     let own = alice_acct["user"][0]["id"].as_str().unwrap();
     let (status, _) = alice_client.call("getUserKeys", &[("id", own)]).await;
@@ -180,13 +193,14 @@ async fn domain_admins_manage_their_subtree_only() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    // A sibling domain is out of reach: answered like an unknown id.
     let (status, _) = dadmin
         .call(
             "createDomain",
             &[("name", "x"), ("parentdomainid", &sales_id)],
         )
         .await;
-    assert_eq!(status, 531);
+    assert_eq!(status, 431);
     let p = [
         ("username", "u1"),
         ("password", "pw"),
@@ -197,7 +211,7 @@ async fn domain_admins_manage_their_subtree_only() {
     ];
     let mut in_sales = p.to_vec();
     in_sales.push(("domainid", &sales_id));
-    assert_eq!(dadmin.call("createAccount", &in_sales).await.0, 531);
+    assert_eq!(dadmin.call("createAccount", &in_sales).await.0, 431);
     let mut root_admin = p.to_vec();
     root_admin[5] = ("accounttype", "1");
     root_admin.push(("domainid", eng_id));
