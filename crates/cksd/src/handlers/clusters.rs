@@ -902,11 +902,33 @@ pub async fn delete(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .into_iter()
         .filter(|s| *s != ClusterState::Destroyed)
         .collect();
+    let previous = match &c.job_id {
+        Some(id) => cx.state.store.job(id).await.map_err(internal)?,
+        None => None,
+    };
+    let previous_delete = previous.as_ref().filter(|j| {
+        crate::orchestrator::Operation::of_command(&j.command)
+            == Some(crate::orchestrator::Operation::Delete)
+    });
+    // Asked again while a delete runs: the same job answers (a second one would only race
+    // it). A forced delete still takes over from an ordinary one that may be stuck.
+    if let Some(running) = previous_delete.filter(|j| {
+        j.status == cks_store::JobStatus::Pending
+            && c.state == ClusterState::Destroying
+            && !cx.p.flag("forced")
+    }) {
+        return Ok(Reply::json(cks_api::envelope::async_submit(
+            cx.command(),
+            &running.id,
+            None,
+        )));
+    }
     let mut params = BTreeMap::new();
     // Not only in transient states: an aborted operation runs on to its next step boundary.
-    // The delete waits only while that job is still pending.
-    if let Some(previous) = c.job_id.clone() {
-        params.insert("previousjobid".into(), previous);
+    // The delete waits only while that job is still pending. Another delete creates nothing,
+    // so it is not waited for (it follows this one to its end instead).
+    if let Some(previous) = previous.as_ref().filter(|_| previous_delete.is_none()) {
+        params.insert("previousjobid".into(), previous.id.clone());
     }
     begin(cx, &c, &from, ClusterState::Destroying, "delete", params).await
 }

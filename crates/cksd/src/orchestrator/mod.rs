@@ -381,6 +381,78 @@ pub async fn run(
     job: &Job,
     params: &BTreeMap<String, String>,
 ) -> Result<Value, ApiError> {
+    let result = run_operation(state, job, params).await;
+    if Operation::of_command(&job.command) != Some(Operation::Delete) {
+        return result;
+    }
+    // A delete superseded by a second delete (a caller or the garbage collector asked again)
+    // ends as that one does: neither fails the other, and neither reports success early.
+    match superseding_delete(state, job).await? {
+        Some(other) => follow_delete(state, job, &other).await,
+        None => result,
+    }
+}
+
+/// The other delete job that now drives this job's cluster, if one does.
+async fn superseding_delete(state: &AppState, job: &Job) -> Result<Option<String>, ApiError> {
+    let cluster_id = job.instance_id.as_deref().unwrap_or_default();
+    let Some(cluster) = state
+        .store
+        .cluster_any(cluster_id)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(None);
+    };
+    let Some(other) = cluster.job_id.filter(|j| *j != job.id) else {
+        return Ok(None);
+    };
+    let is_delete = state
+        .store
+        .job(&other)
+        .await
+        .map_err(internal)?
+        .is_some_and(|j| Operation::of_command(&j.command) == Some(Operation::Delete));
+    Ok(is_delete.then_some(other))
+}
+
+/// Waits for the delete job `other` and reports its outcome as this job's.
+async fn follow_delete(state: &AppState, job: &Job, other: &str) -> Result<Value, ApiError> {
+    let timeout = state
+        .setting_i64(Operation::Delete.timeout_setting())
+        .max(1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout as u64);
+    loop {
+        let cluster = load(state, job.instance_id.as_deref().unwrap_or_default()).await?;
+        if cluster.removed.is_some() {
+            return Ok(success_result(Operation::Delete, state, &cluster).await);
+        }
+        let done = state
+            .store
+            .job(other)
+            .await
+            .map_err(internal)?
+            .is_none_or(|j| j.status != JobStatus::Pending);
+        if done || cluster.job_id.as_deref() != Some(other) {
+            return Err(ApiError::internal(cluster.last_error.unwrap_or_else(
+                || format!("Kubernetes cluster {} was not deleted", cluster.name),
+            )));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ApiError::internal(format!(
+                "Timed out waiting for the delete of Kubernetes cluster {} (job {other})",
+                cluster.name
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn run_operation(
+    state: &AppState,
+    job: &Job,
+    params: &BTreeMap<String, String>,
+) -> Result<Value, ApiError> {
     let op = Operation::of_command(&job.command)
         .ok_or_else(|| ApiError::internal("not a cluster operation"))?;
     let cluster_id = job.instance_id.clone().unwrap_or_default();

@@ -1046,6 +1046,57 @@ async fn a_delete_during_a_create_stops_it_and_leaves_nothing_behind() {
 }
 
 #[tokio::test]
+async fn a_second_delete_while_one_runs_fails_neither_and_both_end_when_it_is_gone() {
+    let srv = TestServer::start_realistic();
+    let admin = srv.admin();
+    let cat = catalog(&admin).await;
+    let (id, _create) = submit_create(
+        &admin,
+        &[
+            ("name", "twice-deleted"),
+            ("zoneid", &cat.zone),
+            ("kubernetesversionid", &cat.old_version),
+            ("serviceofferingid", &cat.node_offering),
+            ("size", "1"),
+        ],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !get(&admin, &id).await["step"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("deploy-"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "create never reached a deploy step"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut jobs = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = admin.call("deleteKubernetesCluster", &[("id", &id)]).await;
+        assert_eq!(status, 200, "{body}");
+        jobs.push(
+            inner(&body, "deleteKubernetesCluster")["jobid"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    for job in &jobs {
+        let done = admin.wait_job(job).await;
+        assert_eq!(done["jobstatus"], 1, "each delete succeeds: {done}");
+    }
+    let (_, list) = admin.call("listKubernetesClusters", &[("id", &id)]).await;
+    assert!(
+        inner(&list, "listKubernetesClusters")["kubernetescluster"].is_null(),
+        "{list}"
+    );
+    assert_eq!(vm_count(&admin).await, 0);
+    assert_no_leaks(&admin).await;
+}
+
+#[tokio::test]
 async fn a_create_survives_a_kill_of_the_server_and_finishes_after_restart() {
     let mut srv = TestServer::start_realistic();
     let admin = srv.admin();
