@@ -2051,7 +2051,10 @@ mod tests {
                         assert!(!matches!(p.limit, Limit::Range(..)), "{at}");
                     }
                     // Fixed forms: a UUID, a list of them, true/false, a date.
-                    ParamType::Uuid | ParamType::UuidList | ParamType::Boolean | ParamType::Date => {
+                    ParamType::Uuid
+                    | ParamType::UuidList
+                    | ParamType::Boolean
+                    | ParamType::Date => {
                         assert_eq!(p.limit, Limit::Default, "{at}");
                     }
                 }

@@ -180,7 +180,11 @@ pub fn check_params(command: &str, params: &Params) -> Result<(), CliError> {
                 )));
             }
             Err(Rejection::Invalid) if checked => {
-                let article = if param.kind == ParamType::Integer { "an" } else { "a" };
+                let article = if param.kind == ParamType::Integer {
+                    "an"
+                } else {
+                    "a"
+                };
                 let range = param
                     .range()
                     .map(|(lo, hi)| format!(" from {lo} to {hi}"))
@@ -235,11 +239,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("size must be a long"), "{err}");
-        let err = check_params(
-            "listZones",
-            &params([("pagesize", "2147483648")]),
-        )
-        .unwrap_err();
+        let err = check_params("listZones", &params([("pagesize", "2147483648")])).unwrap_err();
         assert!(
             err.to_string()
                 .contains("pagesize must be an integer from -2147483648 to 2147483647"),
