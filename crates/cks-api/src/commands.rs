@@ -2063,6 +2063,22 @@ mod tests {
     }
 
     #[test]
+    fn every_numeric_parameter_takes_its_range_ends_and_refuses_one_past() {
+        for c in COMMANDS {
+            for p in c.params() {
+                let Some((lo, hi)) = p.range() else { continue };
+                let at = format!("{}.{}", c.name, p.name);
+                assert_eq!(p.check(&lo.to_string()), Ok(()), "{at}");
+                assert_eq!(p.check(&hi.to_string()), Ok(()), "{at}");
+                let below = (i128::from(lo) - 1).to_string();
+                let above = (i128::from(hi) + 1).to_string();
+                assert_eq!(p.check(&below), Err(Rejection::Invalid), "{at} {below}");
+                assert_eq!(p.check(&above), Err(Rejection::Invalid), "{at} {above}");
+            }
+        }
+    }
+
+    #[test]
     fn numbers_bind_within_their_java_type_and_declared_range() {
         let bind_one = |command: &str, name: &str, value: &str| {
             let id = "0b5a3f5e-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
