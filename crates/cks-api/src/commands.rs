@@ -39,6 +39,33 @@ impl ParamType {
     }
 }
 
+/// CloudStack's `@Parameter(length)` default: the longest string a parameter takes unless its
+/// declaration says otherwise (most of its name and value columns are `varchar(255)`).
+pub const DEFAULT_MAX_LENGTH: usize = 255;
+
+/// What a parameter accepts beyond its type. Every numeric and string parameter is bounded:
+/// `Default` is the type's own bound, an override narrows or widens it where the domain has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Integer = Java `int`, Short = `short`, Long = `long`; strings and lists
+    /// [`DEFAULT_MAX_LENGTH`] characters.
+    Default,
+    /// An inclusive range of a numeric parameter (within its type's range).
+    Range(i64, i64),
+    /// The most characters a string or list parameter takes.
+    MaxLength(usize),
+}
+
+/// Why a present value does not bind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Not of the parameter's type, or a number outside its range: CloudStack's invalid-value
+    /// text (Java's `Integer.valueOf` refuses what does not fit an `int` the same way).
+    Invalid,
+    /// Longer than the parameter's maximum length.
+    TooLong(usize),
+}
+
 #[derive(Debug)]
 pub struct Param {
     /// Lowercase, as CloudStack binds it.
@@ -46,6 +73,60 @@ pub struct Param {
     pub kind: ParamType,
     pub required: bool,
     pub description: &'static str,
+    pub limit: Limit,
+}
+
+impl Param {
+    /// The inclusive range a numeric parameter accepts; `None` for other types.
+    pub fn range(&self) -> Option<(i64, i64)> {
+        let of_type = match self.kind {
+            ParamType::Short => (i64::from(i16::MIN), i64::from(i16::MAX)),
+            ParamType::Integer => (i64::from(i32::MIN), i64::from(i32::MAX)),
+            ParamType::Long => (i64::MIN, i64::MAX),
+            _ => return None,
+        };
+        Some(match self.limit {
+            Limit::Range(lo, hi) => (lo.max(of_type.0), hi.min(of_type.1)),
+            _ => of_type,
+        })
+    }
+
+    /// The most characters a string-like parameter accepts (for a map: each field name and
+    /// value); `None` for other types (ids, booleans and dates have a fixed form, numbers a range).
+    pub fn max_length(&self) -> Option<usize> {
+        match self.kind {
+            ParamType::String | ParamType::List | ParamType::Map => Some(match self.limit {
+                Limit::MaxLength(n) => n,
+                _ => DEFAULT_MAX_LENGTH,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Checks one present value against the parameter's type and bound.
+    pub fn check(&self, value: &str) -> Result<(), Rejection> {
+        if let Some(max) = self.max_length()
+            && value.chars().count() > max
+        {
+            return Err(Rejection::TooLong(max));
+        }
+        let ok = match self.kind {
+            ParamType::Uuid => is_uuid(value.trim()),
+            ParamType::UuidList => value.split(',').all(|v| is_uuid(v.trim())),
+            ParamType::Integer | ParamType::Long | ParamType::Short => {
+                let (lo, hi) = self.range().unwrap_or((i64::MIN, i64::MAX));
+                value
+                    .trim()
+                    .parse::<i64>()
+                    .is_ok_and(|n| (lo..=hi).contains(&n))
+            }
+            ParamType::Boolean => {
+                value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
+            }
+            ParamType::String | ParamType::List | ParamType::Map | ParamType::Date => true,
+        };
+        if ok { Ok(()) } else { Err(Rejection::Invalid) }
+    }
 }
 
 /// How a command answers: at once, with a job id, or with a new entity id and a job id.
@@ -110,21 +191,30 @@ impl Command {
     }
 }
 
+/// `p!(name, Type, [required,] description [, Limit::...])`; without a limit the type's default.
 macro_rules! p {
-    ($name:literal, $kind:ident, required, $desc:literal) => {
+    (@limit) => {
+        Limit::Default
+    };
+    (@limit $limit:expr) => {
+        $limit
+    };
+    ($name:literal, $kind:ident, required, $desc:literal $(, $limit:expr)?) => {
         Param {
             name: $name,
             kind: ParamType::$kind,
             required: true,
             description: $desc,
+            limit: p!(@limit $($limit)?),
         }
     };
-    ($name:literal, $kind:ident, $desc:literal) => {
+    ($name:literal, $kind:ident, $desc:literal $(, $limit:expr)?) => {
         Param {
             name: $name,
             kind: ParamType::$kind,
             required: false,
             description: $desc,
+            limit: p!(@limit $($limit)?),
         }
     };
 }
@@ -700,7 +790,12 @@ pub static COMMANDS: &[Command] = &[
         "Updates a configuration.",
         [&[
             p!("name", String, required, "The name of the configuration"),
-            p!("value", String, "The value of the configuration"),
+            p!(
+                "value",
+                String,
+                "The value of the configuration",
+                Limit::MaxLength(4095)
+            ),
             p!(
                 "zoneid",
                 Uuid,
@@ -1127,7 +1222,8 @@ pub static COMMANDS: &[Command] = &[
                     "publickey",
                     String,
                     required,
-                    "Public key material of the keypair"
+                    "Public key material of the keypair",
+                    Limit::MaxLength(5120)
                 )
             ]
         ]
@@ -1186,7 +1282,8 @@ pub static COMMANDS: &[Command] = &[
             p!(
                 "url",
                 String,
-                "The URL of the binaries ISO for Kubernetes supported version"
+                "The URL of the binaries ISO for Kubernetes supported version",
+                Limit::MaxLength(2048)
             ),
             p!(
                 "checksum",
@@ -1401,7 +1498,9 @@ pub static COMMANDS: &[Command] = &[
                 p!(
                     "asnumber",
                     Long,
-                    "(optional) Vlan number for the Kubernetes cluster network"
+                    "(optional) Vlan number for the Kubernetes cluster network",
+                    // A 4-byte AS number.
+                    Limit::Range(1, 4_294_967_295)
                 )
             ]
         ]
@@ -1563,7 +1662,9 @@ pub static COMMANDS: &[Command] = &[
                 p!(
                     "cniconfig",
                     String,
-                    "CNI Configuration content to be registered as User data"
+                    "CNI Configuration content to be registered as User data",
+                    // As CloudStack's user data; `userdata` applies `vm.userdata.max.length`.
+                    Limit::MaxLength(crate::userdata::MAX_POST_LENGTH)
                 ),
                 p!(
                     "params",
@@ -1700,7 +1801,8 @@ pub static COMMANDS: &[Command] = &[
             p!(
                 "count",
                 Integer,
-                "How many deploys or calls fail (failvmdeploys, unavailable)"
+                "How many deploys or calls fail (failvmdeploys, unavailable)",
+                Limit::Range(0, i32::MAX as i64)
             ),
             p!(
                 "enabled",
@@ -1814,11 +1916,25 @@ pub fn is_uuid(text: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Checks required parameters and the type of every declared parameter that is present.
+/// Checks required parameters, and the type and bound of every declared parameter that is present.
 pub fn bind<'a>(command: &'static Command, raw: &'a RawParams) -> Result<Bound<'a>, ApiError> {
     let cmd = command.name.to_ascii_lowercase();
+    let too_long = |max: usize, param: &Param| {
+        ApiError::invalid(format!(
+            "Value greater than max allowed length {max} for param: {}",
+            param.name
+        ))
+    };
     for param in command.params() {
         if param.kind == ParamType::Map {
+            let max = param.max_length().unwrap_or(DEFAULT_MAX_LENGTH);
+            let fields = raw.map(param.name).into_iter().flat_map(|m| m.values());
+            if fields
+                .flat_map(|entry| entry.iter())
+                .any(|(k, v)| k.chars().count() > max || v.chars().count() > max)
+            {
+                return Err(too_long(max, param));
+            }
             continue;
         }
         let value = raw.get(param.name).filter(|v| !v.trim().is_empty());
@@ -1831,23 +1947,16 @@ pub fn bind<'a>(command: &'static Command, raw: &'a RawParams) -> Result<Bound<'
             }
             continue;
         };
-        let ok = match param.kind {
-            ParamType::Uuid => is_uuid(value.trim()),
-            ParamType::UuidList => value.split(',').all(|v| is_uuid(v.trim())),
-            ParamType::Integer | ParamType::Long | ParamType::Short => {
-                value.trim().parse::<i64>().is_ok()
+        match param.check(value) {
+            Ok(()) => {}
+            Err(Rejection::TooLong(max)) => return Err(too_long(max, param)),
+            Err(Rejection::Invalid) => {
+                return Err(ApiError::InvalidValue {
+                    command: cmd,
+                    param: param.name.into(),
+                    value: value.into(),
+                });
             }
-            ParamType::Boolean => {
-                value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
-            }
-            _ => true,
-        };
-        if !ok {
-            return Err(ApiError::InvalidValue {
-                command: cmd,
-                param: param.name.into(),
-                value: value.into(),
-            });
         }
     }
     Ok(Bound { command, raw })
@@ -1940,6 +2049,118 @@ mod tests {
         let list = find("listZones").unwrap();
         let raw = RawParams::from_pairs([("page", "one")]).unwrap();
         assert!(bind(list, &raw).is_err());
+    }
+
+    #[test]
+    fn every_numeric_and_string_parameter_has_a_finite_bound() {
+        for c in COMMANDS {
+            for p in c.params() {
+                let at = format!("{}.{}", c.name, p.name);
+                match p.kind {
+                    ParamType::Integer | ParamType::Long | ParamType::Short => {
+                        let (lo, hi) = p.range().expect(&at);
+                        assert!(lo <= hi, "{at}: empty range");
+                        assert!(!matches!(p.limit, Limit::MaxLength(_)), "{at}");
+                    }
+                    ParamType::String | ParamType::List | ParamType::Map => {
+                        let max = p.max_length().expect(&at);
+                        assert!(
+                            (1..=crate::userdata::MAX_POST_LENGTH).contains(&max),
+                            "{at}: {max}"
+                        );
+                        assert!(!matches!(p.limit, Limit::Range(..)), "{at}");
+                    }
+                    // Fixed forms: a UUID, a list of them, true/false, a date.
+                    ParamType::Uuid
+                    | ParamType::UuidList
+                    | ParamType::Boolean
+                    | ParamType::Date => {
+                        assert_eq!(p.limit, Limit::Default, "{at}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_numeric_parameter_takes_its_range_ends_and_refuses_one_past() {
+        for c in COMMANDS {
+            for p in c.params() {
+                let Some((lo, hi)) = p.range() else { continue };
+                let at = format!("{}.{}", c.name, p.name);
+                assert_eq!(p.check(&lo.to_string()), Ok(()), "{at}");
+                assert_eq!(p.check(&hi.to_string()), Ok(()), "{at}");
+                let below = (i128::from(lo) - 1).to_string();
+                let above = (i128::from(hi) + 1).to_string();
+                assert_eq!(p.check(&below), Err(Rejection::Invalid), "{at} {below}");
+                assert_eq!(p.check(&above), Err(Rejection::Invalid), "{at} {above}");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_bind_within_their_java_type_and_declared_range() {
+        let bind_one = |command: &str, name: &str, value: &str| {
+            let id = "0b5a3f5e-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+            // The required parameters of the commands used here, then the one under test.
+            let pairs = [("id", id), ("zoneid", id), ("name", "n"), ("fault", "f")];
+            let raw = RawParams::from_pairs(pairs.into_iter().chain([(name, value)])).unwrap();
+            bind(find(command).unwrap(), &raw).map(|_| ())
+        };
+        // Integer is a Java int: 2^31 does not fit, as Integer.valueOf refuses it.
+        assert!(bind_one("listZones", "pagesize", "2147483647").is_ok());
+        let err = bind_one("listZones", "pagesize", "2147483648").unwrap_err();
+        assert_eq!(err.codes().0, 431);
+        assert!(err.to_string().starts_with(
+            "Unable to execute API command listzones due to invalid value. Invalid parameter pagesize value=2147483648"
+        ));
+        assert!(bind_one("listZones", "pagesize", "-2147483649").is_err());
+        // Short is a Java short.
+        assert!(bind_one("listAccounts", "accounttype", "2").is_ok());
+        assert!(bind_one("createAccount", "accounttype", "65538").is_err());
+        // Long is a Java long: one more does not parse.
+        assert!(bind_one("scaleKubernetesCluster", "size", "9223372036854775807").is_ok());
+        assert!(bind_one("scaleKubernetesCluster", "size", "9223372036854775808").is_err());
+        // A declared range narrows the type's.
+        assert!(bind_one("injectSimulatorFault", "count", "-1").is_err());
+        assert!(bind_one("createKubernetesCluster", "asnumber", "4294967296").is_err());
+        assert!(bind_one("createKubernetesCluster", "asnumber", "65000").is_ok());
+    }
+
+    #[test]
+    fn strings_and_map_fields_bind_up_to_their_length_like_cloudstack() {
+        let cmd = find("createDomain").unwrap();
+        let at_limit = "d".repeat(DEFAULT_MAX_LENGTH);
+        let raw = RawParams::from_pairs([("name", at_limit.as_str())]).unwrap();
+        assert!(bind(cmd, &raw).is_ok());
+        let long = "d".repeat(600 * 1024);
+        let raw = RawParams::from_pairs([("name", long.as_str())]).unwrap();
+        let err = bind(cmd, &raw).unwrap_err();
+        assert_eq!(err.codes(), (431, 4350));
+        assert_eq!(
+            err.to_string(),
+            "Value greater than max allowed length 255 for param: name"
+        );
+        // Characters, not bytes: 255 two-byte characters fit.
+        let wide = "é".repeat(DEFAULT_MAX_LENGTH);
+        let raw = RawParams::from_pairs([("name", wide.as_str())]).unwrap();
+        assert!(bind(cmd, &raw).is_ok());
+        // An override widens it.
+        let key = "k".repeat(5000);
+        let raw = RawParams::from_pairs([("name", "k"), ("publickey", key.as_str())]).unwrap();
+        assert!(bind(find("registerSSHKeyPair").unwrap(), &raw).is_ok());
+        // Map fields are bound one by one.
+        let cluster = find("createKubernetesCluster").unwrap();
+        let raw = RawParams::from_pairs([
+            ("name", "c"),
+            ("zoneid", "0b5a3f5e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"),
+            ("cniconfigdetails[0].mtu", long.as_str()),
+        ])
+        .unwrap();
+        assert_eq!(
+            bind(cluster, &raw).unwrap_err().to_string(),
+            "Value greater than max allowed length 255 for param: cniconfigdetails"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cks_api::commands::{self, ParamType};
+use cks_api::commands::{self, ParamType, Rejection};
 use cks_api::signing;
 use serde_json::Value;
 
@@ -175,25 +175,30 @@ pub fn check_params(command: &str, params: &Params) -> Result<(), CliError> {
                 format!("{command}: {base} is a map; give it as {base}[0].key=value")
             }));
         }
-        let ok = match param.kind {
-            ParamType::Integer | ParamType::Long | ParamType::Short => {
-                value.trim().parse::<i64>().is_ok()
+        // Ids stay unchecked: the server answers for them (and says which it could not find).
+        let checked = !matches!(param.kind, ParamType::Uuid | ParamType::UuidList);
+        match param.check(value) {
+            Err(Rejection::TooLong(max)) => {
+                return Err(CliError::Usage(format!(
+                    "{command}: {base} takes at most {max} characters"
+                )));
             }
-            ParamType::Boolean => {
-                value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
-            }
-            _ => true,
-        };
-        if !ok {
-            return Err(CliError::Usage(format!(
-                "{command}: {base} must be {} {}, not {value:?}",
-                if param.kind == ParamType::Integer {
+            Err(Rejection::Invalid) if checked => {
+                let article = if param.kind == ParamType::Integer {
                     "an"
                 } else {
                     "a"
-                },
-                param.kind.api_name()
-            )));
+                };
+                let range = param
+                    .range()
+                    .map(|(lo, hi)| format!(" from {lo} to {hi}"))
+                    .unwrap_or_default();
+                return Err(CliError::Usage(format!(
+                    "{command}: {base} must be {article} {}{range}, not {value:?}",
+                    param.kind.api_name()
+                )));
+            }
+            _ => {}
         }
     }
     for param in cmd.params().filter(|p| p.required) {
@@ -238,6 +243,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("size must be a long"), "{err}");
+        let err = check_params("listZones", &params([("pagesize", "2147483648")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("pagesize must be an integer from -2147483648 to 2147483647"),
+            "{err}"
+        );
         let err = check_params("upgradeKubernetesCluster", &params([("id", "x")])).unwrap_err();
         assert!(
             err.to_string().contains("needs kubernetesversionid"),

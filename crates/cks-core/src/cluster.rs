@@ -217,21 +217,69 @@ pub const MIN_ROOT_DISK_GB: i64 = 8;
 pub const MIN_NODE_CPUS: u32 = 2;
 pub const MIN_NODE_MEMORY_MIB: u64 = 2048;
 
-/// Node counts of a new cluster (CloudManaged), in CKS's order of checks.
-pub fn check_node_counts(control: i64, workers: i64, max_size: i64) -> Result<(), String> {
+/// The node counts of a cluster, each known to fit its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeCounts {
+    pub control: u32,
+    pub workers: u32,
+    pub etcd: u32,
+}
+
+/// The text CKS answers when a cluster would outgrow `cloud.kubernetes.cluster.max.size`.
+pub fn max_size_exceeded(max_size: i64) -> String {
+    format!("Maximum cluster size can not exceed {max_size}. Please contact your administrator")
+}
+
+/// Checks that nodes of every type together stay within `max_size`. The sum is checked, so no
+/// count (up to `i64::MAX`, negative or not) wraps past the limit.
+///
+/// FIX: CKS leaves etcd nodes out of this sum, so `etcdnodes` made clusters of any size;
+/// here every node counts, etcd ones included.
+pub fn check_max_size(counts: &[i64], max_size: i64) -> Result<(), String> {
+    let total = counts
+        .iter()
+        .try_fold(0i64, |sum, n| sum.checked_add(*n))
+        .filter(|total| *total <= max_size);
+    total.map(|_| ()).ok_or_else(|| max_size_exceeded(max_size))
+}
+
+/// Node counts of a new cluster (CloudManaged), in CKS's order of checks, then the etcd count
+/// (CKS has no message for a negative one; ours reads like its others).
+pub fn check_node_counts(
+    control: i64,
+    workers: i64,
+    etcd: i64,
+    max_size: i64,
+) -> Result<NodeCounts, String> {
     if control < 1 {
         return Err(format!("Invalid cluster control nodes count: {control}"));
     }
     if workers < 1 {
         return Err(format!("Invalid cluster size: {workers}"));
     }
-    // Etcd nodes are not counted, as in CKS.
-    if control.saturating_add(workers) > max_size {
-        return Err(format!(
-            "Maximum cluster size can not exceed {max_size}. Please contact your administrator"
-        ));
+    if etcd < 0 {
+        return Err(format!("Invalid etcd nodes count: {etcd}"));
     }
-    Ok(())
+    check_max_size(&[control, workers, etcd], max_size)?;
+    let fit = |n: i64| u32::try_from(n).map_err(|_| max_size_exceeded(max_size));
+    Ok(NodeCounts {
+        control: fit(control)?,
+        workers: fit(workers)?,
+        etcd: fit(etcd)?,
+    })
+}
+
+/// Node counts recorded for an ExternalManaged cluster, which the service never deploys: CKS
+/// checks none, absent or negative ones record as 0, but a count must still be a count.
+pub fn recorded_node_counts(control: i64, workers: i64, etcd: i64) -> Result<NodeCounts, String> {
+    let fit = |n: i64, what: &str| {
+        u32::try_from(n.max(0)).map_err(|_| format!("Invalid cluster {what}: {n}"))
+    };
+    Ok(NodeCounts {
+        control: fit(control, "control nodes count")?,
+        workers: fit(workers, "size")?,
+        etcd: fit(etcd, "etcd nodes count")?,
+    })
 }
 
 /// The minimums a Kubernetes version asks of node offerings.
@@ -548,7 +596,11 @@ impl ClusterSpec {
 
     /// Every node the cluster should have.
     pub fn total_nodes(&self) -> usize {
-        (self.control_nodes + self.workers + self.etcd_nodes) as usize
+        // Widened before adding: three u32 counts cannot overflow a 64-bit usize.
+        [self.control_nodes, self.workers, self.etcd_nodes]
+            .into_iter()
+            .map(|n| n as usize)
+            .sum()
     }
 
     /// How many nodes of a type the cluster should have.

@@ -32,7 +32,15 @@ pub struct SettingDef {
     pub description: &'static str,
     /// False: the new value only applies after a restart.
     pub is_dynamic: bool,
+    /// The inclusive range of an Integer setting (ignored for other types).
+    pub range: (i64, i64),
 }
+
+/// The range of an Integer setting that declares none: a count or a quantity, never negative,
+/// within a Java `int` as CloudStack stores it.
+pub const DEFAULT_INTEGER_RANGE: (i64, i64) = (0, i32::MAX as i64);
+/// Seconds: at least one, at most a Java `int`.
+const SECONDS: (i64, i64) = (1, i32::MAX as i64);
 
 pub const SERVICE_ENABLED: &str = "cloud.kubernetes.service.enabled";
 pub const CLUSTER_NETWORK_OFFERING: &str = "cloud.kubernetes.cluster.network.offering";
@@ -58,8 +66,21 @@ pub const SIGNATURE_EXPIRES_MAX: &str = "api.signature.expires.max";
 
 const K8S: &str = "KubernetesClusterService";
 
+/// `setting!(name, default, Type, dynamic, component, description [, (min, max)])`; an Integer
+/// setting without a range gets [`DEFAULT_INTEGER_RANGE`].
 macro_rules! setting {
     ($name:expr, $default:expr, $kind:ident, $dynamic:expr, $component:expr, $desc:expr) => {
+        setting!(
+            $name,
+            $default,
+            $kind,
+            $dynamic,
+            $component,
+            $desc,
+            DEFAULT_INTEGER_RANGE
+        )
+    };
+    ($name:expr, $default:expr, $kind:ident, $dynamic:expr, $component:expr, $desc:expr, $range:expr) => {
         SettingDef {
             name: $name,
             default: $default,
@@ -68,9 +89,15 @@ macro_rules! setting {
             component: $component,
             description: $desc,
             is_dynamic: $dynamic,
+            range: $range,
         }
     };
 }
+
+/// The most nodes a cluster may have, whatever `cloud.kubernetes.cluster.max.size` says: node
+/// SSH forwards take consecutive public ports from 2222, and the cleanup of stale rules looks
+/// 1000 ports ahead.
+pub const MAX_CLUSTER_SIZE: i64 = 1000;
 
 /// Every setting the service knows, in the order `listConfigurations` shows them.
 pub static SETTINGS: &[SettingDef] = &[
@@ -96,7 +123,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Timeout interval (in seconds) in which start operation for a Kubernetes cluster should be completed"
+        "Timeout interval (in seconds) in which start operation for a Kubernetes cluster should be completed",
+        SECONDS
     ),
     setting!(
         CLUSTER_SCALE_TIMEOUT,
@@ -104,7 +132,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Timeout interval (in seconds) in which scale operation for a Kubernetes cluster should be completed"
+        "Timeout interval (in seconds) in which scale operation for a Kubernetes cluster should be completed",
+        SECONDS
     ),
     setting!(
         CLUSTER_UPGRADE_TIMEOUT,
@@ -112,7 +141,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Timeout interval (in seconds) in which upgrade operation for a Kubernetes cluster should be completed. Not strictly obeyed while upgrade is in progress on a node"
+        "Timeout interval (in seconds) in which upgrade operation for a Kubernetes cluster should be completed. Not strictly obeyed while upgrade is in progress on a node",
+        SECONDS
     ),
     setting!(
         CLUSTER_UPGRADE_RETRIES,
@@ -128,7 +158,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Timeout interval (in seconds) in which an external node (VM / baremetal host) addition to a cluster should be completed"
+        "Timeout interval (in seconds) in which an external node (VM / baremetal host) addition to a cluster should be completed",
+        SECONDS
     ),
     setting!(
         CLUSTER_REMOVE_NODE_TIMEOUT,
@@ -136,7 +167,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Timeout interval (in seconds) in which an external node (VM / baremetal host) removal from a cluster should be completed"
+        "Timeout interval (in seconds) in which an external node (VM / baremetal host) removal from a cluster should be completed",
+        SECONDS
     ),
     setting!(
         EXPERIMENTAL_FEATURES,
@@ -152,7 +184,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Maximum size of the kubernetes cluster (control and worker nodes, etcd nodes excluded)"
+        "Maximum size of the kubernetes cluster (control, worker and etcd nodes)",
+        (1, MAX_CLUSTER_SIZE)
     ),
     setting!(
         CONTROL_INSTALL_WAIT,
@@ -160,7 +193,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Control Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO"
+        "Control Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO",
+        (1, 3600)
     ),
     setting!(
         CONTROL_INSTALL_ATTEMPTS,
@@ -168,7 +202,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Control Nodes: Number of times the binaries ISO mount is attempted"
+        "Control Nodes: Number of times the binaries ISO mount is attempted",
+        (1, 10_000)
     ),
     setting!(
         WORKER_INSTALL_WAIT,
@@ -176,7 +211,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Worker Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO"
+        "Worker Nodes: Time in seconds to wait before attempting to install the kubernetes binaries ISO",
+        (1, 3600)
     ),
     setting!(
         WORKER_INSTALL_ATTEMPTS,
@@ -184,7 +220,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Worker Nodes: Number of times the binaries ISO mount is attempted"
+        "Worker Nodes: Number of times the binaries ISO mount is attempted",
+        (1, 10_000)
     ),
     setting!(
         ETCD_START_PORT,
@@ -192,7 +229,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Start port for port forwarding rules for SSH access on etcd nodes"
+        "Start port for port forwarding rules for SSH access on etcd nodes",
+        (1, 65535)
     ),
     setting!(
         SCANNER_INTERVAL,
@@ -200,7 +238,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         K8S,
-        "Interval (in seconds) between two runs of the Kubernetes cluster state scanner"
+        "Interval (in seconds) between two runs of the Kubernetes cluster state scanner",
+        (1, 86_400)
     ),
     setting!(
         DEFAULT_PAGE_SIZE,
@@ -208,7 +247,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         "ManagementServer",
-        "Default page size for API list* commands"
+        "Default page size for API list* commands",
+        (1, i32::MAX as i64)
     ),
     setting!(
         ENDPOINT_URL,
@@ -224,7 +264,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         "UserDataManager",
-        "Max length of vm userdata after base64 encoding. Default is 32768 and maximum is 1048576"
+        "Max length of vm userdata after base64 encoding. Default is 32768 and maximum is 1048576",
+        (1, 1_048_576)
     ),
     setting!(
         SIGNATURE_EXPIRES_MAX,
@@ -247,6 +288,13 @@ pub enum SettingError {
     Unknown(String),
     #[error("Value [{value}] is not a valid [{kind}].")]
     BadValue { value: String, kind: &'static str },
+    #[error("Value [{value}] for {name} is out of range: it must be between {min} and {max}.")]
+    OutOfRange {
+        name: &'static str,
+        value: String,
+        min: i64,
+        max: i64,
+    },
 }
 
 /// Checks `value` against the setting's type and returns it normalised (`True` → `true`).
@@ -260,11 +308,19 @@ pub fn validate(def: &SettingDef, value: &str) -> Result<String, SettingError> {
             v @ ("true" | "false") => Ok(v.to_string()),
             _ => Err(bad()),
         },
-        SettingType::Integer => value
-            .trim()
-            .parse::<i64>()
-            .map(|n| n.to_string())
-            .map_err(|_| bad()),
+        SettingType::Integer => {
+            let n = value.trim().parse::<i64>().map_err(|_| bad())?;
+            let (min, max) = def.range;
+            if !(min..=max).contains(&n) {
+                return Err(SettingError::OutOfRange {
+                    name: def.name,
+                    value: value.to_string(),
+                    min,
+                    max,
+                });
+            }
+            Ok(n.to_string())
+        }
         SettingType::String => Ok(value.to_string()),
     }
 }
@@ -299,5 +355,28 @@ mod tests {
             "Value [yes] is not a valid [Boolean]."
         );
         assert!(validate(find(CLUSTER_MAX_SIZE).unwrap(), "ten").is_err());
+    }
+
+    #[test]
+    fn integer_settings_are_kept_within_their_range() {
+        let interval = find(SCANNER_INTERVAL).unwrap();
+        assert_eq!(
+            validate(interval, "-5").unwrap_err().to_string(),
+            "Value [-5] for cloud.kubernetes.cluster.scanner.interval is out of range: it must be between 1 and 86400."
+        );
+        assert!(validate(interval, "0").is_err());
+        assert_eq!(validate(interval, "1"), Ok("1".into()));
+        let port = find(ETCD_START_PORT).unwrap();
+        assert!(validate(port, "65536").is_err());
+        assert_eq!(validate(port, "65535"), Ok("65535".into()));
+        assert!(validate(find(CLUSTER_START_TIMEOUT).unwrap(), "0").is_err());
+        assert!(validate(find(DEFAULT_PAGE_SIZE).unwrap(), "0").is_err());
+        assert!(validate(find(CLUSTER_MAX_SIZE).unwrap(), "9223372036854775807").is_err());
+        // Without a declared range: never negative, within a Java int.
+        let retries = find(CLUSTER_UPGRADE_RETRIES).unwrap();
+        assert_eq!(retries.range, DEFAULT_INTEGER_RANGE);
+        assert!(validate(retries, "-1").is_err());
+        assert!(validate(retries, "2147483648").is_err());
+        assert_eq!(validate(retries, "0"), Ok("0".into()));
     }
 }

@@ -140,12 +140,19 @@ impl AppState {
     }
 
     pub fn setting_i64(&self, name: &str) -> i64 {
-        let default = settings::find(name)
-            .and_then(|d| d.default.parse().ok())
-            .unwrap_or(0);
-        self.setting(name)
+        let def = settings::find(name);
+        let default = def.and_then(|d| d.default.parse().ok()).unwrap_or(0);
+        let value = self
+            .setting(name)
             .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
+            .unwrap_or(default);
+        // A value stored before its setting had a range still reads within it.
+        match def {
+            Some(d) if d.kind == settings::SettingType::Integer => {
+                value.clamp(d.range.0, d.range.1)
+            }
+            _ => value,
+        }
     }
 
     /// Sets this instance's default for a setting that is not stored.

@@ -213,20 +213,73 @@ fn node_type_keys_are_case_insensitive_and_default_is_accepted() {
 }
 
 #[test]
-fn node_counts_follow_cks_order_and_ignore_etcd() {
+fn node_counts_follow_cks_order_and_count_etcd_nodes() {
     assert_eq!(
-        check_node_counts(0, 1, 10).unwrap_err(),
+        check_node_counts(0, 1, 0, 10).unwrap_err(),
         "Invalid cluster control nodes count: 0"
     );
     assert_eq!(
-        check_node_counts(1, 0, 10).unwrap_err(),
+        check_node_counts(1, 0, 0, 10).unwrap_err(),
         "Invalid cluster size: 0"
     );
     assert_eq!(
-        check_node_counts(3, 8, 10).unwrap_err(),
-        "Maximum cluster size can not exceed 10. Please contact your administrator"
+        check_node_counts(1, 1, -1, 10).unwrap_err(),
+        "Invalid etcd nodes count: -1"
     );
-    assert!(check_node_counts(3, 7, 10).is_ok());
+    let too_big = "Maximum cluster size can not exceed 10. Please contact your administrator";
+    assert_eq!(check_node_counts(3, 8, 0, 10).unwrap_err(), too_big);
+    // FIX: etcd nodes count toward the maximum (CKS leaves them out).
+    assert_eq!(check_node_counts(1, 1, 23, 10).unwrap_err(), too_big);
+    assert_eq!(
+        check_node_counts(3, 7, 0, 10),
+        Ok(NodeCounts {
+            control: 3,
+            workers: 7,
+            etcd: 0
+        })
+    );
+    assert_eq!(
+        check_node_counts(1, 6, 3, 10),
+        Ok(NodeCounts {
+            control: 1,
+            workers: 6,
+            etcd: 3
+        })
+    );
+}
+
+#[test]
+fn huge_counts_never_wrap_past_the_maximum_or_truncate() {
+    let too_big = "Maximum cluster size can not exceed 10. Please contact your administrator";
+    // 2^32 + 2 is not 2, and i64::MAX plus a control node does not wrap negative.
+    assert_eq!(
+        check_node_counts(1, 1, 4_294_967_298, 10).unwrap_err(),
+        too_big
+    );
+    assert_eq!(check_node_counts(1, i64::MAX, 0, 10).unwrap_err(), too_big);
+    assert_eq!(
+        check_node_counts(i64::MAX, i64::MAX, i64::MAX, i64::MAX).unwrap_err(),
+        "Maximum cluster size can not exceed 9223372036854775807. Please contact your administrator"
+    );
+    assert_eq!(check_max_size(&[i64::MAX, 1], 10).unwrap_err(), too_big);
+    assert_eq!(
+        check_max_size(&[i64::MAX, 1, i64::MIN], 10).unwrap_err(),
+        too_big
+    );
+    assert_eq!(check_max_size(&[3, 7, 0], 10), Ok(()));
+    // Recorded (ExternalManaged) counts: negative is 0, beyond u32 is refused, not cut.
+    assert_eq!(
+        recorded_node_counts(-1, 2, 0),
+        Ok(NodeCounts {
+            control: 0,
+            workers: 2,
+            etcd: 0
+        })
+    );
+    assert_eq!(
+        recorded_node_counts(1, 1, 4_294_967_298).unwrap_err(),
+        "Invalid cluster etcd nodes count: 4294967298"
+    );
 }
 
 fn offering(id: &str, cpus: Option<u32>, speed: Option<u32>, mem: Option<u64>) -> ServiceOffering {

@@ -8,8 +8,8 @@ use cks_api::ApiError;
 use cks_api::wire::Obj;
 use cks_core::cluster::{
     ClusterSpec, ClusterState, ClusterType, MIN_ROOT_DISK_GB, NodeType, OfferingUse, PerNodeType,
-    VersionMinimums, check_node_counts, check_node_offering, is_upscale, parse_cluster_type,
-    parse_node_type_key,
+    VersionMinimums, check_max_size, check_node_counts, check_node_offering, is_upscale,
+    parse_cluster_type, parse_node_type_key, recorded_node_counts,
 };
 use cks_core::iaas::{GuestIpType, IsoState, ServiceOffering};
 use cks_core::settings as s;
@@ -319,15 +319,14 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let workers = p.int("size").unwrap_or(0);
     let etcd = p.int("etcdnodes").unwrap_or(0);
     let owner = owner_for_create(cx).await?;
-    if cluster_type == ClusterType::CloudManaged {
-        let max = state.setting_i64(s::CLUSTER_MAX_SIZE);
-        check_node_counts(control, workers, max).map_err(ApiError::invalid)?;
-        if etcd < 0 {
-            return Err(ApiError::invalid(format!(
-                "Invalid etcd nodes count: {etcd}"
-            )));
+    let counts = match cluster_type {
+        ClusterType::CloudManaged => {
+            let max = state.setting_i64(s::CLUSTER_MAX_SIZE);
+            check_node_counts(control, workers, etcd, max)
         }
+        ClusterType::ExternalManaged => recorded_node_counts(control, workers, etcd),
     }
+    .map_err(ApiError::invalid)?;
     let zone_id = p.req("zoneid");
     let zone = state
         .cloud
@@ -354,9 +353,9 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .or(default_from_map);
 
     let mut spec = ClusterSpec {
-        control_nodes: control.max(0) as u32,
-        workers: workers.max(0) as u32,
-        etcd_nodes: etcd.max(0) as u32,
+        control_nodes: counts.control,
+        workers: counts.workers,
+        etcd_nodes: counts.etcd,
         service_offering_id: service_offering_id.clone(),
         node_offerings,
         node_templates,
@@ -435,9 +434,12 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                     version.semantic_version
                 ))
             })?;
+            // Saturating: counts are bounded by the max size, but offerings are the admin's.
             let count = i64::from(spec.count(t));
-            cores += count * i64::from(o.cpu_number.unwrap_or(0));
-            memory += count * o.memory_mib.unwrap_or(0) as i64;
+            let mib = i64::try_from(o.memory_mib.unwrap_or(0)).unwrap_or(i64::MAX);
+            cores =
+                cores.saturating_add(count.saturating_mul(i64::from(o.cpu_number.unwrap_or(0))));
+            memory = memory.saturating_add(count.saturating_mul(mib));
         }
         spec.cores = cores;
         spec.memory_mib = memory;
@@ -971,6 +973,10 @@ pub async fn scale(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         ApiError::invalid("Invalid Kubernetes version associated with the cluster")
     })?;
     let max = state.setting_i64(s::CLUSTER_MAX_SIZE);
+    let (control, etcd) = (
+        i64::from(c.spec.control_nodes),
+        i64::from(c.spec.etcd_nodes),
+    );
     let mut params = BTreeMap::new();
     if autoscaling == Some(true) {
         if size.is_some() || node_ids.is_some() {
@@ -997,11 +1003,7 @@ pub async fn scale(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         if maxsize <= min {
             return Err(ApiError::invalid("Maxsize must be greater than minsize"));
         }
-        if maxsize + i64::from(c.spec.control_nodes) > max {
-            return Err(ApiError::invalid(format!(
-                "Maximum cluster size can not exceed {max}. Please contact your administrator"
-            )));
-        }
+        check_max_size(&[maxsize, control, etcd], max).map_err(ApiError::invalid)?;
         params.insert("minsize".into(), min.to_string());
         params.insert("maxsize".into(), maxsize.to_string());
     }
@@ -1092,11 +1094,7 @@ pub async fn scale(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                 c.name
             )));
         }
-        if size + i64::from(c.spec.control_nodes) > max {
-            return Err(ApiError::invalid(format!(
-                "Maximum cluster size can not exceed {max}. Please contact your administrator"
-            )));
-        }
+        check_max_size(&[size, control, etcd], max).map_err(ApiError::invalid)?;
         params.insert("size".into(), size.to_string());
     }
     let to = match c.state {

@@ -41,7 +41,7 @@ fn describe(c: &Command) -> Value {
                 "name": p.name,
                 "description": p.description,
                 "type": p.kind.api_name(),
-                "length": 255,
+                "length": p.max_length().unwrap_or(cks_api::commands::DEFAULT_MAX_LENGTH),
                 "required": p.required,
                 "since": c.since,
                 "related": "",

@@ -25,19 +25,37 @@ pub async fn apply(cx: &mut StepCx<'_>) -> StepResult {
         .nodes(&cx.cluster.id)
         .await
         .map_err(|e| cx.store(e))?;
-    let kube: Vec<(String, String)> = nodes
+    let kube_vms: Vec<String> = nodes
         .iter()
         .filter(|n| n.node_type != NodeType::Etcd)
-        .filter_map(|n| Some((n.name.clone(), n.vm_id.clone()?)))
+        .filter_map(|n| n.vm_id.clone())
         .collect();
     let etcd: Vec<String> = nodes
         .iter()
         .filter(|n| n.node_type == NodeType::Etcd)
         .filter_map(|n| n.vm_id.clone())
         .collect();
-    let etcd_start = cx.state.setting_i64(s::ETCD_START_PORT).clamp(1024, 65000) as u16;
-    let n = kube.len() as u16;
-    let ssh_end = SSH_START_PORT + n.max(1) - 1;
+    // The setting's range keeps it a port; the default is only for a value that is not one.
+    let etcd_start = u16::try_from(cx.state.setting_i64(s::ETCD_START_PORT)).unwrap_or(50000);
+    // One public port per node from a start; a step fails rather than wrap past 65535.
+    let ports_from = |start: u16, vms: &[String]| -> Result<Vec<(u16, String)>, _> {
+        vms.iter()
+            .enumerate()
+            .map(|(i, vm)| {
+                let port = u16::try_from(i).ok().and_then(|i| start.checked_add(i));
+                port.map(|p| (p, vm.clone())).ok_or_else(|| {
+                    cx.fail(format!(
+                        "Kubernetes cluster : {} needs {} public ports from {start}, past 65535",
+                        cx.cluster.name,
+                        vms.len()
+                    ))
+                })
+            })
+            .collect()
+    };
+    let ssh_ports = ports_from(SSH_START_PORT, &kube_vms)?;
+    let etcd_ports = ports_from(etcd_start, &etcd)?;
+    let ssh_end = ssh_ports.last().map_or(SSH_START_PORT, |(p, _)| *p);
     let fail = |what: &str, e: cks_cloud::CloudError| {
         cx.fail(format!(
             "Failed to provision {what} for Kubernetes cluster : {}: {e}",
@@ -46,16 +64,7 @@ pub async fn apply(cx: &mut StepCx<'_>) -> StepResult {
     };
 
     // Desired port forwards: public port → VM.
-    let mut desired: Vec<(u16, String)> = kube
-        .iter()
-        .enumerate()
-        .map(|(i, (_, vm))| (SSH_START_PORT + i as u16, vm.clone()))
-        .collect();
-    desired.extend(
-        etcd.iter()
-            .enumerate()
-            .map(|(i, vm)| (etcd_start + i as u16, vm.clone())),
-    );
+    let desired: Vec<(u16, String)> = ssh_ports.iter().chain(&etcd_ports).cloned().collect();
 
     // Remove what no longer fits: our SSH firewall range of another size, forwards to other VMs.
     let tags = cluster_tags(&cx.cluster.id);
@@ -102,7 +111,7 @@ pub async fn apply(cx: &mut StepCx<'_>) -> StepResult {
         cidrs: vec!["0.0.0.0/0".into()],
         tags: tags.clone(),
     };
-    if n > 0 {
+    if !ssh_ports.is_empty() {
         cloud
             .create_firewall_rule(&firewall(SSH_START_PORT, ssh_end))
             .await
@@ -112,8 +121,7 @@ pub async fn apply(cx: &mut StepCx<'_>) -> StepResult {
         .create_firewall_rule(&firewall(API_PORT, API_PORT))
         .await
         .map_err(|e| fail("firewall rules", e))?;
-    for (i, _) in etcd.iter().enumerate() {
-        let port = etcd_start + i as u16;
+    for &(port, _) in &etcd_ports {
         cloud
             .create_firewall_rule(&firewall(port, port))
             .await

@@ -1,6 +1,8 @@
 //! The API as clients see it: a real `cksd` on loopback, driven over HTTP with signed requests
 //! (ours and Python `cs`'s), checked against CloudStack's codes and texts.
 
+/// Sizes, counts, name lengths and setting ranges: refused, never wrapped or cut.
+mod bounds;
 /// Kubernetes clusters end to end on the simulator.
 mod clusters;
 /// CNI configurations and clusters built with one.

@@ -226,13 +226,21 @@ async fn paging_follows_cloudstacks_rules() {
     let (status, _) = admin
         .call(
             "listKubernetesSupportedVersions",
-            &[("page", "9223372036854775807"), ("pagesize", "500")],
+            &[("page", "2147483647"), ("pagesize", "500")],
         )
         .await;
     assert_eq!(
         status, 200,
-        "a huge page number is an empty page, not a crash"
+        "the largest page number is an empty page, not a crash"
     );
+    // `page` is a Java int, as in CloudStack: a larger number is an invalid value.
+    let (status, body) = admin
+        .call(
+            "listKubernetesSupportedVersions",
+            &[("page", "9223372036854775807"), ("pagesize", "500")],
+        )
+        .await;
+    assert_eq!(status, 431, "{body}");
 }
 
 #[tokio::test]
