@@ -273,7 +273,8 @@ pub static SETTINGS: &[SettingDef] = &[
         Integer,
         true,
         "ManagementServer",
-        "Longest time (in seconds) into the future a signed request's expires may name; requests that expire later are refused, so a captured request cannot be replayed for long"
+        "Longest time (in seconds) into the future a signed request's expires may name; requests that expire later are refused, so a captured request cannot be replayed for long",
+        (60, 86400)
     ),
 ];
 
