@@ -31,6 +31,10 @@ pub enum VersionError {
     #[error("Invalid value for minmemory parameter. Minimum {MIN_MEMORY_MIB}MB memory required")]
     TooLittleMemory,
     #[error(
+        "Kubernetes clusters can not be upgraded, current version: {current}, upgrade version: {target}"
+    )]
+    SameVersion { current: String, target: String },
+    #[error(
         "Kubernetes clusters can not be downgraded, current version: {current}, upgrade version: {target}"
     )]
     Downgrade { current: String, target: String },
@@ -85,8 +89,16 @@ impl SemanticVersion {
         *self >= min_version("1.15.0")
     }
 
-    /// May a cluster at `self` be upgraded to `target`? Same version passes, like CKS.
+    /// May a cluster at `self` be upgraded to `target`? Forward, within the next minor; the
+    /// version it runs is refused as CloudStack refuses it (an "upgrade" that changes nothing
+    /// would still drain and restart every node).
     pub fn check_upgrade_to(&self, target: &SemanticVersion) -> Result<(), VersionError> {
+        if target.cmp(self) == Ordering::Equal {
+            return Err(VersionError::SameVersion {
+                current: self.text.clone(),
+                target: target.text.clone(),
+            });
+        }
         if target < self {
             return Err(VersionError::Downgrade {
                 current: self.text.clone(),
@@ -196,7 +208,13 @@ mod tests {
     fn upgrades_go_forward_at_most_one_minor() {
         assert!(v("1.32.4").check_upgrade_to(&v("1.33.1")).is_ok());
         assert!(v("1.32.4").check_upgrade_to(&v("1.32.5")).is_ok());
-        assert!(v("1.32.4").check_upgrade_to(&v("1.32.4")).is_ok());
+        assert_eq!(
+            v("1.32.4")
+                .check_upgrade_to(&v("1.32.4"))
+                .unwrap_err()
+                .to_string(),
+            "Kubernetes clusters can not be upgraded, current version: 1.32.4, upgrade version: 1.32.4"
+        );
         assert!(matches!(
             v("1.32.4").check_upgrade_to(&v("1.34.0")),
             Err(VersionError::SkipsMinor { .. })

@@ -87,6 +87,7 @@ pub async fn first_start(
         created = Some(RootAdmin { path, api_key });
     }
     if !store.settings().await?.contains_key(VERSIONS_SEEDED_MARK) {
+        let mut seeded_isos = Vec::new();
         for semver in SEED_VERSIONS {
             let new = NewVersion {
                 semantic_version: semver.to_string(),
@@ -99,10 +100,14 @@ pub async fn first_start(
                 direct_download: false,
                 arch: "x86_64".into(),
             };
-            add_version(state, new)
+            let version = add_version(state, new)
                 .await
                 .map_err(|e: ApiError| anyhow::anyhow!("seeding version {semver}: {e}"))?;
+            seeded_isos.extend(version.iso_id);
         }
+        // The walkthrough in the README creates a cluster at once: the service answers only
+        // once the versions it offers can be used (the simulated downloads take seconds).
+        await_isos_ready(state, &seeded_isos).await;
         store
             .set_setting(VERSIONS_SEEDED_MARK, Some("true"))
             .await?;
@@ -124,6 +129,23 @@ pub async fn first_start(
         state.cache_setting(SSH_PUBLIC_KEY, Some(key.public.openssh));
     }
     Ok(created)
+}
+
+/// Waits (a minute at most) until these ISOs are Ready.
+async fn await_isos_ready(state: &AppState, ids: &[String]) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    for id in ids {
+        loop {
+            match state.cloud.get_iso(id).await {
+                Ok(iso) if iso.state == cks_core::iaas::IsoState::Ready => break,
+                _ if tokio::time::Instant::now() >= deadline => {
+                    tracing::warn!(iso = %id, "a seeded version's ISO is not ready yet; clusters of it wait for it");
+                    return;
+                }
+                _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+    }
 }
 
 /// The management server's SSH key pair (public text; private PEM sealed).

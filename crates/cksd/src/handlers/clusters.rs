@@ -19,7 +19,7 @@ use cks_store::{ClusterFilter, ClusterRecord, KubernetesVersion, NewJob, StoreEr
 use serde_json::{Value, json};
 
 use super::inventory::render_vm;
-use super::{Cx, Reply, keyword_matches, member_projects, scope};
+use super::{Cx, Reply, keyword_matches, member_projects, name_matches, scope};
 use crate::errors::{cloud_error, internal};
 use crate::orchestrator::ClusterSecrets;
 use crate::state::AppState;
@@ -68,7 +68,19 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
         })
         .collect();
     let per_type = |t: NodeType| spec.node_offerings.get(t).map(str::to_string);
-    let etcd_ips: BTreeMap<String, String> = BTreeMap::new();
+    // CKS's `etcdips`: the public IPs (id → address) that forward the etcd start port, i.e.
+    // reach the first etcd node. Only clusters with etcd nodes pay for the rule lookup.
+    let mut etcd_ips: BTreeMap<String, String> = BTreeMap::new();
+    if spec.etcd_nodes > 0
+        && let Some(ip_id) = &spec.public_ip_id
+    {
+        let start = state.setting_i64(s::ETCD_START_PORT);
+        for rule in sim.list_port_forwarding_rules(|r| {
+            r.ip_id == *ip_id && i64::from(r.public_start_port) == start
+        }) {
+            etcd_ips.insert(rule.ip_id, rule.ip_address.to_string());
+        }
+    }
     let obj = Obj::new()
         .set("id", c.id.clone())
         .set("name", c.name.clone())
@@ -806,7 +818,7 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .iter()
         .filter(|c| {
             scope.matches(&c.owner)
-                && p.str("name").is_none_or(|n| c.name == n)
+                && name_matches(p.str("name"), &c.name)
                 && type_filter.is_none_or(|t| c.cluster_type == t)
                 && keyword_matches(p.str("keyword"), &[&c.name])
         })

@@ -15,7 +15,7 @@ use cks_store::{CniConfigRecord, StoreError, new_id, now};
 use serde_json::Value;
 
 use super::clusters::owner_for_create;
-use super::{Cx, Reply, Scope, keyword_matches, member_projects, scope};
+use super::{Cx, Reply, Scope, keyword_matches, member_projects, name_matches, scope};
 use crate::errors::internal;
 
 /// Metadata files the virtual router serves itself; a parameter may not shadow one.
@@ -120,7 +120,7 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .filter(|c| {
             scope.matches(&c.owner)
                 && p.str("id").is_none_or(|id| c.id == id)
-                && p.str("name").is_none_or(|n| c.name == n)
+                && name_matches(p.str("name"), &c.name)
                 && keyword_matches(p.str("keyword"), &[&c.name])
         })
         .map(render)

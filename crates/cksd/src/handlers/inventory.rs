@@ -6,7 +6,7 @@ use cks_api::wire::iaas;
 use cks_core::iaas::VmState;
 use cks_core::tenancy::Owner;
 
-use super::{Cx, Reply, keyword_matches, member_projects, scope};
+use super::{Cx, Reply, keyword_matches, member_projects, name_matches, scope};
 use crate::errors::cloud_error;
 
 pub fn list_zones(cx: &Cx<'_>) -> Result<Reply, ApiError> {
@@ -15,7 +15,7 @@ pub fn list_zones(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let zones = cx.state.simulator.list_zones(|z| {
         p.str("id").is_none_or(|id| z.id == id)
             && ids.as_ref().is_none_or(|ids| ids.contains(&z.id.as_str()))
-            && p.str("name").is_none_or(|n| z.name == n)
+            && name_matches(p.str("name"), &z.name)
             && p.str("networktype")
                 .is_none_or(|t| z.network_type.as_str().eq_ignore_ascii_case(t))
             && keyword_matches(p.str("keyword"), &[&z.name])
@@ -28,7 +28,7 @@ pub fn list_hosts(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let sim = &cx.state.simulator;
     let hosts = sim.list_hosts(|h| {
         p.str("id").is_none_or(|id| h.id == id)
-            && p.str("name").is_none_or(|n| h.name == n)
+            && name_matches(p.str("name"), &h.name)
             && p.str("zoneid").is_none_or(|z| h.zone_id == z)
             && p.str("type")
                 .is_none_or(|t| t.eq_ignore_ascii_case("Routing"))
@@ -52,7 +52,7 @@ pub fn list_service_offerings(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let offerings = cx.state.simulator.list_service_offerings(|o| {
         p.str("id").is_none_or(|id| o.id == id)
-            && p.str("name").is_none_or(|n| o.name == n)
+            && name_matches(p.str("name"), &o.name)
             && (o.is_system == p.flag("issystem"))
             && p.int("cpunumber")
                 .is_none_or(|c| o.is_customized || o.cpu_number.is_some_and(|n| i64::from(n) >= c))
@@ -67,7 +67,7 @@ pub fn list_network_offerings(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let offerings = cx.state.simulator.list_network_offerings(|o| {
         p.str("id").is_none_or(|id| o.id == id)
-            && p.str("name").is_none_or(|n| o.name == n)
+            && name_matches(p.str("name"), &o.name)
             && p.str("guestiptype")
                 .is_none_or(|t| o.guest_ip_type.as_str().eq_ignore_ascii_case(t))
             && p.str("state")
@@ -120,7 +120,7 @@ pub async fn list_templates(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         let wanted = image_visible(cx, filter, t.is_public, t.is_featured, t.owner.as_ref())?
             && p.str("id").is_none_or(|id| t.id == id)
             && ids.as_ref().is_none_or(|ids| ids.contains(&t.id.as_str()))
-            && p.str("name").is_none_or(|n| t.name == n)
+            && name_matches(p.str("name"), &t.name)
             && p.str("zoneid")
                 .is_none_or(|z| t.zone_id.as_deref().is_none_or(|tz| tz == z))
             && p.str("hypervisor")
@@ -149,7 +149,7 @@ pub async fn list_isos(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     for iso in sim.list_isos(|_| true) {
         let wanted = image_visible(cx, filter, iso.is_public, iso.is_featured, Some(&iso.owner))?
             && p.str("id").is_none_or(|id| iso.id == id)
-            && p.str("name").is_none_or(|n| iso.name == n)
+            && name_matches(p.str("name"), &iso.name)
             && p.str("zoneid")
                 .is_none_or(|z| iso.zone_id.as_deref().is_none_or(|iz| iz == z))
             && p.bool("bootable").is_none_or(|b| iso.bootable == b)
@@ -175,7 +175,7 @@ pub async fn list_networks(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let networks = sim.list_networks(|n| {
         scope.matches(&n.owner)
             && p.str("id").is_none_or(|id| n.id == id)
-            && p.str("name").is_none_or(|x| n.name == x)
+            && name_matches(p.str("name"), &n.name)
             && p.str("zoneid").is_none_or(|z| n.zone_id == z)
             && p.str("type").is_none_or(|t| {
                 t.eq_ignore_ascii_case("all") || n.guest_type.as_str().eq_ignore_ascii_case(t)
@@ -248,7 +248,7 @@ pub async fn list_virtual_machines(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         scope.matches(&vm.owner)
             && p.str("id").is_none_or(|id| vm.id == id)
             && ids.as_ref().is_none_or(|ids| ids.contains(&vm.id.as_str()))
-            && p.str("name").is_none_or(|n| vm.name == n)
+            && name_matches(p.str("name"), &vm.name)
             && state.is_none_or(|s| match s.to_ascii_lowercase().as_str() {
                 "present" => vm.state != VmState::Destroyed,
                 _ => vm.state.as_str().eq_ignore_ascii_case(s),
@@ -348,7 +348,7 @@ pub async fn list_ssh_key_pairs(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let pairs = cx.state.simulator.list_ssh_key_pairs(|k| {
         scope.matches(&k.owner)
             && p.str("id").is_none_or(|id| k.id == id)
-            && p.str("name").is_none_or(|n| k.name == n)
+            && name_matches(p.str("name"), &k.name)
             && p.str("fingerprint").is_none_or(|f| k.fingerprint == f)
             && keyword_matches(p.str("keyword"), &[&k.name])
     });
@@ -443,7 +443,7 @@ pub async fn list_load_balancer_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let sim = &cx.state.simulator;
     let rules = sim.list_load_balancer_rules(|r| {
         p.str("id").is_none_or(|id| r.id == id)
-            && p.str("name").is_none_or(|n| r.name == n)
+            && name_matches(p.str("name"), &r.name)
             && p.str("publicipid").is_none_or(|ip| r.ip_id == ip)
             && p.str("virtualmachineid")
                 .is_none_or(|vm| r.vm_ids.iter().any(|v| v == vm))

@@ -356,6 +356,12 @@ pub async fn member_projects(cx: &Cx<'_>) -> Result<Vec<String>, ApiError> {
         .map_err(internal)
 }
 
+/// A `name=` (or `username=`, `account=`) list filter: equal ignoring case, as CloudStack's
+/// database collation compares names.
+pub fn name_matches(filter: Option<&str>, name: &str) -> bool {
+    filter.is_none_or(|f| f == name || f.to_lowercase() == name.to_lowercase())
+}
+
 /// Case-insensitive substring match for `keyword`.
 pub fn keyword_matches(keyword: Option<&str>, haystacks: &[&str]) -> bool {
     match keyword {

@@ -8,7 +8,7 @@ use cks_core::tenancy::{AccountAccess, AccountType, path_is_within};
 use cks_store::{Account, Domain, Project, StoreError, User, new_id, now};
 use serde_json::{Value, json};
 
-use super::{Cx, Reply, keyword_matches};
+use super::{Cx, Reply, keyword_matches, name_matches};
 use crate::errors::internal;
 use crate::secrets::{hash_password, random_token};
 
@@ -230,7 +230,7 @@ pub async fn list_domains(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             }
         })
         .filter(|d| cx.p.str("id").is_none_or(|id| d.id == id))
-        .filter(|d| cx.p.str("name").is_none_or(|n| d.name == n))
+        .filter(|d| name_matches(cx.p.str("name"), &d.name))
         .filter(|d| cx.p.int("level").is_none_or(|l| d.level == l))
         .filter(|d| keyword_matches(cx.p.str("keyword"), &[&d.name]))
         .map(|d| {
@@ -391,7 +391,7 @@ pub async fn list_accounts(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         };
         let wanted = account_visible(cx, &account, domain, &base)
             && cx.p.str("id").is_none_or(|id| account.id == id)
-            && cx.p.str("name").is_none_or(|n| account.name == n)
+            && name_matches(cx.p.str("name"), &account.name)
             && cx
                 .p
                 .int("accounttype")
@@ -428,8 +428,8 @@ pub async fn list_users(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         };
         let wanted = account_visible(cx, account, domain, &base)
             && cx.p.str("id").is_none_or(|id| user.id == id)
-            && cx.p.str("username").is_none_or(|n| user.username == n)
-            && cx.p.str("account").is_none_or(|n| account.name == n)
+            && name_matches(cx.p.str("username"), &user.username)
+            && name_matches(cx.p.str("account"), &account.name)
             && cx
                 .p
                 .int("accounttype")
@@ -594,7 +594,7 @@ pub async fn list_projects(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     for p in cx.state.store.projects().await.map_err(internal)? {
         let wanted = visible.contains(&p.id)
             && cx.p.str("id").is_none_or(|id| p.id == id)
-            && cx.p.str("name").is_none_or(|n| p.name == n)
+            && name_matches(cx.p.str("name"), &p.name)
             && cx.p.str("displaytext").is_none_or(|t| p.display_text == t)
             && cx
                 .p

@@ -310,6 +310,22 @@ async fn upgrade_goes_to_the_next_minor_and_never_down() {
         error_text(&body),
         "Kubernetes clusters can not be downgraded, current version: 1.33.1, upgrade version: 1.32.4"
     );
+    // CKS let an "upgrade" to the running version through (draining every node for
+    // nothing); CloudStack refuses it, and so do we.
+    let (status, body) = admin
+        .call(
+            "upgradeKubernetesCluster",
+            &[
+                ("id", newer["id"].as_str().unwrap()),
+                ("kubernetesversionid", &cat.new_version),
+            ],
+        )
+        .await;
+    assert_eq!(status, 431, "{body}");
+    assert_eq!(
+        error_text(&body),
+        "Kubernetes clusters can not be upgraded, current version: 1.33.1, upgrade version: 1.33.1"
+    );
     let after = get(&admin, newer["id"].as_str().unwrap()).await;
     assert_eq!(after["state"], "Running");
     assert_eq!(after["kubernetesversionid"], cat.new_version.as_str());
@@ -702,6 +718,26 @@ async fn per_type_offerings_and_etcd_nodes_are_kept_and_shown() {
     assert!(
         ports.contains(&"50000".to_string()),
         "etcd node SSH on the etcd start port: {ports:?}"
+    );
+    // etcdips names the public IP that reaches the etcd node (CKS shows it; it was empty).
+    let shown = get(&admin, cluster["id"].as_str().unwrap()).await;
+    let ip_id = shown["ipaddressid"].as_str().unwrap();
+    assert_eq!(
+        shown["etcdips"],
+        serde_json::json!({ ip_id: shown["ipaddress"].as_str().unwrap() }),
+        "{shown}"
+    );
+    assert_eq!(
+        get(
+            &admin,
+            &cluster_of(&create(&admin, &cat, "plain", &cat.old_version, &[]).await)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        )
+        .await["etcdips"],
+        serde_json::json!({}),
+        "no etcd nodes, no etcd IPs"
     );
     run_job(
         &admin,

@@ -181,3 +181,30 @@ async fn lists_of_owned_resources_are_empty_objects_for_a_new_account() {
         .await;
     assert_eq!(status, 431, "unknown VM");
 }
+
+#[tokio::test]
+async fn name_filters_ignore_case_as_cloudstacks_do() {
+    let srv = TestServer::start();
+    let admin = srv.admin();
+    let (_, body) = admin.call("listZones", &[("name", "sim-zone-1")]).await;
+    assert_eq!(items(&body, "listZones", "zone").len(), 1, "{body}");
+    let (_, body) = admin
+        .call("listServiceOfferings", &[("name", "cks NODE")])
+        .await;
+    assert_eq!(
+        items(&body, "listServiceOfferings", "serviceoffering")[0]["name"],
+        "CKS Node"
+    );
+    srv.account("Carol", 0, None).await;
+    let (_, body) = admin
+        .call("listAccounts", &[("name", "CAROL"), ("listall", "true")])
+        .await;
+    assert_eq!(items(&body, "listAccounts", "account").len(), 1, "{body}");
+    let (_, body) = admin
+        .call("listUsers", &[("username", "carol"), ("listall", "true")])
+        .await;
+    assert_eq!(items(&body, "listUsers", "user").len(), 1, "{body}");
+    // Still a filter: another name finds nothing.
+    let (_, body) = admin.call("listZones", &[("name", "sim-zone-2")]).await;
+    assert!(items(&body, "listZones", "zone").is_empty());
+}

@@ -22,7 +22,9 @@ fn versions(body: &Value) -> Vec<Value> {
 
 #[tokio::test]
 async fn first_start_offers_two_versions_one_minor_apart_with_ready_isos() {
-    let srv = TestServer::start();
+    // With the simulator's real download times: the versions are usable as soon as the
+    // service answers, so the README's walkthrough can create a cluster at once.
+    let srv = TestServer::start_realistic();
     let (user, _) = srv.account("alice", 0, None).await;
     let (status, body) = srv
         .client(user)
