@@ -10,6 +10,8 @@ pub mod commands;
 pub mod date;
 pub mod envelope;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod params;
 pub mod signing;
 pub mod userdata;

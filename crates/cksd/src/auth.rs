@@ -157,3 +157,45 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim_matches('"').to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, header};
+    use cks_api::fuzzing;
+
+    use super::cookie;
+
+    /// Session cookies come from anyone: whatever the header holds, parsing neither panics nor
+    /// finds a session key under another cookie's name.
+    #[test]
+    fn fuzz_cookie_headers_never_panic_and_match_whole_names_only() {
+        fuzzing::run(5000, |rng| {
+            let mut headers = HeaderMap::new();
+            for _ in 0..1 + rng.below(3) {
+                let mut text = rng.text(12);
+                if rng.chance(30) {
+                    let key = rng.name();
+                    text = format!("{text}; sessionkey={key}");
+                }
+                if let Ok(value) = HeaderValue::from_str(&text) {
+                    headers.append(header::COOKIE, value);
+                }
+            }
+            if let Some(found) = cookie(&headers, "sessionkey") {
+                let all: Vec<&str> = headers
+                    .get_all(header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                assert!(
+                    all.iter().any(|v| v.split(';').any(|p| {
+                        p.trim()
+                            .split_once('=')
+                            .is_some_and(|(k, v)| k == "sessionkey" && v.trim_matches('"') == found)
+                    })),
+                    "{found:?} from {all:?}"
+                );
+            }
+        });
+    }
+}

@@ -727,15 +727,9 @@ async fn per_type_offerings_and_etcd_nodes_are_kept_and_shown() {
         serde_json::json!({ ip_id: shown["ipaddress"].as_str().unwrap() }),
         "{shown}"
     );
+    let plain = cluster_of(&create(&admin, &cat, "plain", &cat.old_version, &[]).await);
     assert_eq!(
-        get(
-            &admin,
-            &cluster_of(&create(&admin, &cat, "plain", &cat.old_version, &[]).await)["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        )
-        .await["etcdips"],
+        get(&admin, plain["id"].as_str().unwrap()).await["etcdips"],
         serde_json::json!({}),
         "no etcd nodes, no etcd IPs"
     );
