@@ -13,6 +13,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod params;
+pub mod responses;
 pub mod signing;
 pub mod userdata;
 pub mod wire;

@@ -162,6 +162,7 @@ pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 /// tightened, is refused rather than used.
 pub fn private_data_dir(dir: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
+    let existed = dir.exists();
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mode = std::fs::metadata(dir)?.permissions().mode();
     if mode & 0o077 != 0 {
@@ -175,7 +176,9 @@ pub fn private_data_dir(dir: &Path) -> anyhow::Result<()> {
                 )
             },
         )?;
-        tracing::warn!(dir = %dir.display(), "the data directory was readable by other users; made it private (0700)");
+        if existed {
+            tracing::warn!(dir = %dir.display(), "the data directory was readable by other users; made it private (0700)");
+        }
     }
     Ok(())
 }

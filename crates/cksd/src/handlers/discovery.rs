@@ -48,6 +48,10 @@ fn describe(c: &Command) -> Value {
             })
         })
         .collect();
+    let response: Vec<Value> = cks_api::responses::fields(c.response_object)
+        .iter()
+        .map(|f| json!({ "name": f.name, "description": "", "type": f.kind }))
+        .collect();
     json!({
         "name": c.name,
         "description": c.description,
@@ -55,7 +59,7 @@ fn describe(c: &Command) -> Value {
         "isasync": c.is_async(),
         "related": "",
         "params": params,
-        "response": [],
+        "response": response,
     })
 }
 

@@ -391,3 +391,78 @@ async fn login_needs_post_and_the_right_password() {
         200
     );
 }
+
+/// `listApis` tells clients (cmk's `filter=` completion) which fields each command answers
+/// with; every field the lists actually render must be among them.
+#[tokio::test]
+async fn list_apis_declares_every_field_the_lists_answer_with() {
+    let srv = TestServer::start();
+    let admin = srv.admin();
+    let cat = crate::clusters::catalog(&admin).await;
+    srv.account("fields", 0, None).await;
+    admin.call("createProject", &[("name", "fieldsp")]).await;
+    admin.call("createSSHKeyPair", &[("name", "fieldskey")]).await;
+    let job = crate::clusters::create(
+        &admin,
+        &cat,
+        "fields",
+        &cat.old_version,
+        &[("controlnodes", "3"), ("etcdnodes", "1")],
+    )
+    .await;
+    let cluster = crate::clusters::cluster_of(&job);
+    let cluster_id = cluster["id"].as_str().unwrap();
+    let lists: &[(&str, &[(&str, &str)])] = &[
+        ("listZones", &[]),
+        ("listHosts", &[]),
+        ("listServiceOfferings", &[]),
+        ("listNetworkOfferings", &[]),
+        ("listTemplates", &[("templatefilter", "executable")]),
+        ("listIsos", &[("isofilter", "executable")]),
+        ("listNetworks", &[("listall", "true")]),
+        ("listPublicIpAddresses", &[("listall", "true")]),
+        ("listVirtualMachines", &[("listall", "true")]),
+        ("listSSHKeyPairs", &[("listall", "true")]),
+        ("listKubernetesSupportedVersions", &[]),
+        ("listKubernetesClusters", &[("listall", "true")]),
+        ("listFirewallRules", &[("listall", "true")]),
+        ("listPortForwardingRules", &[("listall", "true")]),
+        ("listLoadBalancerRules", &[("listall", "true")]),
+        ("listDomains", &[("listall", "true")]),
+        ("listAccounts", &[("listall", "true")]),
+        ("listUsers", &[("listall", "true")]),
+        ("listProjects", &[("listall", "true")]),
+        ("listConfigurations", &[]),
+        ("listAsyncJobs", &[("listall", "true")]),
+        ("listAsyncJobSteps", &[("clusterid", cluster_id)]),
+    ];
+    for (command, params) in lists {
+        let (_, apis) = admin.call("listApis", &[("name", command)]).await;
+        let api = &inner(&apis, "listApis")["api"][0];
+        let declared: Vec<&str> = api["response"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert!(!declared.is_empty(), "{command} declares no response fields");
+        let (status, body) = admin.call(command, params).await;
+        assert_eq!(status, 200, "{command}: {body}");
+        let answer = inner(&body, command);
+        let items = answer
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| *k != "count")
+            .and_then(|(_, v)| v.as_array())
+            .unwrap_or_else(|| panic!("{command} listed nothing: {body}"));
+        for item in items {
+            for key in item.as_object().unwrap().keys() {
+                assert!(
+                    declared.contains(&key.as_str()),
+                    "{command} answers with {key}, which listApis does not declare"
+                );
+            }
+        }
+    }
+}
