@@ -54,6 +54,11 @@ impl PgTestDatabase {
 
     /// Runs SQL statements against this database (tests that rewind state behind the server).
     pub fn execute(&self, sql: &str) -> std::io::Result<()> {
+        psql(&self.url, sql).map(drop)
+    }
+
+    /// The rows of a query, one line each, columns separated by `|` (psql's unaligned form).
+    pub fn query(&self, sql: &str) -> std::io::Result<String> {
         psql(&self.url, sql)
     }
 }
@@ -85,12 +90,23 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-fn psql(url: &str, sql: &str) -> std::io::Result<()> {
+fn psql(url: &str, sql: &str) -> std::io::Result<String> {
     let out = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
         .output()?;
     if out.status.success() {
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(std::io::Error::other(format!(
             "psql: {}",

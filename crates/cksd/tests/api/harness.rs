@@ -125,6 +125,30 @@ impl TestServer {
         }
     }
 
+    /// The rows of a query on the server's database, one line each.
+    pub fn query_sql(&self, sql: &str) -> String {
+        match &self.db {
+            Some(db) => db.query(sql).expect("psql"),
+            None => {
+                let out = Command::new("python3")
+                    .args([
+                        "-c",
+                        "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [print('|'.join(map(str,r))) for r in c.execute(sys.argv[2])]",
+                    ])
+                    .arg(self.dir.path().join("cks.db"))
+                    .arg(sql)
+                    .output()
+                    .expect("python3");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            }
+        }
+    }
+
     /// Kills the process (SIGKILL: no graceful shutdown) and starts it again on the same data.
     pub fn restart(&mut self) {
         self.restart_with_env(&[]);

@@ -401,7 +401,9 @@ async fn list_apis_declares_every_field_the_lists_answer_with() {
     let cat = crate::clusters::catalog(&admin).await;
     srv.account("fields", 0, None).await;
     admin.call("createProject", &[("name", "fieldsp")]).await;
-    admin.call("createSSHKeyPair", &[("name", "fieldskey")]).await;
+    admin
+        .call("createSSHKeyPair", &[("name", "fieldskey")])
+        .await;
     let job = crate::clusters::create(
         &admin,
         &cat,
@@ -445,7 +447,10 @@ async fn list_apis_declares_every_field_the_lists_answer_with() {
             .iter()
             .map(|f| f["name"].as_str().unwrap())
             .collect();
-        assert!(!declared.is_empty(), "{command} declares no response fields");
+        assert!(
+            !declared.is_empty(),
+            "{command} declares no response fields"
+        );
         let (status, body) = admin.call(command, params).await;
         assert_eq!(status, 200, "{command}: {body}");
         let answer = inner(&body, command);
