@@ -1,7 +1,10 @@
 //! The `/client/api` endpoint: parse, authenticate, authorize, bind, dispatch, render.
 
+use std::net::{IpAddr, SocketAddr};
+
+use axum::Extension;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cks_api::commands::{self, Bound, Plugin};
@@ -18,38 +21,51 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 pub async fn client_api(
     State(state): State<SharedState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Response {
     let mut raw = RawParams::default();
-    // Reading stops at the limit, so an oversized body is refused in our envelope.
-    let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
+    // Reading stops at the limit, so an oversized body is refused in our envelope; and at the
+    // body timeout, so a body sent a byte at a time does not hold its connection for ever.
+    let body_timeout = state.connection_limits.body_timeout();
+    let body = tokio::time::timeout(body_timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await;
     let parsed = match &body {
-        Ok(bytes) => parse(&mut raw, query.as_deref(), &headers, bytes),
-        Err(_) => {
-            // The rest of the body is still on the wire: close the connection, or the client's
-            // next request on it would be read as that leftover.
-            let err = ApiError::invalid(format!(
+        Ok(Ok(bytes)) => parse(&mut raw, query.as_deref(), &headers, bytes),
+        Ok(Err(_)) => {
+            return closing_error(&ApiError::invalid(format!(
                 "Request body exceeds the limit of {MAX_BODY_BYTES} bytes"
-            ));
-            let mut response = render_error(None, &err);
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return response;
+            )));
+        }
+        Err(_) => {
+            return closing_error(&ApiError::invalid(format!(
+                "Request body not received within {} seconds",
+                body_timeout.as_secs_f64()
+            )));
         }
     };
     let command = raw.command().map(str::to_string);
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
     let result = match parsed {
-        Ok(()) => handle(&state, &method, &headers, &raw).await,
+        Ok(()) => handle(&state, peer, &method, &headers, &raw).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(reply) => render_reply(reply),
         Err(err) => render_error(command.as_deref(), &err),
     }
+}
+
+/// An error after which the connection is closed: the rest of the body is still on the wire,
+/// and the client's next request on it would be read as that leftover.
+fn closing_error(err: &ApiError) -> Response {
+    let mut response = render_error(None, err);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 fn parse(
@@ -75,6 +91,7 @@ fn parse(
 
 async fn handle(
     state: &SharedState,
+    peer: Option<IpAddr>,
     method: &Method,
     headers: &HeaderMap,
     raw: &RawParams,
@@ -99,7 +116,7 @@ async fn handle(
             ));
         }
         let bound = commands::bind(command, raw)?;
-        return handlers::session::login(state, &bound).await;
+        return handlers::session::login(state, peer, &bound).await;
     }
     let caller = auth::authenticate(state, raw, headers).await?;
     let command = commands::find(name).ok_or_else(|| ApiError::UnknownCommand(name.into()))?;
