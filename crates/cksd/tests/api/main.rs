@@ -19,6 +19,8 @@ mod operations;
 mod protocol;
 /// Python `cs`, a client nobody here wrote.
 mod python_cs;
+/// Header timeouts, the connection bound, the parameter bound, login lockout and throttling.
+mod security_dos;
 /// Global settings and the plugin switch.
 mod settings;
 /// Domains, accounts, users, keys, projects and who sees what.
