@@ -137,3 +137,40 @@ fn fit_open_file_limit(wanted: usize) -> usize {
     }
     wanted.min(fits).max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+
+    #[tokio::test]
+    async fn shutdown_lets_a_request_in_flight_finish_then_returns() {
+        let router = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                "done"
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/slow", listener.local_addr().unwrap());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            listener,
+            router,
+            ConnectionLimits::default(),
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        let request = tokio::spawn(async move { reqwest::get(url).await?.text().await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop_tx.send(()).unwrap();
+        assert_eq!(request.await.unwrap().unwrap(), "done");
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("serve returns once its connections are done")
+            .unwrap()
+            .unwrap();
+    }
+}

@@ -94,8 +94,8 @@ async fn check_credentials(state: &AppState, p: &Bound<'_>) -> Result<Reply, Api
         return Err(failed());
     };
     if !password_ok {
-        if allowed > 0 {
-            let until = now() + lock_seconds.max(0);
+        if allowed > 0 && lock_seconds > 0 {
+            let until = now() + lock_seconds;
             let locked_now = store
                 .record_failed_login(&user.id, allowed, until)
                 .await
