@@ -85,12 +85,19 @@ struct Outcome {
     refused: AtomicU64,
     closed: AtomicU64,
     open: AtomicU64,
+    cut: AtomicU64,
 }
 
 impl Outcome {
     /// Forgets what happened while the attack was taking hold.
     fn start_counting(&self) {
-        for c in [&self.ok, &self.throttled, &self.refused, &self.closed] {
+        for c in [
+            &self.ok,
+            &self.throttled,
+            &self.refused,
+            &self.closed,
+            &self.cut,
+        ] {
             c.store(0, Ordering::Relaxed);
         }
     }
@@ -114,14 +121,18 @@ impl Outcome {
             );
         }
         let answers = rate(&self.ok) + rate(&self.throttled) + rate(&self.refused);
-        if answers == 0.0 {
+        if answers + rate(&self.cut) == 0.0 {
             return String::new();
         }
-        format!(
+        let mut res = format!(
             "{answers:.0} answers/s: {:.0}/s refused (431/531), {:.0}/s throttled (429)",
             rate(&self.refused),
             rate(&self.throttled)
-        )
+        );
+        if self.cut.load(Ordering::Relaxed) > 0 {
+            res.push_str(&format!(", {:.0}/s cut off mid-body", rate(&self.cut)));
+        }
+        res
     }
 }
 
@@ -141,26 +152,26 @@ impl Attack {
                 .collect(),
             Attack::HugeForms => {
                 // 2 MiB: 190,000 pieces of 11 bytes.
-                let body: Arc<String> = Arc::new("abcdefg=12&".repeat(190_000));
+                let body: &'static str = "abcdefg=12&".repeat(190_000).leak();
                 (0..4)
                     .map(|_| {
-                        let (url, body, stop, outcome) = (
-                            server.base.clone(),
-                            body.clone(),
-                            stop.clone(),
-                            outcome.clone(),
-                        );
+                        let (url, body, stop, outcome) =
+                            (server.base.clone(), body, stop.clone(), outcome.clone());
                         tokio::spawn(async move {
                             let http = reqwest::Client::new();
                             while !stop.load(Ordering::Relaxed) {
                                 let res = http
                                     .post(&url)
                                     .header("content-type", "application/x-www-form-urlencoded")
-                                    .body(body.as_str().to_owned())
+                                    .body(body)
                                     .send()
                                     .await;
-                                if let Ok(res) = res {
-                                    outcome.count(res.status().as_u16());
+                                match res {
+                                    Ok(res) => outcome.count(res.status().as_u16()),
+                                    // Refused and closed before the whole body was sent.
+                                    Err(_) => {
+                                        outcome.cut.fetch_add(1, Ordering::Relaxed);
+                                    }
                                 }
                             }
                         })

@@ -1,6 +1,7 @@
 //! `login` and `logout`.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use cks_api::commands::Bound;
 use cks_api::{ApiError, envelope};
@@ -14,7 +15,9 @@ use crate::errors::internal;
 use crate::secrets::{random_token, sha256_hex, verify_password_async};
 use crate::state::AppState;
 
-/// `login`, refused at once while `peer` has spent its failed logins (`throttle`); every
+const THROTTLED_ANSWER_DELAY: Duration = Duration::from_secs(1);
+
+/// `login`, refused without any work while `peer` has spent its failed logins (`throttle`); every
 /// refusal of credentials counts against it.
 pub async fn login(
     state: &AppState,
@@ -24,6 +27,9 @@ pub async fn login(
     if let Some(addr) = peer
         && let Err(wait) = state.login_throttle.check(addr)
     {
+        // Answered late: a sleeping task costs nothing, and a loop of guesses on one connection
+        // gets one answer a second instead of thousands.
+        tokio::time::sleep(THROTTLED_ANSWER_DELAY.min(Duration::from_secs(wait))).await;
         return Err(ApiError::TooManyRequests(format!(
             "Too many failed login attempts from {addr}; try again in {wait} seconds"
         )));
