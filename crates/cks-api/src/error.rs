@@ -33,6 +33,14 @@ pub enum ApiError {
     /// Any other user mistake (`InvalidParameterValueException`, 431).
     #[error("{0}")]
     InvalidParameter(String),
+    /// More parameters than `params::MAX_PARAMETERS` (431, before the signature is checked).
+    #[error(
+        "Too many request parameters: at most {0} are accepted (query string and form body together)"
+    )]
+    TooManyParameters(usize),
+    /// Too many failed logins from one address (429, CloudStack's `API_LIMIT_EXCEED`).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// `Unknown API command: X` (432).
     #[error("Unknown API command: {0}")]
     UnknownCommand(String),
@@ -70,7 +78,8 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => (405, 9999),
             ApiError::MalformedParameter(_) => (430, 9999),
             ApiError::MissingParameter { .. } | ApiError::InvalidValue { .. } => (431, 9999),
-            ApiError::InvalidParameter(_) => (431, 4350),
+            ApiError::InvalidParameter(_) | ApiError::TooManyParameters(_) => (431, 4350),
+            ApiError::TooManyRequests(_) => (429, 9999),
             ApiError::UnknownCommand(_) => (432, 9999),
             ApiError::Unavailable(_) => (503, 9999),
             ApiError::Internal(_) => (530, 4250),

@@ -10,6 +10,11 @@ use percent_encoding::percent_decode;
 
 use crate::error::ApiError;
 
+/// Most parameters one request may carry (query string and form body together). CloudStack's
+/// commands take a few dozen; Tomcat, in front of CloudStack, refuses past `maxParameterCount`.
+/// Checked before any decoding, so a 2 MiB body of `a&a&a...` costs a short scan, not a map.
+pub const MAX_PARAMETERS: usize = 512;
+
 /// One map parameter: index → field (case kept) → value.
 pub type MapParam = BTreeMap<i64, BTreeMap<String, String>>;
 
@@ -27,7 +32,13 @@ impl RawParams {
     /// Parses `application/x-www-form-urlencoded` text (a query string or a POST body), adding to
     /// what is already there.
     pub fn add_form(&mut self, text: &str) -> Result<(), ApiError> {
-        for piece in text.split('&').filter(|p| !p.is_empty()) {
+        let pieces = || text.split('&').filter(|p| !p.is_empty());
+        // Stops scanning at the first piece past the limit.
+        let room = MAX_PARAMETERS.saturating_sub(self.pairs.len());
+        if pieces().nth(room).is_some() {
+            return Err(ApiError::TooManyParameters(MAX_PARAMETERS));
+        }
+        for piece in pieces() {
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
             let name = form_decode(name)?;
             let value = form_decode(value)?;
@@ -208,6 +219,24 @@ mod tests {
             .unwrap();
         assert_eq!(p.map("m").unwrap()[&0]["f"], "first");
         assert_eq!(p.get("x"), Some("first"));
+    }
+
+    #[test]
+    fn parameter_count_is_bounded_across_query_and_body() {
+        let mut p = RawParams::default();
+        let query = "a=1&".repeat(MAX_PARAMETERS - 1);
+        p.add_form(&query).unwrap();
+        p.add_form("command=listZones").unwrap();
+        let err = p.add_form("one=more").unwrap_err();
+        assert_eq!(err.codes().0, 431);
+        assert_eq!(
+            err.to_string(),
+            "Too many request parameters: at most 512 are accepted (query string and form body together)"
+        );
+        // Empty pieces (`&&`) are not parameters.
+        RawParams::default()
+            .add_form(&"&".repeat(10 * MAX_PARAMETERS))
+            .unwrap();
     }
 
     #[test]

@@ -50,14 +50,14 @@ fn raise_fd_limit() {
     }
 }
 
-struct Server {
-    base: String,
-    keys: Keys,
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) keys: Keys,
     state: cksd::state::SharedState,
     _dir: tempfile::TempDir,
 }
 
-async fn start(database_url: Option<String>) -> anyhow::Result<Server> {
+pub(crate) async fn start(database_url: Option<String>) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let seed = dir.path().join("seed.toml");
     std::fs::write(&seed, roomy_seed())?;

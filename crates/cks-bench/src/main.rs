@@ -1,7 +1,8 @@
 //! `cks-bench`: drives a real `cksd` (in this process, on a loopback port, SQLite in a temporary
 //! directory) with signed requests from concurrent clients and prints requests/s and latency.
 //!
-//! Run it optimised: `cargo run --release -p cks-bench -- --seconds 10 --clients 32`.
+//! Run it optimised: `cargo run --release -p cks-bench -- --seconds 10 --clients 32`; `--clusters`
+//! and `--attack` select the other benchmarks.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use anyhow::{Context, bail};
 use cks_api::signing;
 use clap::Parser;
 
+mod attack;
 mod clusters;
 
 /// As in `cksd`'s binary, so the figures are the server's.
@@ -33,6 +35,10 @@ struct Args {
     /// With `--clusters`: grow to this many clusters and time the state scanner again.
     #[arg(long, default_value_t = 0)]
     scan_clusters: usize,
+    /// Run the denial-of-service benchmark instead: listZones latency under attacks by clients
+    /// without credentials.
+    #[arg(long)]
+    attack: bool,
     /// The server's database (`postgres://...` for the PostgreSQL figures); default SQLite in a
     /// temporary directory. It should be empty: the benchmark seeds it.
     #[arg(long, env = "CKS_DATABASE_URL")]
@@ -75,6 +81,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    if args.attack {
+        return attack::run(args.seconds, args.clients, args.database_url).await;
+    }
     if let Some(count) = args.clusters {
         return clusters::run(count, args.scan_clusters, args.clients, args.database_url).await;
     }

@@ -63,6 +63,8 @@ pub const ENDPOINT_URL: &str = "endpoint.url";
 pub const SCANNER_INTERVAL: &str = "cloud.kubernetes.cluster.scanner.interval";
 pub const USERDATA_MAX_LENGTH: &str = "vm.userdata.max.length";
 pub const SIGNATURE_EXPIRES_MAX: &str = "api.signature.expires.max";
+pub const LOGIN_ATTEMPTS_ALLOWED: &str = "incorrect.login.attempts.allowed";
+pub const LOGIN_LOCKOUT_DURATION: &str = "incorrect.login.lockout.duration";
 
 const K8S: &str = "KubernetesClusterService";
 
@@ -275,6 +277,24 @@ pub static SETTINGS: &[SettingDef] = &[
         "ManagementServer",
         "Longest time (in seconds) into the future a signed request's expires may name; requests that expire later are refused, so a captured request cannot be replayed for long",
         (60, 86400)
+    ),
+    setting!(
+        LOGIN_ATTEMPTS_ALLOWED,
+        "5",
+        Integer,
+        true,
+        "AccountManager",
+        "Incorrect login attempts allowed before the user is disabled"
+    ),
+    // cks's own: CloudStack disables the user until an admin enables it; cks has no enableUser,
+    // so the lock ends by itself.
+    setting!(
+        LOGIN_LOCKOUT_DURATION,
+        "900",
+        Integer,
+        true,
+        "AccountManager",
+        "Seconds a user cannot log in with a password after incorrect.login.attempts.allowed consecutive failed attempts (API keys keep working)"
     ),
 ];
 

@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_clusters.sql")),
     (3, include_str!("../migrations/0003_cni.sql")),
     (4, include_str!("../migrations/0004_leases.sql")),
+    (5, include_str!("../migrations/0005_login_failures.sql")),
 ];
 
 /// The PostgreSQL advisory lock ("cks") that instances starting together on one database take

@@ -278,6 +278,49 @@ impl Store {
         Ok(())
     }
 
+    // === Failed logins ===
+
+    /// Until when (seconds since the epoch) `user_id` may not log in with a password; 0 if never.
+    pub async fn login_locked_until(&self, user_id: &str) -> Result<i64> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT locked_until FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map_or(0, |(until,)| until))
+    }
+
+    /// Counts a failed password login. The `allowed`-th consecutive failure locks the user until
+    /// `lock_until` and starts the count again; returns whether this one did. One statement, so
+    /// instances sharing the database count together.
+    pub async fn record_failed_login(
+        &self,
+        user_id: &str,
+        allowed: i64,
+        lock_until: i64,
+    ) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE users SET \
+               login_failures = CASE WHEN login_failures + 1 >= $2 THEN 0 ELSE login_failures + 1 END, \
+               locked_until = CASE WHEN login_failures + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 RETURNING locked_until",
+        )
+        .bind(user_id)
+        .bind(allowed)
+        .bind(lock_until)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.is_some_and(|(until,)| until == lock_until))
+    }
+
+    /// A successful login: the next failure is the first again.
+    pub async fn clear_failed_logins(&self, user_id: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET login_failures = 0 WHERE id = $1 AND login_failures <> 0")
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     // === Sessions (keyed by a hash of the session key, so a database dump cannot log anyone in) ===
 
     pub async fn insert_session(&self, key_hash: &str, s: &Session) -> Result<()> {
@@ -471,6 +514,41 @@ mod tests {
                 .username,
             "alice"
         );
+    }
+
+    #[tokio::test]
+    async fn the_allowed_th_consecutive_failure_locks_and_a_success_resets_the_count() {
+        let (store, _dir) = test_store().await;
+        store
+            .insert_domain(&domain_row("d1", "ROOT", None, "ROOT"))
+            .await
+            .unwrap();
+        let acct = Account {
+            id: "a1".into(),
+            name: "alice".into(),
+            account_type: AccountType::User,
+            domain_id: "d1".into(),
+            state: "enabled".into(),
+            network_domain: None,
+            project_id: None,
+            created: 1,
+        };
+        store
+            .insert_account_with_user(&acct, &user_row("u1", "a1", "d1", "alice"))
+            .await
+            .unwrap();
+        assert_eq!(store.login_locked_until("u1").await.unwrap(), 0);
+        assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());
+        assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());
+        store.clear_failed_logins("u1").await.unwrap();
+        assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());
+        assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());
+        assert!(store.record_failed_login("u1", 3, 100).await.unwrap());
+        assert_eq!(store.login_locked_until("u1").await.unwrap(), 100);
+        // The count starts again for when the lock has run out.
+        assert!(!store.record_failed_login("u1", 3, 200).await.unwrap());
+        assert_eq!(store.login_locked_until("u1").await.unwrap(), 100);
+        assert!(!store.record_failed_login("nobody", 3, 100).await.unwrap());
     }
 
     #[tokio::test]

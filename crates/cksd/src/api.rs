@@ -1,12 +1,16 @@
 //! The `/client/api` endpoint: parse, authenticate, authorize, bind, dispatch, render.
 
+use std::net::{IpAddr, SocketAddr};
+
+use axum::Extension;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cks_api::commands::{self, Bound, Plugin};
-use cks_api::params::RawParams;
+use cks_api::params::{MAX_PARAMETERS, RawParams};
 use cks_api::{ApiError, envelope};
+use futures::StreamExt;
 use serde_json::Value;
 
 use crate::auth;
@@ -18,38 +22,87 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 pub async fn client_api(
     State(state): State<SharedState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Response {
     let mut raw = RawParams::default();
-    // Reading stops at the limit, so an oversized body is refused in our envelope.
-    let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
+    // Reading stops at the size and parameter limits, so an oversized body is refused in our
+    // envelope before the rest of it is read; and at the body timeout, so a body sent a byte at
+    // a time does not hold its connection for ever.
+    let body_timeout = state.connection_limits.body_timeout();
+    let body = tokio::time::timeout(body_timeout, read_body(body, is_form(&headers))).await;
     let parsed = match &body {
-        Ok(bytes) => parse(&mut raw, query.as_deref(), &headers, bytes),
+        Ok(Ok(bytes)) => parse(&mut raw, query.as_deref(), &headers, bytes),
+        Ok(Err(err)) => return closing_error(err),
         Err(_) => {
-            // The rest of the body is still on the wire: close the connection, or the client's
-            // next request on it would be read as that leftover.
-            let err = ApiError::invalid(format!(
-                "Request body exceeds the limit of {MAX_BODY_BYTES} bytes"
-            ));
-            let mut response = render_error(None, &err);
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return response;
+            return closing_error(&ApiError::invalid(format!(
+                "Request body not received within {} seconds",
+                body_timeout.as_secs_f64()
+            )));
         }
     };
     let command = raw.command().map(str::to_string);
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
     let result = match parsed {
-        Ok(()) => handle(&state, &method, &headers, &raw).await,
+        Ok(()) => handle(&state, peer, &method, &headers, &raw).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(reply) => render_reply(reply),
         Err(err) => render_error(command.as_deref(), &err),
     }
+}
+
+/// An error after which the connection is closed: the rest of the body is still on the wire,
+/// and the client's next request on it would be read as that leftover.
+fn closing_error(err: &ApiError) -> Response {
+    let mut response = render_error(None, err);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The body, read until `MAX_BODY_BYTES` or, for a form, until it holds more parameters (non-empty
+/// `&`-separated pieces) than a request may: a 2 MiB form of tiny pieces is refused after its
+/// first few kilobytes.
+async fn read_body(body: Body, is_form: bool) -> Result<Vec<u8>, ApiError> {
+    let mut chunks = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let (mut pieces, mut in_piece) = (0usize, false);
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| ApiError::invalid("The request body could not be read"))?;
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::invalid(format!(
+                "Request body exceeds the limit of {MAX_BODY_BYTES} bytes"
+            )));
+        }
+        if is_form {
+            for &b in chunk.iter() {
+                if b == b'&' {
+                    in_piece = false;
+                } else if !in_piece {
+                    in_piece = true;
+                    pieces += 1;
+                }
+            }
+            if pieces > MAX_PARAMETERS {
+                return Err(ApiError::TooManyParameters(MAX_PARAMETERS));
+            }
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 fn parse(
@@ -61,11 +114,7 @@ fn parse(
     if let Some(q) = query {
         raw.add_form(q)?;
     }
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !body.is_empty() && is_form {
+    if !body.is_empty() && is_form(headers) {
         let text = std::str::from_utf8(body)
             .map_err(|_| ApiError::invalid("Request body must be UTF-8"))?;
         raw.add_form(text)?;
@@ -75,6 +124,7 @@ fn parse(
 
 async fn handle(
     state: &SharedState,
+    peer: Option<IpAddr>,
     method: &Method,
     headers: &HeaderMap,
     raw: &RawParams,
@@ -99,7 +149,7 @@ async fn handle(
             ));
         }
         let bound = commands::bind(command, raw)?;
-        return handlers::session::login(state, &bound).await;
+        return handlers::session::login(state, peer, &bound).await;
     }
     let caller = auth::authenticate(state, raw, headers).await?;
     let command = commands::find(name).ok_or_else(|| ApiError::UnknownCommand(name.into()))?;

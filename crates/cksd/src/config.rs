@@ -7,6 +7,8 @@ use anyhow::Context;
 use clap::Parser;
 use serde::Deserialize;
 
+use crate::server::ConnectionLimits;
+
 /// The default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "cks-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -46,6 +48,14 @@ pub struct Args {
     /// instance takes its jobs over this long after its last renewal.
     #[arg(long, env = "CKS_JOB_LEASE_SECONDS")]
     pub job_lease_seconds: Option<u32>,
+    /// Milliseconds a client has to send a request's headers; a keep-alive connection idle this
+    /// long is closed too, and a body must arrive within three times it (default 10000).
+    #[arg(long, env = "CKS_HEADER_TIMEOUT_MS")]
+    pub header_timeout_ms: Option<u64>,
+    /// Connections served at once (default 4096, lowered to fit the open-file limit); more wait
+    /// in the accept queue until one closes.
+    #[arg(long, env = "CKS_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Optional TOML config file with the same keys (listen, data_dir, database_url, simulator_seed).
     #[arg(long, env = "CKS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -62,6 +72,8 @@ struct FileConfig {
     simulator_public_range: Option<String>,
     master_key_file: Option<PathBuf>,
     job_lease_seconds: Option<u32>,
+    header_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 /// The resolved configuration.
@@ -76,6 +88,7 @@ pub struct Config {
     pub simulator_public_range: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
     pub master_key_file: PathBuf,
     pub job_lease_seconds: i64,
+    pub connection_limits: ConnectionLimits,
 }
 
 /// The default job lease.
@@ -164,7 +177,17 @@ impl Config {
             job_lease_seconds >= 3,
             "the job lease must be at least 3 seconds (it is renewed every third of it)"
         );
+        let mut connection_limits = ConnectionLimits::default();
+        if let Some(ms) = args.header_timeout_ms.or(file.header_timeout_ms) {
+            anyhow::ensure!(ms >= 1, "the header timeout must be at least 1 ms");
+            connection_limits.header_timeout = std::time::Duration::from_millis(ms);
+        }
+        if let Some(n) = args.max_connections.or(file.max_connections) {
+            anyhow::ensure!(n >= 1, "at least one connection must be allowed");
+            connection_limits.max_connections = n;
+        }
         Ok(Config {
+            connection_limits,
             master_key_file,
             job_lease_seconds: i64::from(job_lease_seconds),
             listen: args
@@ -197,6 +220,7 @@ impl Config {
             simulator_public_range: None,
             master_key_file: dir.join("master.key"),
             job_lease_seconds: i64::from(DEFAULT_JOB_LEASE_SECONDS),
+            connection_limits: ConnectionLimits::default(),
         }
     }
 }

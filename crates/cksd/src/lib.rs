@@ -16,7 +16,9 @@ pub mod handlers;
 pub mod jobs;
 pub mod orchestrator;
 pub mod secrets;
+pub mod server;
 pub mod state;
+pub mod throttle;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -82,6 +84,7 @@ pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootst
     let mut state = AppState::new(store, Arc::new(simulator), master_key, server_id, settings);
     state.fast_polling = config.instant_simulator;
     state.job_lease_seconds = config.job_lease_seconds;
+    state.connection_limits = config.connection_limits;
     let state = Arc::new(state);
     let url = format!("http://{}/client/api", config.listen);
     let admin = bootstrap::first_start(&state, &config.data_dir, &url).await?;
@@ -118,9 +121,8 @@ pub async fn serve(
     let runner = tokio::spawn(jobs::run(state.clone(), JOB_WORKERS));
     let scanner = tokio::spawn(orchestrator::scanner::run(state.clone()));
     let state_for_shutdown = state.clone();
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = state.connection_limits;
+    let result = server::serve(listener, router(state), limits, shutdown).await;
     runner.abort();
     scanner.abort();
     // Hand the scanner to another instance now rather than when the lease runs out. Job leases

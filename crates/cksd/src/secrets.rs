@@ -54,6 +54,31 @@ pub fn hash_password(password: &str) -> String {
     )
 }
 
+/// Password hashes computed at once: half the cores. PBKDF2 holds a core for tens of
+/// milliseconds, so 64 concurrent bad logins must not take every core from the API; the rest
+/// wait here without holding a thread.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::sync::Semaphore::new((cores / 2).max(1))
+});
+
+/// `hash_password` on the blocking pool, never on an async worker.
+pub async fn hash_password_async(password: String) -> String {
+    let _permit = HASHING.acquire().await;
+    match tokio::task::spawn_blocking(move || hash_password(&password)).await {
+        Ok(hash) => hash,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// `verify_password` on the blocking pool, never on an async worker.
+pub async fn verify_password_async(password: String, stored: String) -> bool {
+    let _permit = HASHING.acquire().await;
+    tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .unwrap_or(false)
+}
+
 /// Constant-time check of `password` against a stored hash.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     let parts: Vec<&str> = stored.split('$').collect();

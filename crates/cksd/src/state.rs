@@ -12,6 +12,8 @@ use cks_store::{KubernetesVersion, Store, StoreError};
 use tokio::sync::Notify;
 
 use crate::secrets::MasterKey;
+use crate::server::ConnectionLimits;
+use crate::throttle::LoginThrottle;
 
 pub struct AppState {
     pub store: Store,
@@ -34,6 +36,10 @@ pub struct AppState {
     pub fast_polling: bool,
     /// How long a claimed job stays ours without renewal (`--job-lease-seconds`).
     pub job_lease_seconds: i64,
+    /// Header timeout and connection bound of the HTTP server.
+    pub connection_limits: ConnectionLimits,
+    /// Failed logins per client address.
+    pub login_throttle: LoginThrottle,
 }
 
 /// A version with its rendered API object (which includes its ISO's state).
@@ -65,6 +71,8 @@ impl AppState {
             versions: RwLock::new(None),
             fast_polling: false,
             job_lease_seconds: i64::from(crate::config::DEFAULT_JOB_LEASE_SECONDS),
+            connection_limits: ConnectionLimits::default(),
+            login_throttle: LoginThrottle::default(),
         }
     }
 

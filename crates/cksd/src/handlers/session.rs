@@ -1,17 +1,47 @@
 //! `login` and `logout`.
 
+use std::net::IpAddr;
+use std::time::Duration;
+
 use cks_api::commands::Bound;
 use cks_api::{ApiError, envelope};
+use cks_core::settings;
 use cks_store::{Session, now};
 use serde_json::json;
 
 use super::{Cx, Reply};
 use crate::auth::{SESSION_TIMEOUT, caller_of, cookie};
 use crate::errors::internal;
-use crate::secrets::{random_token, sha256_hex, verify_password};
+use crate::secrets::{random_token, sha256_hex, verify_password_async};
 use crate::state::AppState;
 
-pub async fn login(state: &AppState, p: &Bound<'_>) -> Result<Reply, ApiError> {
+const THROTTLED_ANSWER_DELAY: Duration = Duration::from_secs(1);
+
+/// `login`, refused without any work while `peer` has spent its failed logins (`throttle`); every
+/// refusal of credentials counts against it.
+pub async fn login(
+    state: &AppState,
+    peer: Option<IpAddr>,
+    p: &Bound<'_>,
+) -> Result<Reply, ApiError> {
+    if let Some(addr) = peer
+        && let Err(wait) = state.login_throttle.check(addr)
+    {
+        // Answered late: a sleeping task costs nothing, and a loop of guesses on one connection
+        // gets one answer a second instead of thousands.
+        tokio::time::sleep(THROTTLED_ANSWER_DELAY.min(Duration::from_secs(wait))).await;
+        return Err(ApiError::TooManyRequests(format!(
+            "Too many failed login attempts from {addr}; try again in {wait} seconds"
+        )));
+    }
+    let result = check_credentials(state, p).await;
+    if let (Some(addr), Err(ApiError::PermissionDenied(_))) = (peer, &result) {
+        state.login_throttle.failed(addr);
+    }
+    result
+}
+
+async fn check_credentials(state: &AppState, p: &Bound<'_>) -> Result<Reply, ApiError> {
     let username = p.req("username");
     let store = &state.store;
     let domain = match (p.str("domainid"), p.str("domain")) {
@@ -46,15 +76,51 @@ pub async fn login(state: &AppState, p: &Bound<'_>) -> Result<Reply, ApiError> {
         .user_by_name(&domain.id, username)
         .await
         .map_err(internal)?;
+    let allowed = state.setting_i64(settings::LOGIN_ATTEMPTS_ALLOWED);
+    let lock_seconds = state.setting_i64(settings::LOGIN_LOCKOUT_DURATION);
+    let locked = |remaining: i64| {
+        ApiError::denied(format!(
+            "User {username} in domain {domain_ref} is locked after {allowed} failed login attempts; try again in {remaining} seconds"
+        ))
+    };
+    if let Some(user) = &user {
+        // While locked the password is not even checked: no guess can be confirmed.
+        let until = store.login_locked_until(&user.id).await.map_err(internal)?;
+        if until > now() {
+            return Err(locked(until - now()));
+        }
+    }
     // Hash even for an unknown user, so timing does not tell which usernames exist.
     let stored = user
         .as_ref()
-        .map(|u| u.password_hash.as_str())
-        .unwrap_or(DUMMY_HASH);
-    let password_ok = verify_password(p.req("password"), stored);
-    let Some(user) = user.filter(|_| password_ok) else {
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.to_string());
+    let password_ok = verify_password_async(p.req("password").to_string(), stored).await;
+    let Some(user) = user else {
         return Err(failed());
     };
+    if !password_ok {
+        if allowed > 0 && lock_seconds > 0 {
+            let until = now() + lock_seconds;
+            let locked_now = store
+                .record_failed_login(&user.id, allowed, until)
+                .await
+                .map_err(internal)?;
+            if locked_now {
+                tracing::warn!(
+                    user = %user.username,
+                    domain = %domain_ref,
+                    "user locked after {allowed} failed login attempts"
+                );
+                return Err(locked(lock_seconds));
+            }
+        }
+        return Err(failed());
+    }
+    store
+        .clear_failed_logins(&user.id)
+        .await
+        .map_err(internal)?;
     let caller = caller_of(state, &user).await?.ok_or_else(failed)?;
 
     let key = random_token(32);

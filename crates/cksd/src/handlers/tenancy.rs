@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{Cx, Reply, keyword_matches, name_matches};
 use crate::errors::internal;
-use crate::secrets::{hash_password, random_token};
+use crate::secrets::{hash_password_async, random_token};
 
 // === Rendering ===
 
@@ -256,7 +256,7 @@ fn requested_account_type(cx: &Cx<'_>) -> Result<AccountType, ApiError> {
     }
 }
 
-fn new_user(cx: &Cx<'_>, account_id: &str, domain_id: &str) -> User {
+async fn new_user(cx: &Cx<'_>, account_id: &str, domain_id: &str) -> User {
     User {
         id: cx
             .p
@@ -266,7 +266,7 @@ fn new_user(cx: &Cx<'_>, account_id: &str, domain_id: &str) -> User {
         account_id: account_id.to_string(),
         domain_id: domain_id.to_string(),
         username: cx.p.req("username").to_string(),
-        password_hash: hash_password(cx.p.req("password")),
+        password_hash: hash_password_async(cx.p.req("password").to_string()).await,
         email: cx.p.str("email").map(str::to_string),
         firstname: cx.p.str("firstname").map(str::to_string),
         lastname: cx.p.str("lastname").map(str::to_string),
@@ -312,7 +312,7 @@ pub async fn create_account(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         project_id: None,
         created: now(),
     };
-    let user = new_user(cx, &account.id, &domain.id);
+    let user = new_user(cx, &account.id, &domain.id).await;
     match cx
         .state
         .store
@@ -349,7 +349,7 @@ pub async fn create_user(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .ok_or_else(|| no_such_account(name, &domain))?;
     // A user added to an account holds that account's role: the same rule as its keys.
     check_account_access(cx, &account, &domain, || no_such_account(name, &domain))?;
-    let user = new_user(cx, &account.id, &domain.id);
+    let user = new_user(cx, &account.id, &domain.id).await;
     match cx.state.store.insert_user(&user).await {
         Ok(()) => {}
         Err(StoreError::Duplicate(_)) => {

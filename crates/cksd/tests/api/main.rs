@@ -23,6 +23,8 @@ mod protocol;
 mod python_cs;
 /// Regression tests of an outside attack: escalation, replay, secrets at rest.
 mod security;
+/// Header timeouts, the connection bound, the parameter bound, login lockout and throttling.
+mod security_dos;
 /// Global settings and the plugin switch.
 mod settings;
 /// Domains, accounts, users, keys, projects and who sees what.
