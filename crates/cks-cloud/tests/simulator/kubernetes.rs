@@ -726,6 +726,7 @@ async fn a_reopened_simulator_serves_its_clusters_again() {
             seed: SeedSource::Default,
             timings: Timings::instant(),
             public_ip_range: Some(range),
+            claims: None,
         },
     )
     .await

@@ -54,6 +54,7 @@ async fn env_in(range: Option<(Ipv4Addr, Ipv4Addr)>, timings: Timings) -> Env {
             seed: SeedSource::Default,
             timings,
             public_ip_range: range,
+            claims: None,
         },
     )
     .await
@@ -523,6 +524,7 @@ async fn inventory_survives_a_restart_with_the_same_ids() {
         seed: SeedSource::Text("zones = []".into()),
         timings: Timings::instant(),
         public_ip_range: None,
+        claims: None,
     };
     let reopened = Simulator::open(pool, config).await.expect("reopen");
     assert_eq!(snapshot(&reopened), before);
@@ -1253,6 +1255,7 @@ async fn running_out_of_public_ips_fails_the_deploy_cleanly() {
         seed: SeedSource::Text(seed),
         timings: Timings::instant(),
         public_ip_range: None,
+        claims: None,
     };
     let sim = Simulator::open(sqlite_pool(&url).await, config)
         .await
