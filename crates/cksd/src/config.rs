@@ -41,7 +41,12 @@ pub struct Args {
     /// Loopback CIDRs, comma-separated, to seed the simulator with when
     /// --simulator-public-range is not given: the first that no cksd with another database on
     /// this machine uses. Default: the seed's range, else the next ones of its size. For tests.
-    #[arg(long, env = "CKS_SIMULATOR_DEFAULT_RANGES", hide = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "CKS_SIMULATOR_DEFAULT_RANGES",
+        hide = true,
+        value_delimiter = ','
+    )]
     pub simulator_default_ranges: Vec<String>,
     /// The key that seals secrets in the database (default: DATA_DIR/master.key, made on first
     /// start). Instances sharing one database must use the same key.

@@ -99,7 +99,10 @@ pub(crate) struct Claims {
 #[derive(Debug)]
 pub(crate) enum Refused {
     /// `wanted` overlaps `held`, which a simulator of another database holds.
-    Taken { wanted: Range, held: Range },
+    Taken {
+        wanted: Range,
+        held: Range,
+    },
     Io(std::io::Error),
 }
 
@@ -180,7 +183,10 @@ mod tests {
         assert_eq!(r("127.255.0.0/16").next(), None);
         assert_eq!(
             r("127.20.3.0/24").addresses(),
-            ("127.20.3.2".parse().unwrap(), "127.20.3.254".parse().unwrap())
+            (
+                "127.20.3.2".parse().unwrap(),
+                "127.20.3.254".parse().unwrap()
+            )
         );
     }
 

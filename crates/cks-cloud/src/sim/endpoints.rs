@@ -341,7 +341,11 @@ impl Endpoints {
         let task = match bind(addr) {
             Ok(listener) => {
                 self.warned.remove(&addr);
-                if self.contested.remove(&addr).is_some_and(|c| c.conflict.is_some()) {
+                if self
+                    .contested
+                    .remove(&addr)
+                    .is_some_and(|c| c.conflict.is_some())
+                {
                     tracing::info!(%addr, cluster = cluster_id, "the simulated API endpoint's address is free again");
                 }
                 let ctx = kube_api::ApiContext::new(shared, cluster_id, addr);
@@ -384,7 +388,11 @@ impl Endpoints {
     /// Probes who holds `addr` (at most every `PROBE_EVERY`, one probe at a time).
     fn probe_holder(&mut self, shared: &Arc<Shared>, addr: SocketAddrV4, cluster_id: &str) {
         let contest = self.contested.entry(addr).or_default();
-        if contest.probing || contest.last_probe.is_some_and(|t| t.elapsed() < PROBE_EVERY) {
+        if contest.probing
+            || contest
+                .last_probe
+                .is_some_and(|t| t.elapsed() < PROBE_EVERY)
+        {
             return;
         }
         contest.probing = true;
@@ -394,7 +402,8 @@ impl Endpoints {
         tokio::spawn(async move {
             let Some(ca_pem) = weak.upgrade().and_then(|shared| {
                 let inv = shared.read();
-                inv.get::<KubeCluster>(&cluster_id).map(|c| c.ca_pem.clone())
+                inv.get::<KubeCluster>(&cluster_id)
+                    .map(|c| c.ca_pem.clone())
             }) else {
                 return;
             };

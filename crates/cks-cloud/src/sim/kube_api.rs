@@ -97,17 +97,20 @@ pub(crate) async fn holder(addr: SocketAddrV4, ca_pem: &str) -> endpoints::Holde
         Ok(builder) => builder.with_root_certificates(roots).with_no_client_auth(),
         Err(e) => return Holder::Stranger(format!("cannot probe it: {e}")),
     };
-    let stream = match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Holder::Gone,
-        Ok(Err(e)) => return Holder::Stranger(format!("connecting to it failed: {e}")),
-        Err(_) => return Holder::Stranger("it does not accept connections".into()),
-    };
+    let stream =
+        match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Holder::Gone,
+            Ok(Err(e)) => return Holder::Stranger(format!("connecting to it failed: {e}")),
+            Err(_) => return Holder::Stranger("it does not accept connections".into()),
+        };
     let name = rustls::pki_types::ServerName::IpAddress(std::net::IpAddr::V4(*addr.ip()).into());
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     match tokio::time::timeout(PROBE_TIMEOUT, connector.connect(name, stream)).await {
         Ok(Ok(_)) => Holder::Sibling,
-        Ok(Err(e)) => Holder::Stranger(format!("it does not present the cluster's certificate: {e}")),
+        Ok(Err(e)) => Holder::Stranger(format!(
+            "it does not present the cluster's certificate: {e}"
+        )),
         Err(_) => Holder::Stranger("it does not answer a TLS handshake".into()),
     }
 }

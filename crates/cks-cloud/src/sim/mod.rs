@@ -833,7 +833,8 @@ async fn claim_ranges(
         if rc.default_ranges.is_empty() {
             let own = seed::parse(text, now(), None)?;
             let first = public_ranges(&own).first().copied();
-            let following = std::iter::successors(first.and_then(claims::Range::next), |r| r.next());
+            let following =
+                std::iter::successors(first.and_then(claims::Range::next), |r| r.next());
             std::iter::once(None)
                 .chain(following.map(|r| Some(r.addresses())))
                 .collect()

@@ -428,18 +428,43 @@ pub fn endpoint_conflict(
         .endpoint_conflict(SocketAddrV4::new(ip, cks_core::cluster::API_PORT))
 }
 
+/// `request` to the cluster's API, unless the cloud reports its endpoint's address held by
+/// another process first (`Err` with the reason): a request to such a holder may hang until
+/// the client's timeout.
+async fn unless_conflict<T>(
+    cx: &StepCx<'_>,
+    every: Duration,
+    request: impl Future<Output = Result<T, String>>,
+) -> Result<Result<T, String>, String> {
+    let conflict = async {
+        loop {
+            if let Some(conflict) = endpoint_conflict(cx.state, &cx.cluster) {
+                return conflict;
+            }
+            tokio::time::sleep(every).await;
+        }
+    };
+    tokio::select! {
+        answer = request => Ok(answer),
+        conflict = conflict => Err(conflict),
+    }
+}
+
 /// The API server answers `/version` on the public endpoint.
 pub async fn wait_api(cx: &mut StepCx<'_>) -> StepResult {
     let client = kube_client(cx)?;
     let every = super::poll_interval(cx.state);
     let name = cx.cluster.name.clone();
-    let unusable = |reason: &str| cx.fail(format!("Failed to setup Kubernetes cluster : {name} in usable state as unable to provision API endpoint for the cluster: {reason}"));
+    let unusable = |reason: &str| {
+        cx.fail(format!("Failed to setup Kubernetes cluster : {name} in usable state as unable to provision API endpoint for the cluster: {reason}"))
+    };
     let outcome = cx
         .wait_for("Waiting for the Kubernetes API", every, || async {
-            if let Some(conflict) = endpoint_conflict(cx.state, &cx.cluster) {
-                return Ok(Some(Err(conflict)));
+            let version = async { client.version().await.map_err(|e| e.to_string()) };
+            match unless_conflict(cx, every, version).await {
+                Ok(answer) => answer.map(|_| Some(Ok(()))),
+                Err(conflict) => Ok(Some(Err(conflict))),
             }
-            client.version().await.map(|_| Some(Ok(()))).map_err(|e| e.to_string())
         })
         .await;
     match outcome {
@@ -461,7 +486,9 @@ pub async fn wait_ready(cx: &mut StepCx<'_>) -> StepResult {
         .await
         .map_err(|e| cx.store(e))?;
     let name = cx.cluster.name.clone();
-    let not_ready = |reason: &str| cx.fail(format!("Failed to setup Kubernetes cluster : {name} as it does not have desired number of nodes in ready state: {reason}"));
+    let not_ready = |reason: &str| {
+        cx.fail(format!("Failed to setup Kubernetes cluster : {name} as it does not have desired number of nodes in ready state: {reason}"))
+    };
     if let Some(node) = nodes.iter().find(|n| n.vm_id.is_none() && !n.external) {
         return Err(not_ready(&format!("node {} has no VM", node.name)));
     }
@@ -473,12 +500,20 @@ pub async fn wait_ready(cx: &mut StepCx<'_>) -> StepResult {
     let wanted = names.len();
     let outcome = cx
         .wait_for("Waiting for nodes to be ready", every, || async {
-            if let Some(conflict) = endpoint_conflict(cx.state, &cx.cluster) {
-                return Ok(Some(Err(conflict)));
+            let nodes = async { client.nodes().await.map_err(|e| e.to_string()) };
+            let seen = match unless_conflict(cx, every, nodes).await {
+                Ok(answer) => answer?,
+                Err(conflict) => return Ok(Some(Err(conflict))),
+            };
+            let ready = seen
+                .iter()
+                .filter(|n| n.ready && names.contains(&n.name))
+                .count();
+            if ready == wanted {
+                Ok(Some(Ok(())))
+            } else {
+                Err(format!("{ready} of {wanted} nodes ready"))
             }
-            let seen = client.nodes().await.map_err(|e| e.to_string())?;
-            let ready = seen.iter().filter(|n| n.ready && names.contains(&n.name)).count();
-            if ready == wanted { Ok(Some(Ok(()))) } else { Err(format!("{ready} of {wanted} nodes ready")) }
         })
         .await;
     match outcome {

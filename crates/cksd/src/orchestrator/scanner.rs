@@ -128,7 +128,9 @@ pub async fn cycle(state: &AppState) -> Result<CycleReport, String> {
                 Ok(dropped) => {
                     tracing::warn!(cluster = %c.id, dropped, "state scanner dropped workers whose VM was never made")
                 }
-                Err(e) => tracing::warn!(cluster = %c.id, error = %e, "dropping workers without a VM failed"),
+                Err(e) => {
+                    tracing::warn!(cluster = %c.id, error = %e, "dropping workers without a VM failed")
+                }
             }
         }
     }
