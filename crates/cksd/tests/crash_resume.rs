@@ -232,6 +232,9 @@ struct Verdict {
     duplicated: Vec<String>,
     /// The run could not be set up or cleaned up.
     other: Vec<String>,
+    /// From the unarmed start (restart or takeover) until no job was pending and the cluster
+    /// in no transient state: how long the faults a crash left took to be detected and settled.
+    settled_in: Duration,
 }
 
 impl Verdict {
@@ -286,9 +289,11 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
     let (mut stuck, mut leaked, mut duplicated, mut other) = (0, 0, 0, 0);
     let (mut crashes, mut alerts, mut takeovers) = (0, 0, 0);
     let mut failures = Vec::new();
+    let mut settle_times: Vec<(Duration, u64)> = Vec::new();
     for run in 0..runs {
         let plan = Plan::draw(&mut rng, &ops);
         let v = one_run(&mut srv, &cat, run, plan).await;
+        settle_times.push((v.settled_in, run));
         let entry = per_op.entry(plan.op).or_default();
         entry.0 += 1;
         entry.1 += u32::from(v.crashes > 0);
@@ -311,6 +316,16 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
             failures.push(line);
         }
     }
+    settle_times.sort();
+    let settled = match (
+        settle_times.get(settle_times.len() / 2),
+        settle_times.last(),
+    ) {
+        (Some((p50, _)), Some((max, slowest))) => {
+            format!("settled after resuming in {p50:.1?} (p50), {max:.1?} (max, run {slowest})")
+        }
+        _ => String::new(),
+    };
     let ops: Vec<String> = per_op
         .iter()
         .map(|(op, (n, c))| format!("{op} {n} ({c} crashed)"))
@@ -318,7 +333,7 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
     eprintln!(
         "crash-resume: {runs} runs, {stuck} stuck, {leaked} leaked, {duplicated} duplicated, \
          {other} other; {crashes} kills, {takeovers} taken over by another instance, {alerts} \
-         ended in Alert/Error; {}; {:.0?}; seed {seed}",
+         ended in Alert/Error; {settled}; {}; {:.0?}; seed {seed}",
         ops.join(", "),
         started.elapsed()
     );
@@ -363,6 +378,7 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, plan: Plan) -> V
     }
 
     // Resume, unarmed, and let it settle: the same instance restarted, or another one.
+    let resumed = Instant::now();
     let sibling = if plan.takeover {
         srv.kill();
         Some(srv.sibling(&INSTANCE_FLAGS))
@@ -378,6 +394,7 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, plan: Plan) -> V
             .map(|c| str_of(&c, "id")),
     };
     let cluster = settle(&admin, id.as_deref(), &mut v).await;
+    v.settled_in = resumed.elapsed();
     let accepted = match &id {
         Some(id) => operation_accepted(&admin, op, id).await,
         None => false,
