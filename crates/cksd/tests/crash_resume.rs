@@ -289,11 +289,12 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
     let (mut stuck, mut leaked, mut duplicated, mut other) = (0, 0, 0, 0);
     let (mut crashes, mut alerts, mut takeovers) = (0, 0, 0);
     let mut failures = Vec::new();
-    let mut settle_times: Vec<(Duration, u64)> = Vec::new();
+    // (how long, run), for restarts and for takeovers (which wait for the job lease to run out).
+    let mut settle_times: [Vec<(Duration, u64)>; 2] = Default::default();
     for run in 0..runs {
         let plan = Plan::draw(&mut rng, &ops);
         let v = one_run(&mut srv, &cat, run, plan).await;
-        settle_times.push((v.settled_in, run));
+        settle_times[usize::from(plan.takeover)].push((v.settled_in, run));
         let entry = per_op.entry(plan.op).or_default();
         entry.0 += 1;
         entry.1 += u32::from(v.crashes > 0);
@@ -316,16 +317,19 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
             failures.push(line);
         }
     }
-    settle_times.sort();
-    let settled = match (
-        settle_times.get(settle_times.len() / 2),
-        settle_times.last(),
-    ) {
-        (Some((p50, _)), Some((max, slowest))) => {
-            format!("settled after resuming in {p50:.1?} (p50), {max:.1?} (max, run {slowest})")
-        }
-        _ => String::new(),
-    };
+    let settled: Vec<String> = settle_times
+        .iter_mut()
+        .zip(["restart", "takeover"])
+        .filter_map(|(times, how)| {
+            times.sort();
+            let (p50, _) = times.get(times.len() / 2)?;
+            let (max, slowest) = times.last()?;
+            Some(format!(
+                "settled after a {how} in {p50:.1?} (p50), {max:.1?} (max, run {slowest})"
+            ))
+        })
+        .collect();
+    let settled = settled.join(", ");
     let ops: Vec<String> = per_op
         .iter()
         .map(|(op, (n, c))| format!("{op} {n} ({c} crashed)"))
