@@ -352,4 +352,13 @@ pub trait Cloud: Send + Sync {
     ) -> Result<Option<SshKeyPair>, CloudError>;
     async fn ssh_key_pairs(&self, owner: &Owner) -> Result<Vec<SshKeyPair>, CloudError>;
     async fn delete_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<bool, CloudError>;
+
+    // === Health the cloud knows of ===
+
+    /// Why the Kubernetes API endpoint `addr` (a public IP and port) cannot be served, when the
+    /// cloud knows: something else on the network holds its address, so waiting for it is
+    /// futile. `None` when it knows of no such problem.
+    fn endpoint_conflict(&self, _addr: std::net::SocketAddrV4) -> Option<String> {
+        None
+    }
 }

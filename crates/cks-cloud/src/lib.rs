@@ -38,7 +38,7 @@ pub use cloud::{
     PortForwardingSpec, PublicIpSpec, TaggedResource, VmSize, VpcSpec,
 };
 pub use error::CloudError;
-pub use sim::config::{SeedSource, SimConfig, Timings};
+pub use sim::config::{RangeClaims, SeedSource, SimConfig, Timings};
 pub use sim::faults::Fault;
 pub use sim::limits::{LimitKind, ResourceLimit};
 pub use sim::seed::SeedError;

@@ -101,6 +101,7 @@ async fn cluster(name: &str, workers: usize) -> Cluster {
         seed: SeedSource::Default,
         timings: Timings::instant(),
         public_ip_range: Some(free_range()),
+        claims: None,
     };
     let sim = Simulator::open(pool, config).await.expect("simulator");
     let who = owner();

@@ -498,6 +498,28 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the workers of a cluster whose VM was never made (a failed scale-up inserts
+    /// them), while the cluster is in one of `states` (no operation is deploying them). Returns
+    /// how many went.
+    pub async fn delete_unmade_workers(
+        &self,
+        cluster_id: &str,
+        states: &[ClusterState],
+    ) -> Result<u64> {
+        let sql = format!(
+            "DELETE FROM kubernetes_cluster_nodes WHERE cluster_id = $1 AND vm_id IS NULL AND external = 0 AND node_type = $2 \
+             AND EXISTS (SELECT 1 FROM kubernetes_clusters c WHERE c.id = kubernetes_cluster_nodes.cluster_id AND c.removed IS NULL AND c.state IN ({}))",
+            placeholders(3, states.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(cluster_id)
+            .bind(NodeType::Worker.as_str());
+        for s in states {
+            q = q.bind(s.as_str());
+        }
+        Ok(q.execute(self.pool()).await?.rows_affected())
+    }
+
     // === Step journal ===
 
     /// The job's plan; empty before it was made.

@@ -40,6 +40,16 @@ pub struct Args {
     /// range when the simulator is first seeded. Each running cluster's API listens on one of them.
     #[arg(long, env = "CKS_SIMULATOR_PUBLIC_RANGE")]
     pub simulator_public_range: Option<String>,
+    /// Loopback CIDRs, comma-separated, to seed the simulator with when
+    /// --simulator-public-range is not given: the first that no cksd with another database on
+    /// this machine uses. Default: the seed's range, else the next ones of its size. For tests.
+    #[arg(
+        long,
+        env = "CKS_SIMULATOR_DEFAULT_RANGES",
+        hide = true,
+        value_delimiter = ','
+    )]
+    pub simulator_default_ranges: Vec<String>,
     /// The key that seals secrets in the database (default: DATA_DIR/master.key, made on first
     /// start). Instances sharing one database must use the same key.
     #[arg(long, env = "CKS_MASTER_KEY_FILE")]
@@ -86,6 +96,8 @@ pub struct Config {
     pub instant_simulator: bool,
     /// First and last public IP of the simulator, from `--simulator-public-range`.
     pub simulator_public_range: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
+    /// From `--simulator-default-ranges`; empty: the seed's.
+    pub simulator_default_ranges: Vec<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
     pub master_key_file: PathBuf,
     pub job_lease_seconds: i64,
     pub connection_limits: ConnectionLimits,
@@ -206,6 +218,14 @@ impl Config {
                         .with_context(|| format!("--simulator-public-range {r}"))
                 })
                 .transpose()?,
+            simulator_default_ranges: args
+                .simulator_default_ranges
+                .iter()
+                .map(|r| {
+                    parse_loopback_range(r)
+                        .with_context(|| format!("--simulator-default-ranges {r}"))
+                })
+                .collect::<anyhow::Result<_>>()?,
         })
     }
 
@@ -218,6 +238,7 @@ impl Config {
             simulator_seed: None,
             instant_simulator: true,
             simulator_public_range: None,
+            simulator_default_ranges: Vec::new(),
             master_key_file: dir.join("master.key"),
             job_lease_seconds: i64::from(DEFAULT_JOB_LEASE_SECONDS),
             connection_limits: ConnectionLimits::default(),

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::any;
-use cks_cloud::{SeedSource, SimConfig, Simulator, Timings};
+use cks_cloud::{RangeClaims, SeedSource, SimConfig, Simulator, Timings};
 use cks_store::Store;
 use tokio::net::TcpListener;
 
@@ -75,6 +75,10 @@ pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootst
             seed,
             timings,
             public_ip_range: config.simulator_public_range,
+            claims: Some(RangeClaims {
+                default_ranges: config.simulator_default_ranges.clone(),
+                ..RangeClaims::machine_wide()
+            }),
         },
     )
     .await

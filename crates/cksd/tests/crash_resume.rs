@@ -232,6 +232,9 @@ struct Verdict {
     duplicated: Vec<String>,
     /// The run could not be set up or cleaned up.
     other: Vec<String>,
+    /// From the unarmed start (restart or takeover) until no job was pending and the cluster
+    /// in no transient state: how long the faults a crash left took to be detected and settled.
+    settled_in: Duration,
 }
 
 impl Verdict {
@@ -286,9 +289,12 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
     let (mut stuck, mut leaked, mut duplicated, mut other) = (0, 0, 0, 0);
     let (mut crashes, mut alerts, mut takeovers) = (0, 0, 0);
     let mut failures = Vec::new();
+    // (how long, run), for restarts and for takeovers (which wait for the job lease to run out).
+    let mut settle_times: [Vec<(Duration, u64)>; 2] = Default::default();
     for run in 0..runs {
         let plan = Plan::draw(&mut rng, &ops);
         let v = one_run(&mut srv, &cat, run, plan).await;
+        settle_times[usize::from(plan.takeover)].push((v.settled_in, run));
         let entry = per_op.entry(plan.op).or_default();
         entry.0 += 1;
         entry.1 += u32::from(v.crashes > 0);
@@ -311,6 +317,19 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
             failures.push(line);
         }
     }
+    let settled: Vec<String> = settle_times
+        .iter_mut()
+        .zip(["restart", "takeover"])
+        .filter_map(|(times, how)| {
+            times.sort();
+            let (p50, _) = times.get(times.len() / 2)?;
+            let (max, slowest) = times.last()?;
+            Some(format!(
+                "settled after a {how} in {p50:.1?} (p50), {max:.1?} (max, run {slowest})"
+            ))
+        })
+        .collect();
+    let settled = settled.join(", ");
     let ops: Vec<String> = per_op
         .iter()
         .map(|(op, (n, c))| format!("{op} {n} ({c} crashed)"))
@@ -318,7 +337,7 @@ async fn cluster_operations_resume_after_a_kill_at_any_point() {
     eprintln!(
         "crash-resume: {runs} runs, {stuck} stuck, {leaked} leaked, {duplicated} duplicated, \
          {other} other; {crashes} kills, {takeovers} taken over by another instance, {alerts} \
-         ended in Alert/Error; {}; {:.0?}; seed {seed}",
+         ended in Alert/Error; {settled}; {}; {:.0?}; seed {seed}",
         ops.join(", "),
         started.elapsed()
     );
@@ -363,6 +382,7 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, plan: Plan) -> V
     }
 
     // Resume, unarmed, and let it settle: the same instance restarted, or another one.
+    let resumed = Instant::now();
     let sibling = if plan.takeover {
         srv.kill();
         Some(srv.sibling(&INSTANCE_FLAGS))
@@ -378,6 +398,7 @@ async fn one_run(srv: &mut TestServer, cat: &Catalog, run: u64, plan: Plan) -> V
             .map(|c| str_of(&c, "id")),
     };
     let cluster = settle(&admin, id.as_deref(), &mut v).await;
+    v.settled_in = resumed.elapsed();
     let accepted = match &id {
         Some(id) => operation_accepted(&admin, op, id).await,
         None => false,

@@ -471,4 +471,8 @@ impl Cloud for Simulator {
             .mutate(|inv| keypair::delete(inv, name, owner))
             .await
     }
+
+    fn endpoint_conflict(&self, addr: std::net::SocketAddrV4) -> Option<String> {
+        self.shared.endpoint_conflict(addr)
+    }
 }

@@ -72,6 +72,30 @@ pub struct SimConfig {
     /// Lets simulators running side by side on one machine serve their endpoints on disjoint
     /// addresses, since every endpoint listens on port 6443.
     pub public_ip_range: Option<(Ipv4Addr, Ipv4Addr)>,
+    /// Claim the public ranges machine-wide, so that simulators of different databases never
+    /// share addresses (see `claims`). `None`: no claims (in-process tests).
+    pub claims: Option<RangeClaims>,
+}
+
+/// Where and how a simulator claims its public ranges.
+#[derive(Debug, Clone)]
+pub struct RangeClaims {
+    /// The directory of claim files, the same for every simulator on the machine.
+    pub dir: PathBuf,
+    /// When the inventory is seeded without `public_ip_range`: the ranges to seed with, the
+    /// first one no other database holds, each as `public_ip_range` takes it. Empty: the seed's
+    /// own ranges, else the following ranges of the size of its first (`127.11.0.0/16`...).
+    pub default_ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+}
+
+impl RangeClaims {
+    /// The machine-wide claims directory, the seed's ranges by default.
+    pub fn machine_wide() -> RangeClaims {
+        RangeClaims {
+            dir: crate::sim::claims::default_claims_dir(),
+            default_ranges: Vec::new(),
+        }
+    }
 }
 
 impl SimConfig {
@@ -81,6 +105,7 @@ impl SimConfig {
             seed: SeedSource::Default,
             timings: Timings::instant(),
             public_ip_range: None,
+            claims: None,
         }
     }
 }

@@ -229,7 +229,36 @@ pub(crate) struct Endpoints {
     /// Clusters that lost a listener during the current sync: their TLS configuration goes
     /// at its end if no listener uses it any more.
     released: Vec<String>,
+    /// Addresses that should listen but another process holds: who holds them.
+    contested: HashMap<SocketAddrV4, Contest>,
 }
+
+/// What is known of the process holding an address this instance cannot bind. An instance of
+/// this database serving the endpoint presents the cluster's certificate; anything else is a
+/// stranger, and once two probes in a row say so the address is in conflict.
+#[derive(Default)]
+struct Contest {
+    probing: bool,
+    last_probe: Option<std::time::Instant>,
+    strangers: u32,
+    conflict: Option<String>,
+}
+
+/// Who answers on an address this instance could not bind.
+pub(crate) enum Holder {
+    /// Nobody any more: the next bind retry takes it.
+    Gone,
+    /// An instance of this database, serving the cluster.
+    Sibling,
+    /// Another process: why it is not the cluster's endpoint.
+    Stranger(String),
+}
+
+/// How often the holder of a contested address is probed.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+/// Probes in a row that must find a stranger: a sibling's listener may briefly serve an IP's
+/// previous cluster until it catches up with the inventory.
+const STRANGER_PROBES: u32 = 2;
 
 struct Listener {
     ip_id: String,
@@ -312,6 +341,13 @@ impl Endpoints {
         let task = match bind(addr) {
             Ok(listener) => {
                 self.warned.remove(&addr);
+                if self
+                    .contested
+                    .remove(&addr)
+                    .is_some_and(|c| c.conflict.is_some())
+                {
+                    tracing::info!(%addr, cluster = cluster_id, "the simulated API endpoint's address is free again");
+                }
                 let ctx = kube_api::ApiContext::new(shared, cluster_id, addr);
                 let connections = kube_api::Connections::default();
                 let task = tokio::spawn(kube_api::serve(listener, tls, ctx, connections.clone()));
@@ -320,9 +356,10 @@ impl Endpoints {
             }
             Err(e) => {
                 // In use: usually another instance sharing the inventory serves it (this one
-                // takes over if that one stops), so that is no warning.
+                // takes over if that one stops); the holder is probed to tell.
                 if e.kind() == std::io::ErrorKind::AddrInUse {
                     tracing::debug!(%addr, "a simulated API endpoint is served elsewhere; retrying");
+                    self.probe_holder(shared, addr, cluster_id);
                 } else if self.warned.insert(addr) {
                     tracing::warn!(%addr, error = %e, "cannot serve a simulated API endpoint yet; retrying");
                 }
@@ -343,6 +380,62 @@ impl Endpoints {
             .insert(addr);
         if let Some(entry) = self.tls.get_mut(cluster_id) {
             entry.1 += 1;
+        }
+    }
+}
+
+impl Endpoints {
+    /// Probes who holds `addr` (at most every `PROBE_EVERY`, one probe at a time).
+    fn probe_holder(&mut self, shared: &Arc<Shared>, addr: SocketAddrV4, cluster_id: &str) {
+        let contest = self.contested.entry(addr).or_default();
+        if contest.probing
+            || contest
+                .last_probe
+                .is_some_and(|t| t.elapsed() < PROBE_EVERY)
+        {
+            return;
+        }
+        contest.probing = true;
+        contest.last_probe = Some(std::time::Instant::now());
+        let weak = Arc::downgrade(shared);
+        let cluster_id = cluster_id.to_string();
+        tokio::spawn(async move {
+            let Some(ca_pem) = weak.upgrade().and_then(|shared| {
+                let inv = shared.read();
+                inv.get::<KubeCluster>(&cluster_id)
+                    .map(|c| c.ca_pem.clone())
+            }) else {
+                return;
+            };
+            let holder = kube_api::holder(addr, &ca_pem).await;
+            if let Some(shared) = weak.upgrade() {
+                shared.endpoints().record_probe(addr, &cluster_id, holder);
+            }
+        });
+    }
+
+    fn record_probe(&mut self, addr: SocketAddrV4, cluster_id: &str, holder: Holder) {
+        let Some(contest) = self.contested.get_mut(&addr) else {
+            return;
+        };
+        contest.probing = false;
+        match holder {
+            Holder::Gone | Holder::Sibling => {
+                contest.strangers = 0;
+                if contest.conflict.take().is_some() {
+                    tracing::info!(%addr, cluster = cluster_id, "the simulated API endpoint's address is no longer held by another process");
+                }
+            }
+            Holder::Stranger(why) => {
+                contest.strangers += 1;
+                if contest.strangers >= STRANGER_PROBES && contest.conflict.is_none() {
+                    let conflict = format!(
+                        "the endpoint address {addr} is held by another process on this machine, not by a cksd sharing this database ({why}); give each independent cksd its own --simulator-public-range"
+                    );
+                    tracing::warn!(%addr, cluster = cluster_id, "{conflict}");
+                    contest.conflict = Some(conflict);
+                }
+            }
         }
     }
 }
@@ -435,6 +528,13 @@ impl Shared {
                 eps.tls.remove(&cluster_id);
             }
         }
+        // Contests end with the need to listen there, or with a successful bind.
+        let Endpoints {
+            contested,
+            listeners,
+            ..
+        } = &mut *eps;
+        contested.retain(|addr, _| listeners.get(addr).is_some_and(|l| l.task.is_none()));
         let unbound = eps.unbound().count();
         self.pending.send_modify(|p| p.unbound_endpoints = unbound);
         if unbound > 0 && !eps.retry_scheduled {
@@ -452,6 +552,14 @@ impl Shared {
             });
         }
         Stopped(stopped)
+    }
+
+    /// Why the endpoint `addr` cannot be served here, when another process holds its address.
+    pub(crate) fn endpoint_conflict(&self, addr: SocketAddrV4) -> Option<String> {
+        self.endpoints()
+            .contested
+            .get(&addr)
+            .and_then(|c| c.conflict.clone())
     }
 
     /// Endpoints that listen now, in address order.

@@ -80,6 +80,41 @@ pub(crate) fn server_config(cluster: &KubeCluster) -> Result<Arc<rustls::ServerC
     Ok(Arc::new(config))
 }
 
+/// How long a probe of an address's holder waits for it to connect and to finish a handshake.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Who answers on `addr`, which this instance could not bind: an instance of this database
+/// serving the cluster presents a certificate its CA (`ca_pem`) signed for that address.
+pub(crate) async fn holder(addr: SocketAddrV4, ca_pem: &str) -> endpoints::Holder {
+    use endpoints::Holder;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()).flatten() {
+        let _ = roots.add(cert);
+    }
+    let config = match rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+    {
+        Ok(builder) => builder.with_root_certificates(roots).with_no_client_auth(),
+        Err(e) => return Holder::Stranger(format!("cannot probe it: {e}")),
+    };
+    let stream =
+        match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Holder::Gone,
+            Ok(Err(e)) => return Holder::Stranger(format!("connecting to it failed: {e}")),
+            Err(_) => return Holder::Stranger("it does not accept connections".into()),
+        };
+    let name = rustls::pki_types::ServerName::IpAddress(std::net::IpAddr::V4(*addr.ip()).into());
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    match tokio::time::timeout(PROBE_TIMEOUT, connector.connect(name, stream)).await {
+        Ok(Ok(_)) => Holder::Sibling,
+        Ok(Err(e)) => Holder::Stranger(format!(
+            "it does not present the cluster's certificate: {e}"
+        )),
+        Err(_) => Holder::Stranger("it does not answer a TLS handshake".into()),
+    }
+}
+
 /// What a listener serves: one cluster on one endpoint.
 pub(crate) struct ApiContext {
     shared: Weak<Shared>,

@@ -13,6 +13,7 @@
 //! each listening endpoint is served by `kube_api`. So when a mutating call returns, what it
 //! changed is already visible through kubectl; `Simulator::settle` waits for delayed installs.
 
+mod claims;
 mod cloud_impl;
 pub mod config;
 mod endpoints;
@@ -61,6 +62,9 @@ pub enum OpenError {
     Seed(#[from] SeedError),
     #[error(transparent)]
     Cloud(#[from] CloudError),
+    /// A simulator of another database holds the public range on this machine.
+    #[error("{0}")]
+    RangeTaken(String),
 }
 
 /// The simulated cloud. Cheap to clone: clones share one inventory. Implements [`crate::Cloud`].
@@ -93,6 +97,8 @@ pub(crate) struct Shared {
     /// When this instance last caught up with the database (milliseconds after `started`).
     caught_up_ms: std::sync::atomic::AtomicU64,
     started: std::time::Instant,
+    /// This simulator's machine-wide claims on its public ranges, held while it lives.
+    _claims: Option<claims::Claims>,
 }
 
 /// How often an instance looks for other instances' changes to the shared inventory.
@@ -159,6 +165,8 @@ impl Simulator {
             Some(s) => (s.timings.apply(config.timings), s.limits, s.vnets),
             None => (config.timings, Default::default(), seed::DEFAULT_VNETS),
         };
+        let seed_text = text.as_deref().filter(|_| stored.is_empty());
+        let (seeded, claims) = claim_ranges(&store, &config, &stored, seed_text).await?;
         let shared = Arc::new_cyclic(|me| Shared {
             inventory: RwLock::new(Inventory::default()),
             gate: tokio::sync::Mutex::new(()),
@@ -173,11 +181,11 @@ impl Simulator {
             refreshed_ms: std::sync::atomic::AtomicU64::new(0),
             caught_up_ms: std::sync::atomic::AtomicU64::new(0),
             started: std::time::Instant::now(),
+            _claims: claims,
         });
         shared.write().limit_defaults = limit_defaults;
         shared.write().vnets = Some(vnets);
-        if let (true, Some(text)) = (stored.is_empty(), &text) {
-            let objects = seed::parse(text, now(), config.public_ip_range)?;
+        if let Some(objects) = seeded {
             tracing::info!(objects = objects.len(), "seeding the simulated cloud");
             shared
                 .mutate(|inv| {
@@ -774,6 +782,98 @@ impl Shared {
     fn get<T: Noun>(&self, id: &str) -> Result<T, CloudError> {
         self.read().need::<T>(id).cloned()
     }
+}
+
+/// The objects to seed an empty inventory with (`None` when the inventory is not seeded now),
+/// and the claims on the public ranges: the stored inventory's, the explicit `public_ip_range`,
+/// or the first default range no simulator of another database on this machine holds.
+async fn claim_ranges(
+    store: &Store,
+    config: &SimConfig,
+    stored: &[Object],
+    seed_text: Option<&str>,
+) -> Result<(Option<Vec<Object>>, Option<claims::Claims>), OpenError> {
+    let Some(rc) = &config.claims else {
+        let objects = seed_text
+            .map(|text| seed::parse(text, now(), config.public_ip_range))
+            .transpose()?;
+        return Ok((objects, None));
+    };
+    let owner = store.database_id().await?;
+    let claim = |objects: &[Object]| claims::claim(&rc.dir, &owner, &public_ranges(objects));
+    let unclaimed = |e: std::io::Error| {
+        tracing::warn!(dir = %rc.dir.display(), error = %e, "cannot claim the simulator's public range: another cksd on this machine may hand out the same addresses");
+    };
+    let Some(text) = seed_text else {
+        return match claim(stored) {
+            Ok(held) => Ok((None, Some(held))),
+            Err(claims::Refused::Taken { wanted, held }) => Err(OpenError::RangeTaken(format!(
+                "this database's simulated public range {wanted} overlaps {held}, which a cksd with another database uses on this machine; stop that cksd, or start this one on a new database with its own --simulator-public-range"
+            ))),
+            Err(claims::Refused::Io(e)) => {
+                unclaimed(e);
+                Ok((None, None))
+            }
+        };
+    };
+    if let Some(range) = config.public_ip_range {
+        let objects = seed::parse(text, now(), Some(range))?;
+        return match claim(&objects) {
+            Ok(held) => Ok((Some(objects), Some(held))),
+            Err(claims::Refused::Taken { wanted, held }) => Err(OpenError::RangeTaken(format!(
+                "the public range {wanted} (--simulator-public-range) overlaps {held}, which a cksd with another database uses on this machine; give this cksd a free --simulator-public-range"
+            ))),
+            Err(claims::Refused::Io(e)) => {
+                unclaimed(e);
+                Ok((Some(objects), None))
+            }
+        };
+    }
+    let candidates: Vec<Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>> =
+        if rc.default_ranges.is_empty() {
+            let own = seed::parse(text, now(), None)?;
+            let first = public_ranges(&own).first().copied();
+            let following =
+                std::iter::successors(first.and_then(claims::Range::next), |r| r.next());
+            std::iter::once(None)
+                .chain(following.map(|r| Some(r.addresses())))
+                .collect()
+        } else {
+            rc.default_ranges.iter().copied().map(Some).collect()
+        };
+    let mut taken = None;
+    for candidate in candidates {
+        let objects = seed::parse(text, now(), candidate)?;
+        match claim(&objects) {
+            Ok(held) => {
+                if let (Some(taken), Some(range)) = (taken, public_ranges(&objects).first()) {
+                    tracing::warn!(%taken, %range, "the simulator's default public range is used by a cksd with another database on this machine; this database is seeded with a free range instead and keeps it");
+                }
+                return Ok((Some(objects), Some(held)));
+            }
+            Err(claims::Refused::Taken { held, .. }) => {
+                taken.get_or_insert(held);
+            }
+            Err(claims::Refused::Io(e)) => {
+                unclaimed(e);
+                return Ok((Some(objects), None));
+            }
+        }
+    }
+    Err(OpenError::RangeTaken(
+        "every default public range is used by a cksd with another database on this machine; choose a free one with --simulator-public-range".into(),
+    ))
+}
+
+/// The networks of the public IP ranges among these objects.
+fn public_ranges(objects: &[Object]) -> Vec<claims::Range> {
+    objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::PublicIpRange(r) => Some(claims::Range::of(r)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn read_seed(source: &SeedSource) -> Result<String, SeedError> {

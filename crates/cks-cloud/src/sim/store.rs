@@ -38,6 +38,13 @@ const CREATE_DELETIONS: &str = "CREATE TABLE IF NOT EXISTS sim_deletions (
     at BIGINT NOT NULL DEFAULT 0
 )";
 
+/// Facts about the simulated cloud itself, by name: `database_id`, a random id made once, tells
+/// instances of this database (which share its public range) from simulators of other databases.
+const CREATE_META: &str = "CREATE TABLE IF NOT EXISTS sim_meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)";
+
 /// How long deletions are kept for instances catching up.
 pub(crate) const KEEP_DELETIONS_SECONDS: i64 = 600;
 
@@ -68,6 +75,7 @@ impl Store {
             "CREATE INDEX IF NOT EXISTS sim_objects_version ON sim_objects (version)",
             CREATE_CLOCK,
             CREATE_DELETIONS,
+            CREATE_META,
             "CREATE INDEX IF NOT EXISTS sim_deletions_version ON sim_deletions (version)",
         ] {
             sqlx::query(statement).execute(&pool).await?;
@@ -78,6 +86,21 @@ impl Store {
         .execute(&pool)
         .await?;
         Ok(Store { pool })
+    }
+
+    /// This database's identity, made by the first instance to ask (instances starting
+    /// together all read the one that was inserted first).
+    pub(crate) async fn database_id(&self) -> Result<String, CloudError> {
+        sqlx::query(
+            "INSERT INTO sim_meta (name, value) VALUES ('database_id', $1) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(crate::sim::new_id())
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT value FROM sim_meta WHERE name = 'database_id'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<String, _>("value")?)
     }
 
     pub(crate) async fn connection(

@@ -726,6 +726,7 @@ async fn a_reopened_simulator_serves_its_clusters_again() {
             seed: SeedSource::Default,
             timings: Timings::instant(),
             public_ip_range: Some(range),
+            claims: None,
         },
     )
     .await
@@ -925,4 +926,57 @@ async fn an_endpoint_whose_address_is_taken_is_retried() {
     settle(sim).await;
     assert_eq!(sim.listening_endpoints(), vec![cluster.endpoint()]);
     assert_eq!(node_rows(&Kubectl::new(&cluster.kubeconfig)).await.len(), 1);
+}
+
+/// Waits up to ten seconds for `sim` to report (or not) a conflict on `addr`.
+async fn conflict_within(sim: &Simulator, addr: SocketAddrV4, wanted: bool) -> Option<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let conflict = sim.endpoint_conflict(addr);
+        if conflict.is_some() == wanted || std::time::Instant::now() > deadline {
+            return conflict;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_held_by_a_stranger_is_a_conflict_and_one_a_sibling_serves_is_not() {
+    let env = kube_env().await;
+    let sim = &env.sim;
+    let cluster = build(
+        sim,
+        Shape {
+            name: "kappa",
+            controls: 1,
+            workers: 0,
+        },
+    )
+    .await;
+    let endpoint = cluster.endpoint();
+    // Another instance of this database cannot bind the endpoint this one serves, and probes
+    // it: the cluster's certificate answers, so there is no conflict.
+    let sibling = Simulator::open(sqlite_pool(&env.url).await, SimConfig::for_tests())
+        .await
+        .expect("second instance");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(sibling.endpoint_conflict(endpoint), None);
+    drop(sibling);
+
+    // A process that is no instance of this database holds the address.
+    let control = &cluster.controls[0].id;
+    sim.stop_vm(control, false).await.unwrap();
+    let squatter = std::net::TcpListener::bind(endpoint).expect("take the address");
+    sim.start_vm(control).await.unwrap();
+    let conflict = conflict_within(sim, endpoint, true)
+        .await
+        .expect("a conflict");
+    assert!(
+        conflict.contains("held by another process") && conflict.contains(&endpoint.to_string()),
+        "{conflict}"
+    );
+    drop(squatter);
+    assert_eq!(conflict_within(sim, endpoint, false).await, None);
+    settle(sim).await;
+    assert_eq!(sim.listening_endpoints(), vec![endpoint]);
 }

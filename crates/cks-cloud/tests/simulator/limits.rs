@@ -116,6 +116,7 @@ async fn ips_and_networks_have_limits_and_the_seed_sets_defaults() {
         seed: SeedSource::Text(seed),
         timings: Timings::instant(),
         public_ip_range: None,
+        claims: None,
     };
     let sim = Simulator::open(sqlite_pool(&url).await, config)
         .await

@@ -54,6 +54,7 @@ async fn env_in(range: Option<(Ipv4Addr, Ipv4Addr)>, timings: Timings) -> Env {
             seed: SeedSource::Default,
             timings,
             public_ip_range: range,
+            claims: None,
         },
     )
     .await
@@ -523,6 +524,7 @@ async fn inventory_survives_a_restart_with_the_same_ids() {
         seed: SeedSource::Text("zones = []".into()),
         timings: Timings::instant(),
         public_ip_range: None,
+        claims: None,
     };
     let reopened = Simulator::open(pool, config).await.expect("reopen");
     assert_eq!(snapshot(&reopened), before);
@@ -1253,6 +1255,7 @@ async fn running_out_of_public_ips_fails_the_deploy_cleanly() {
         seed: SeedSource::Text(seed),
         timings: Timings::instant(),
         public_ip_range: None,
+        claims: None,
     };
     let sim = Simulator::open(sqlite_pool(&url).await, config)
         .await
@@ -1406,4 +1409,84 @@ async fn another_instance_finishes_a_start_whose_instance_died() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+// === Public range claims ===
+
+/// Opens a simulator on its own SQLite file, claiming ranges in `claims` (a private directory:
+/// never the machine's, so these tests do not meet a real `cksd`).
+async fn claiming(
+    dir: &TempDir,
+    db: &str,
+    claims: &std::path::Path,
+    range: Option<(Ipv4Addr, Ipv4Addr)>,
+) -> Result<Simulator, cks_cloud::OpenError> {
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join(db).display());
+    let config = SimConfig {
+        public_ip_range: range,
+        claims: Some(cks_cloud::RangeClaims {
+            dir: claims.to_path_buf(),
+            default_ranges: Vec::new(),
+        }),
+        ..SimConfig::for_tests()
+    };
+    Simulator::open(sqlite_pool(&url).await, config).await
+}
+
+fn gateways(sim: &Simulator) -> Vec<String> {
+    sim.list_public_ip_ranges(|_| true)
+        .iter()
+        .map(|r| r.gateway.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_simulator_of_another_database_seeds_the_next_free_range_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = dir.path().join("claims");
+    let first = claiming(&dir, "a.db", &claims, None).await.expect("first");
+    assert_eq!(gateways(&first), ["127.10.0.1"]);
+    // An instance of the same database shares the range.
+    let same = claiming(&dir, "a.db", &claims, None)
+        .await
+        .expect("same database");
+    assert_eq!(gateways(&same), ["127.10.0.1"]);
+    let second = claiming(&dir, "b.db", &claims, None).await.expect("second");
+    assert_eq!(gateways(&second), ["127.11.0.1"]);
+    drop((first, same, second));
+    // Reopened while nobody holds 127.10.0.0/16, the second keeps the range it was seeded with.
+    let second = claiming(&dir, "b.db", &claims, None).await.expect("reopen");
+    assert_eq!(gateways(&second), ["127.11.0.1"]);
+}
+
+#[tokio::test]
+async fn an_explicit_or_seeded_range_another_database_holds_refuses_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = dir.path().join("claims");
+    let range = Some((Ipv4Addr::new(127, 10, 3, 2), Ipv4Addr::new(127, 10, 3, 254)));
+    let first = claiming(&dir, "a.db", &claims, None).await.expect("first");
+    let refused = claiming(&dir, "b.db", &claims, range)
+        .await
+        .err()
+        .expect("overlap refused");
+    let text = refused.to_string();
+    assert!(
+        text.contains("--simulator-public-range") && text.contains("127.10.0.0/16"),
+        "{text}"
+    );
+    drop(first);
+    let second = claiming(&dir, "b.db", &claims, range)
+        .await
+        .expect("free now");
+    let first = claiming(&dir, "a.db", &claims, None)
+        .await
+        .err()
+        .expect("seeded range taken");
+    assert!(
+        first
+            .to_string()
+            .contains("this database's simulated public range"),
+        "{first}"
+    );
+    drop(second);
 }

@@ -3,10 +3,11 @@
 use cks_core::iaas::VmState;
 use futures::future::join_all;
 
-use super::nodes::node_vms;
+use super::nodes::{drop_unmade_nodes, node_vms};
 use super::{StepCx, StepResult};
 
 pub async fn start_vms(cx: &mut StepCx<'_>) -> StepResult {
+    drop_unmade_nodes(cx).await?;
     let vms = node_vms(cx).await?;
     let cloud = &cx.state.cloud;
     let results = join_all(vms.iter().map(|(_, vm)| cloud.start_vm(vm))).await;

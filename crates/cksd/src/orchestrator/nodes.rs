@@ -1,6 +1,6 @@
 //! Node VMs: deploy them (in parallel waves), attach the binaries ISO, wait for Kubernetes.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use base64::Engine;
@@ -416,18 +416,66 @@ pub async fn detach_iso(cx: &mut StepCx<'_>) -> StepResult {
     Ok(())
 }
 
+/// Why the cluster's API endpoint cannot come up, when the cloud knows: another process holds
+/// its address. Waiting steps and the scanner fail on it at once.
+pub fn endpoint_conflict(
+    state: &crate::state::AppState,
+    cluster: &cks_store::ClusterRecord,
+) -> Option<String> {
+    let ip: Ipv4Addr = cluster.spec.endpoint_ip.as_deref()?.parse().ok()?;
+    state
+        .cloud
+        .endpoint_conflict(SocketAddrV4::new(ip, cks_core::cluster::API_PORT))
+}
+
+/// `request` to the cluster's API, unless the cloud reports its endpoint's address held by
+/// another process first (`Err` with the reason): a request to such a holder may hang until
+/// the client's timeout.
+async fn unless_conflict<T>(
+    cx: &StepCx<'_>,
+    every: Duration,
+    request: impl Future<Output = Result<T, String>>,
+) -> Result<Result<T, String>, String> {
+    let conflict = async {
+        loop {
+            if let Some(conflict) = endpoint_conflict(cx.state, &cx.cluster) {
+                return conflict;
+            }
+            tokio::time::sleep(every).await;
+        }
+    };
+    tokio::select! {
+        answer = request => Ok(answer),
+        conflict = conflict => Err(conflict),
+    }
+}
+
 /// The API server answers `/version` on the public endpoint.
 pub async fn wait_api(cx: &mut StepCx<'_>) -> StepResult {
     let client = kube_client(cx)?;
     let every = super::poll_interval(cx.state);
     let name = cx.cluster.name.clone();
-    cx.wait_for("Waiting for the Kubernetes API", every, || async { client.version().await.map(Some).map_err(|e| e.to_string()) })
-        .await
-        .map_err(|e| cx.fail(format!("Failed to setup Kubernetes cluster : {name} in usable state as unable to provision API endpoint for the cluster: {}", e.message)))?;
-    Ok(())
+    let unusable = |reason: &str| {
+        cx.fail(format!("Failed to setup Kubernetes cluster : {name} in usable state as unable to provision API endpoint for the cluster: {reason}"))
+    };
+    let outcome = cx
+        .wait_for("Waiting for the Kubernetes API", every, || async {
+            let version = async { client.version().await.map_err(|e| e.to_string()) };
+            match unless_conflict(cx, every, version).await {
+                Ok(answer) => answer.map(|_| Some(Ok(()))),
+                Err(conflict) => Ok(Some(Err(conflict))),
+            }
+        })
+        .await;
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(conflict)) => Err(unusable(&conflict)),
+        Err(e) => Err(unusable(&e.message)),
+    }
 }
 
-/// Every Kubernetes node of the cluster is Ready (etcd nodes: their VM runs).
+/// Every Kubernetes node of the cluster is Ready (etcd nodes: their VM runs). A node without a
+/// VM can never be, so it fails the step at once.
 pub async fn wait_ready(cx: &mut StepCx<'_>) -> StepResult {
     let client = kube_client(cx)?;
     let every = super::poll_interval(cx.state);
@@ -437,19 +485,74 @@ pub async fn wait_ready(cx: &mut StepCx<'_>) -> StepResult {
         .nodes(&cx.cluster.id)
         .await
         .map_err(|e| cx.store(e))?;
+    let name = cx.cluster.name.clone();
+    let not_ready = |reason: &str| {
+        cx.fail(format!("Failed to setup Kubernetes cluster : {name} as it does not have desired number of nodes in ready state: {reason}"))
+    };
+    if let Some(node) = nodes.iter().find(|n| n.vm_id.is_none() && !n.external) {
+        return Err(not_ready(&format!("node {} has no VM", node.name)));
+    }
     let names: Vec<String> = nodes
         .iter()
         .filter(|n| n.node_type != NodeType::Etcd)
         .map(|n| n.name.clone())
         .collect();
-    let name = cx.cluster.name.clone();
     let wanted = names.len();
-    cx.wait_for("Waiting for nodes to be ready", every, || async {
-        let seen = client.nodes().await.map_err(|e| e.to_string())?;
-        let ready = seen.iter().filter(|n| n.ready && names.contains(&n.name)).count();
-        if ready == wanted { Ok(Some(())) } else { Err(format!("{ready} of {wanted} nodes ready")) }
-    })
-    .await
-    .map_err(|e| cx.fail(format!("Failed to setup Kubernetes cluster : {name} as it does not have desired number of nodes in ready state: {}", e.message)))?;
-    Ok(())
+    let outcome = cx
+        .wait_for("Waiting for nodes to be ready", every, || async {
+            let nodes = async { client.nodes().await.map_err(|e| e.to_string()) };
+            let seen = match unless_conflict(cx, every, nodes).await {
+                Ok(answer) => answer?,
+                Err(conflict) => return Ok(Some(Err(conflict))),
+            };
+            let ready = seen
+                .iter()
+                .filter(|n| n.ready && names.contains(&n.name))
+                .count();
+            if ready == wanted {
+                Ok(Some(Ok(())))
+            } else {
+                Err(format!("{ready} of {wanted} nodes ready"))
+            }
+        })
+        .await;
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(conflict)) => Err(not_ready(&conflict)),
+        Err(e) => Err(not_ready(&e.message)),
+    }
+}
+
+/// Drops the workers whose VM was never made (a scale-up that failed deploying them) and counts
+/// the cluster from the nodes it has: a start brings up what exists, and never waits for a node
+/// that nothing will make. A control or etcd node without a VM cannot be dropped: that fails.
+pub async fn drop_unmade_nodes(cx: &mut StepCx<'_>) -> StepResult {
+    let nodes = cx
+        .state
+        .store
+        .nodes(&cx.cluster.id)
+        .await
+        .map_err(|e| cx.store(e))?;
+    let unmade: Vec<&ClusterNode> = nodes
+        .iter()
+        .filter(|n| n.vm_id.is_none() && !n.external)
+        .collect();
+    if unmade.is_empty() {
+        return Ok(());
+    }
+    if let Some(node) = unmade.iter().find(|n| n.node_type != NodeType::Worker) {
+        return Err(cx.fail(format!(
+            "Failed to start Kubernetes cluster : {}: {} node {} has no VM",
+            cx.cluster.name, node.node_type, node.name
+        )));
+    }
+    for node in unmade {
+        tracing::warn!(cluster = %cx.cluster.id, node = %node.name, "dropping a worker whose VM was never made");
+        cx.state
+            .store
+            .delete_node(&node.id)
+            .await
+            .map_err(|e| cx.store(e))?;
+    }
+    super::scale::recount(cx).await
 }

@@ -49,7 +49,7 @@ pub async fn plan(
 }
 
 /// Recomputes the cluster's total vCPUs and memory from its nodes and their offerings.
-async fn recount(cx: &mut StepCx<'_>) -> StepResult {
+pub(super) async fn recount(cx: &mut StepCx<'_>) -> StepResult {
     let nodes = cx
         .state
         .store

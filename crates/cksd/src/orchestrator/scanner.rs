@@ -1,8 +1,10 @@
 //! The background state scanner and garbage collector (spec §3.1, with its dead branches made
 //! to work). Every `cloud.kubernetes.cluster.scanner.interval` seconds:
 //!
-//! * Running clusters: a missing or non-running node VM, or an API endpoint that refuses
-//!   connections, raises `FaultsDetected` (→ Alert) with the reason in `lasterror`.
+//! * Running clusters: a missing or non-running node VM, an API endpoint that refuses
+//!   connections or whose address another process holds, raises `FaultsDetected` (→ Alert)
+//!   with the reason in `lasterror`.
+//! * Workers whose VM was never made (a failed scale-up) are dropped from settled clusters.
 //! * Stopped clusters with running node VMs → Alert.
 //! * Alert clusters whose VMs all run and whose API reports every node Ready → Running; whose
 //!   VMs are all stopped → Stopped.
@@ -23,11 +25,18 @@ use cks_core::settings::SCANNER_INTERVAL;
 use cks_store::{ClusterNode, ClusterRecord, JobStatus, NewJob, new_id};
 use futures::StreamExt;
 
-use super::nodes::client_for;
+use super::nodes::{client_for, endpoint_conflict};
 use crate::state::{AppState, SharedState};
 
 /// The lease that makes one instance at a time the scanner when several share the database.
 pub const SCANNER_LEASE: &str = "state-scanner";
+
+/// States no operation is running in: a node without a VM there was left by a failed one.
+const SETTLED: [ClusterState; 3] = [
+    ClusterState::Running,
+    ClusterState::Alert,
+    ClusterState::Stopped,
+];
 
 /// Runs until the process ends.
 pub async fn run(state: SharedState) {
@@ -109,6 +118,22 @@ pub async fn cycle(state: &AppState) -> Result<CycleReport, String> {
         .filter(|c| c.cluster_type == ClusterType::CloudManaged)
         .collect();
     let empty = Vec::new();
+    for c in &managed {
+        let unmade = nodes.get(&c.id).unwrap_or(&empty).iter().any(|n| {
+            n.vm_id.is_none() && !n.external && n.node_type == cks_core::cluster::NodeType::Worker
+        });
+        if unmade && SETTLED.contains(&c.state) {
+            match store.delete_unmade_workers(&c.id, &SETTLED).await {
+                Ok(0) => {}
+                Ok(dropped) => {
+                    tracing::warn!(cluster = %c.id, dropped, "state scanner dropped workers whose VM was never made")
+                }
+                Err(e) => {
+                    tracing::warn!(cluster = %c.id, error = %e, "dropping workers without a VM failed")
+                }
+            }
+        }
+    }
     let checks: Vec<_> = managed
         .iter()
         .enumerate()
@@ -186,7 +211,13 @@ async fn check(
     let ready_nodes = match c.state {
         ClusterState::Stopped => None,
         _ if !all_running => None,
-        ClusterState::Running => probe(c).await.then_some(c.spec.total_nodes()),
+        ClusterState::Running => {
+            // Another process holding the endpoint's address accepts connections all the same.
+            if let Some(conflict) = endpoint_conflict(state, c) {
+                return Verdict::Faulty(conflict);
+            }
+            probe(c).await.then_some(c.spec.total_nodes())
+        }
         _ => ready_count(state, c, nodes).await.map(|n| n + etcd),
     };
     scan(

@@ -28,7 +28,8 @@ pub struct TestServer {
     child: Child,
     /// Flags given at start, kept for restarts (the database URL among them).
     flags: Vec<String>,
-    _range_lock: std::fs::File,
+    /// The reservation of `public_range` (`None` when the test chose the range itself).
+    _range_lock: Option<std::fs::File>,
     /// Dropped after the process is killed (fields drop after `Drop::drop`).
     db: Option<PgTestDatabase>,
 }
@@ -50,17 +51,52 @@ impl TestServer {
         TestServer::start_with(&[])
     }
 
+    /// A server with these flags and a public range of its own, unless `extra` names one.
     pub fn start_with(extra: &[&str]) -> TestServer {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (public_range, lock) = reserve_public_range();
+        TestServer::start_env(extra, &[])
+    }
+
+    /// `start_with`, with these environment variables set for the process (not for restarts).
+    pub fn start_env(extra: &[&str], env: &[(&str, &str)]) -> TestServer {
+        let given = extra
+            .iter()
+            .position(|f| *f == "--simulator-public-range")
+            .and_then(|i| extra.get(i + 1));
+        let (public_range, lock) = match given {
+            Some(range) => (range.to_string(), None),
+            None => {
+                let (range, lock) = reserve_public_range();
+                (range, Some(lock))
+            }
+        };
         let mut flags: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        flags.extend(["--simulator-public-range".to_string(), public_range.clone()]);
+        if given.is_none() {
+            flags.extend(["--simulator-public-range".to_string(), public_range.clone()]);
+        }
+        TestServer::start_flags(flags, env, public_range, lock)
+    }
+
+    /// A server started without `--simulator-public-range`: its simulator picks its range
+    /// (give it `CKS_SIMULATOR_DEFAULT_RANGES` of reserved ranges, never the machine's default).
+    /// `public_range` is empty.
+    pub fn start_without_range(extra: &[&str], env: &[(&str, &str)]) -> TestServer {
+        let flags = extra.iter().map(|s| s.to_string()).collect();
+        TestServer::start_flags(flags, env, String::new(), None)
+    }
+
+    fn start_flags(
+        mut flags: Vec<String>,
+        env: &[(&str, &str)],
+        public_range: String,
+        lock: Option<std::fs::File>,
+    ) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
         let db = testing::admin_url()
             .map(|admin| PgTestDatabase::create(&admin).expect("create test database"));
         if let Some(db) = &db {
             flags.extend(["--database-url".to_string(), db.url().to_string()]);
         }
-        let (child, url) = spawn(dir.path(), &flags);
+        let (child, url) = spawn_env(dir.path(), &flags, env);
         let admin = read_admin(dir.path());
         TestServer {
             url,
@@ -97,7 +133,10 @@ impl TestServer {
             public_range: self.public_range.clone(),
             child,
             flags,
-            _range_lock: self._range_lock.try_clone().expect("range lock"),
+            _range_lock: self
+                ._range_lock
+                .as_ref()
+                .map(|l| l.try_clone().expect("range lock")),
             db: None,
         }
     }
@@ -160,6 +199,13 @@ impl TestServer {
         let (child, url) = spawn_env(self.dir.path(), &self.flags, env);
         self.child = child;
         self.url = url;
+    }
+
+    /// Kills the process and starts it again on the same data, expecting it to refuse to
+    /// start: returns what it printed on stderr.
+    pub fn restart_refused(&mut self) -> String {
+        self.kill();
+        refused_start(self.dir.path(), &self.flags, &[])
     }
 
     /// Has the process ended (e.g. killed itself at a crash point)?
@@ -251,6 +297,50 @@ pub fn reserve_public_range() -> (String, std::fs::File) {
         }
     }
     panic!("no free loopback range for the simulator");
+}
+
+/// Starts `cksd` with a fresh data directory (and database) expecting it to refuse to start:
+/// returns what it printed on stderr. Panics if it is still running after 30 s.
+pub fn start_refused(extra: &[&str], env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut flags: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    let db = testing::admin_url()
+        .map(|admin| PgTestDatabase::create(&admin).expect("create test database"));
+    if let Some(db) = &db {
+        flags.extend(["--database-url".to_string(), db.url().to_string()]);
+    }
+    refused_start(dir.path(), &flags, env)
+}
+
+fn refused_start(dir: &Path, flags: &[String], env: &[(&str, &str)]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cksd"))
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(flags)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cksd");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while matches!(child.try_wait(), Ok(None)) {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("cksd started where it should have refused to");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+    }
+    assert!(
+        !child.wait().expect("wait").success(),
+        "cksd exited successfully: {stderr}"
+    );
+    stderr
 }
 
 fn spawn(dir: &Path, extra: &[String]) -> (Child, String) {

@@ -7,6 +7,8 @@ mod bounds;
 mod clusters;
 /// CNI configurations and clusters built with one.
 mod cni;
+/// Faults are loud: public ranges in use, endpoint addresses held, nodes without a VM.
+mod faults;
 /// Starting a server, signed clients, job polling.
 mod harness;
 /// Several instances on one database: one service, each job once, takeover after a kill.
