@@ -5,13 +5,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::clusters::{Server, start};
-use crate::signed_url;
+use crate::{get_load, signed_url};
 
 const HALF_OPEN_SOCKETS: usize = 1_100;
 const LOGIN_LOOPS: usize = 64;
@@ -245,46 +245,12 @@ async fn connect(addr: &str) -> std::io::Result<TcpStream> {
 /// listZones p50/p99 from `clients` signed keep-alive clients for `seconds`.
 async fn measure(server: &Server, clients: usize, seconds: u64) -> anyhow::Result<String> {
     let url = Arc::new(signed_url(&server.base, &server.keys, "listZones", &[]));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let url = url.clone();
-        tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            let mut latencies = Vec::new();
-            let mut errors = 0u64;
-            while Instant::now() < deadline {
-                let start = Instant::now();
-                match http.get(url.as_str()).send().await {
-                    Ok(res) if res.status().is_success() => {
-                        let _ = res.bytes().await;
-                        latencies.push(start.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await?;
-        all.extend(l);
-        errors += e;
-    }
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-            .as_secs_f64()
-            * 1000.0
-    };
+    let load = get_load(url, clients, seconds).await?;
     Ok(format!(
-        "{:>9.0} {:>7.2} ms {:>7.2} ms {errors:>7}",
-        all.len() as f64 / seconds as f64,
-        pct(0.50),
-        pct(0.99)
+        "{:>9.0} {:>7.2} ms {:>7.2} ms {:>7}",
+        load.per_second(),
+        load.percentile_ms(0.50),
+        load.percentile_ms(0.99),
+        load.errors
     ))
 }

@@ -50,6 +50,66 @@ struct Keys {
     secret_key: String,
 }
 
+/// What `clients` keep-alive clients got from one GET repeated for `seconds`.
+struct Load {
+    /// Latencies of the successful requests, sorted.
+    latencies: Vec<Duration>,
+    errors: u64,
+    seconds: u64,
+}
+
+impl Load {
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.seconds as f64
+    }
+
+    fn percentile_ms(&self, p: f64) -> f64 {
+        let n = self.latencies.len();
+        self.latencies
+            .get(((n as f64 * p) as usize).min(n.saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0
+    }
+}
+
+async fn get_load(url: Arc<String>, clients: usize, seconds: u64) -> anyhow::Result<Load> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let start = Instant::now();
+                match http.get(url.as_str()).send().await {
+                    Ok(res) if res.status().is_success() => {
+                        let _ = res.bytes().await;
+                        latencies.push(start.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut load = Load {
+        latencies: Vec::new(),
+        errors: 0,
+        seconds,
+    };
+    for t in tasks {
+        let (l, e) = t.await?;
+        load.latencies.extend(l);
+        load.errors += e;
+    }
+    load.latencies.sort();
+    Ok(load)
+}
+
 fn signed_url(base: &str, keys: &Keys, command: &str, params: &[(&str, &str)]) -> String {
     let mut pairs: Vec<(String, String)> = vec![
         ("command".into(), command.into()),
@@ -153,44 +213,13 @@ async fn main() -> anyhow::Result<()> {
             .as_object()
             .and_then(|o| o.values().find_map(|v| v.as_array().map(Vec::len)))
             .unwrap_or(0);
-        let deadline = Instant::now() + Duration::from_secs(args.seconds);
-        let mut tasks = Vec::new();
-        for _ in 0..args.clients {
-            let (http, url) = (reqwest::Client::new(), url.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = 0u64;
-                while Instant::now() < deadline {
-                    let start = Instant::now();
-                    match http.get(url.as_str()).send().await {
-                        Ok(res) if res.status().is_success() => {
-                            let _ = res.bytes().await;
-                            latencies.push(start.elapsed());
-                        }
-                        _ => errors += 1,
-                    }
-                }
-                (latencies, errors)
-            }));
-        }
-        let mut all = Vec::new();
-        let mut errors = 0;
-        for t in tasks {
-            let (l, e) = t.await?;
-            all.extend(l);
-            errors += e;
-        }
-        all.sort();
-        let pct = |p: f64| {
-            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or_default()
-        };
+        let load = get_load(url, args.clients, args.seconds).await?;
         println!(
-            "{command:<34} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   items/page {items:>3}   errors {errors}",
-            all.len() as f64 / args.seconds as f64,
-            pct(0.50).as_secs_f64() * 1000.0,
-            pct(0.99).as_secs_f64() * 1000.0,
+            "{command:<34} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   items/page {items:>3}   errors {}",
+            load.per_second(),
+            load.percentile_ms(0.50),
+            load.percentile_ms(0.99),
+            load.errors,
         );
     }
     Ok(())

@@ -472,8 +472,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn account_and_first_user_are_created_together_or_not_at_all() {
+    /// A store with domain `d1`, account `a1` (alice) and its user `u1`.
+    async fn store_with_alice() -> (Store, crate::TestDb, Account) {
         let (store, _dir) = test_store().await;
         store
             .insert_domain(&domain_row("d1", "ROOT", None, "ROOT"))
@@ -493,6 +493,12 @@ mod tests {
             .insert_account_with_user(&acct, &user_row("u1", "a1", "d1", "alice"))
             .await
             .unwrap();
+        (store, _dir, acct)
+    }
+
+    #[tokio::test]
+    async fn account_and_first_user_are_created_together_or_not_at_all() {
+        let (store, _dir, acct) = store_with_alice().await;
         // Same username in the same domain: the user insert fails, so the second account must not exist.
         let acct2 = Account {
             id: "a2".into(),
@@ -518,25 +524,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_allowed_th_consecutive_failure_locks_and_a_success_resets_the_count() {
-        let (store, _dir) = test_store().await;
-        store
-            .insert_domain(&domain_row("d1", "ROOT", None, "ROOT"))
-            .await
-            .unwrap();
-        let acct = Account {
-            id: "a1".into(),
-            name: "alice".into(),
-            account_type: AccountType::User,
-            domain_id: "d1".into(),
-            state: "enabled".into(),
-            network_domain: None,
-            project_id: None,
-            created: 1,
-        };
-        store
-            .insert_account_with_user(&acct, &user_row("u1", "a1", "d1", "alice"))
-            .await
-            .unwrap();
+        let (store, _dir, _) = store_with_alice().await;
         assert_eq!(store.login_locked_until("u1").await.unwrap(), 0);
         assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());
         assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());

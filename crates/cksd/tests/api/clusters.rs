@@ -1031,6 +1031,22 @@ async fn the_scanner_raises_alert_on_faults_and_recovers_after_them() {
     assert_eq!(started["state"], "Running");
 }
 
+/// Waits until a create is deploying VMs (realistic timings leave seconds to act in).
+async fn wait_for_deploy_step(admin: &Client, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let c = get(admin, id).await;
+        if c["step"].as_str().is_some_and(|s| s.starts_with("deploy-")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "create never reached a deploy step: {c}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_delete_during_a_create_stops_it_and_leaves_nothing_behind() {
     let srv = TestServer::start_realistic();
@@ -1048,18 +1064,7 @@ async fn a_delete_during_a_create_stops_it_and_leaves_nothing_behind() {
     )
     .await;
     // Wait until VMs are being deployed, then delete.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let c = get(&admin, &id).await;
-        if c["step"].as_str().is_some_and(|s| s.starts_with("deploy-")) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "create never reached a deploy step: {c}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_deploy_step(&admin, &id).await;
     let delete = run_job(&admin, "deleteKubernetesCluster", &[("id", &id)]).await;
     assert_eq!(delete["jobstatus"], 1, "{delete}");
     let create = admin.wait_job(&create_job).await;
@@ -1091,17 +1096,7 @@ async fn a_second_delete_while_one_runs_fails_neither_and_both_end_when_it_is_go
         ],
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !get(&admin, &id).await["step"]
-        .as_str()
-        .is_some_and(|s| s.starts_with("deploy-"))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "create never reached a deploy step"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_deploy_step(&admin, &id).await;
     let mut jobs = Vec::new();
     for _ in 0..2 {
         let (status, body) = admin.call("deleteKubernetesCluster", &[("id", &id)]).await;
