@@ -95,15 +95,10 @@ pub async fn public_ip(cx: &mut StepCx<'_>) -> StepResult {
 
 /// Names and guest addresses of every node, fixed before any VM exists (the PKI names them).
 pub async fn plan_nodes(cx: &mut StepCx<'_>) -> StepResult {
-    let store = &cx.state.store;
-    if !store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?
-        .is_empty()
-    {
+    if !cx.nodes().await?.is_empty() {
         return Ok(());
     }
+    let store = &cx.state.store;
     let spec = &cx.cluster.spec;
     let wanted: Vec<NodeType> = std::iter::repeat_n(NodeType::Control, spec.control_nodes as usize)
         .chain(std::iter::repeat_n(NodeType::Worker, spec.workers as usize))
@@ -141,12 +136,7 @@ pub async fn new_nodes(
         .map_err(|e| cx.store(e))?
         .map(|v| v.semantic_version);
     let prefix = node_name_prefix(&cx.cluster.name, &cx.cluster.id);
-    let existing = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let existing = cx.nodes().await?;
     let mut etcd_index = existing
         .iter()
         .filter(|n| n.node_type == NodeType::Etcd)
@@ -195,13 +185,7 @@ pub async fn free_guest_ips(cx: &StepCx<'_>, n: usize) -> Result<Vec<Ipv4Addr>, 
         .filter_map(|vm| vm.nic_in(&network_id).map(|nic| nic.ip_address))
         .collect();
     used.push(network.gateway);
-    for node in cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?
-    {
+    for node in cx.nodes().await? {
         if let Some(ip) = node.guest_ip.and_then(|ip| ip.parse().ok()) {
             used.push(ip);
         }

@@ -66,12 +66,7 @@ pub async fn await_operation(cx: &mut StepCx<'_>) -> StepResult {
 }
 
 pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let cloud = &cx.state.cloud;
     // VMs whose deploy failed before their node recorded them (left in Error) carry the tag.
     let tagged = cloud

@@ -190,6 +190,15 @@ impl StepCx<'_> {
         }
     }
 
+    /// The cluster's node rows, as stored now.
+    pub async fn nodes(&self) -> Result<Vec<cks_store::ClusterNode>, StepError> {
+        self.state
+            .store
+            .nodes(&self.cluster.id)
+            .await
+            .map_err(|e| self.store(e))
+    }
+
     /// Re-reads the cluster (after a step changed it).
     pub async fn reload(&mut self) -> StepResult {
         match self.state.store.cluster_any(&self.cluster.id).await {

@@ -52,7 +52,7 @@ pub async fn cluster_bootstrap(
     let kubernetes_version = semver
         .parse()
         .map_err(|e| cx.fail(format!("Unsupported Kubernetes version {semver}: {e}")))?;
-    let nodes = store.nodes(&cx.cluster.id).await.map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let identities = |t: NodeType| -> Vec<NodeIdentity> {
         nodes
             .iter()
@@ -185,12 +185,7 @@ pub fn client_for(
 
 /// Deploys the VMs of one wave at once, adopting VMs an earlier attempt made.
 pub async fn deploy(cx: &mut StepCx<'_>, wave: Wave) -> StepResult {
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let first_control = nodes
         .iter()
         .find(|n| n.node_type == NodeType::Control)
@@ -362,12 +357,7 @@ fn gzip(text: &str) -> Vec<u8> {
 
 /// The node VMs the cluster has (deployed nodes only), with their nodes.
 pub async fn node_vms(cx: &StepCx<'_>) -> Result<Vec<(ClusterNode, String)>, StepError> {
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     Ok(nodes
         .into_iter()
         .filter_map(|n| n.vm_id.clone().map(|vm| (n, vm)))
@@ -479,12 +469,7 @@ pub async fn wait_api(cx: &mut StepCx<'_>) -> StepResult {
 pub async fn wait_ready(cx: &mut StepCx<'_>) -> StepResult {
     let client = kube_client(cx)?;
     let every = super::poll_interval(cx.state);
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let name = cx.cluster.name.clone();
     let not_ready = |reason: &str| {
         cx.fail(format!("Failed to setup Kubernetes cluster : {name} as it does not have desired number of nodes in ready state: {reason}"))
@@ -527,12 +512,7 @@ pub async fn wait_ready(cx: &mut StepCx<'_>) -> StepResult {
 /// the cluster from the nodes it has: a start brings up what exists, and never waits for a node
 /// that nothing will make. A control or etcd node without a VM cannot be dropped: that fails.
 pub async fn drop_unmade_nodes(cx: &mut StepCx<'_>) -> StepResult {
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let unmade: Vec<&ClusterNode> = nodes
         .iter()
         .filter(|n| n.vm_id.is_none() && !n.external)

@@ -19,12 +19,7 @@ pub async fn apply(cx: &mut StepCx<'_>) -> StepResult {
         return Err(cx.fail("The cluster has no public IP"));
     };
     let cloud = &cx.state.cloud;
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let kube_vms: Vec<String> = nodes
         .iter()
         .filter(|n| n.node_type != NodeType::Etcd)

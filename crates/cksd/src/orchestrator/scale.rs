@@ -50,12 +50,7 @@ pub async fn plan(
 
 /// Recomputes the cluster's total vCPUs and memory from its nodes and their offerings.
 pub(super) async fn recount(cx: &mut StepCx<'_>) -> StepResult {
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let (mut cores, mut memory) = (0i64, 0i64);
     for t in TYPES {
         let count = nodes.iter().filter(|n| n.node_type == t).count() as i64;
@@ -84,12 +79,7 @@ pub(super) async fn recount(cx: &mut StepCx<'_>) -> StepResult {
 
 /// Moves every VM of each named node type to its new offering.
 pub async fn offerings(cx: &mut StepCx<'_>) -> StepResult {
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let cloud = &cx.state.cloud;
     for t in TYPES {
         let Some(offering) = cx.params.get(&format!("offering.{t}")).cloned() else {
@@ -117,12 +107,7 @@ pub async fn offerings(cx: &mut StepCx<'_>) -> StepResult {
 
 /// Drains, deletes and destroys the workers the request removes (newest first).
 pub async fn remove_nodes(cx: &mut StepCx<'_>) -> StepResult {
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let mut victims: Vec<_> = match cx.params.get("nodeids") {
         Some(ids) => {
             let ids: Vec<&str> = ids.split(',').collect();
@@ -182,12 +167,7 @@ pub async fn add_workers(cx: &mut StepCx<'_>) -> StepResult {
         .get("size")
         .and_then(|s| s.parse::<usize>().ok())
         .unwrap_or(0);
-    let nodes = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?;
+    let nodes = cx.nodes().await?;
     let workers = nodes
         .iter()
         .filter(|n| n.node_type == NodeType::Worker)

@@ -43,15 +43,7 @@ pub async fn attach_iso(cx: &mut StepCx<'_>) -> StepResult {
 pub async fn node(cx: &mut StepCx<'_>) -> StepResult {
     let version = target(cx).await?;
     let node_id = cx.arg.clone().unwrap_or_default();
-    let Some(mut node) = cx
-        .state
-        .store
-        .nodes(&cx.cluster.id)
-        .await
-        .map_err(|e| cx.store(e))?
-        .into_iter()
-        .find(|n| n.id == node_id)
-    else {
+    let Some(mut node) = cx.nodes().await?.into_iter().find(|n| n.id == node_id) else {
         return Ok(()); // removed meanwhile
     };
     let Some(vm) = node.vm_id.clone() else {

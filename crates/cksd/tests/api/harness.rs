@@ -146,19 +146,9 @@ impl TestServer {
         match &self.db {
             Some(db) => db.execute(sql).expect("psql"),
             None => {
-                let out = Command::new("python3")
-                    .args([
-                        "-c",
-                        "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
-                    ])
-                    .arg(self.dir.path().join("cks.db"))
-                    .arg(sql)
-                    .output()
-                    .expect("python3");
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
+                self.sqlite(
+                    "c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
+                    sql,
                 );
             }
         }
@@ -168,24 +158,29 @@ impl TestServer {
     pub fn query_sql(&self, sql: &str) -> String {
         match &self.db {
             Some(db) => db.query(sql).expect("psql"),
-            None => {
-                let out = Command::new("python3")
-                    .args([
-                        "-c",
-                        "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [print('|'.join(map(str,r))) for r in c.execute(sys.argv[2])]",
-                    ])
-                    .arg(self.dir.path().join("cks.db"))
-                    .arg(sql)
-                    .output()
-                    .expect("python3");
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                String::from_utf8_lossy(&out.stdout).into_owned()
-            }
+            None => self.sqlite(
+                "c=sqlite3.connect(sys.argv[1]); [print('|'.join(map(str,r))) for r in c.execute(sys.argv[2])]",
+                sql,
+            ),
         }
+    }
+
+    /// Runs Python's sqlite3 on the server's SQLite file (`sys.argv[1]`) with `sql` as
+    /// `sys.argv[2]`; returns what it printed.
+    fn sqlite(&self, python: &str, sql: &str) -> String {
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(format!("import sqlite3,sys; {python}"))
+            .arg(self.dir.path().join("cks.db"))
+            .arg(sql)
+            .output()
+            .expect("python3");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Kills the process (SIGKILL: no graceful shutdown) and starts it again on the same data.
