@@ -520,6 +520,30 @@ impl Store {
         Ok(q.execute(self.pool()).await?.rows_affected())
     }
 
+    /// Writes a cluster's spec only while it is in one of `states` and still names the job it
+    /// named when it was read (`job_id`), so a background repair never overwrites what an
+    /// operation begun meanwhile wrote. False when either changed.
+    pub async fn set_spec_if_settled(
+        &self,
+        id: &str,
+        spec: &ClusterSpec,
+        states: &[ClusterState],
+        job_id: Option<&str>,
+    ) -> Result<bool> {
+        let sql = format!(
+            "UPDATE kubernetes_clusters SET spec = $1 WHERE id = $2 AND removed IS NULL AND COALESCE(job_id, '') = $3 AND state IN ({})",
+            placeholders(4, states.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(json(spec))
+            .bind(id)
+            .bind(job_id.unwrap_or_default());
+        for s in states {
+            q = q.bind(s.as_str());
+        }
+        Ok(q.execute(self.pool()).await?.rows_affected() == 1)
+    }
+
     // === Step journal ===
 
     /// The job's plan; empty before it was made.

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use cks_api::ApiError;
-use cks_core::cluster::NodeType;
-use cks_store::ClusterRecord;
+use cks_core::cluster::{ClusterSpec, NodeType};
+use cks_store::{ClusterNode, ClusterRecord};
 use futures::future::join_all;
 
 use super::create::{free_guest_ips, new_nodes};
@@ -51,30 +51,37 @@ pub async fn plan(
 /// Recomputes the cluster's total vCPUs and memory from its nodes and their offerings.
 pub(super) async fn recount(cx: &mut StepCx<'_>) -> StepResult {
     let nodes = cx.nodes().await?;
+    cx.cluster.spec = recounted(cx.state, &cx.cluster.spec, &nodes).await;
+    cx.save().await
+}
+
+/// `spec` with its node counts, cores and memory taken from the nodes the cluster has.
+pub(crate) async fn recounted(
+    state: &AppState,
+    spec: &ClusterSpec,
+    nodes: &[ClusterNode],
+) -> ClusterSpec {
     let (mut cores, mut memory) = (0i64, 0i64);
     for t in TYPES {
         let count = nodes.iter().filter(|n| n.node_type == t).count() as i64;
         if count == 0 {
             continue;
         }
-        if let Some(id) = cx.cluster.spec.offering_for(t)
-            && let Ok(o) = cx.state.cloud.get_service_offering(id).await
+        if let Some(id) = spec.offering_for(t)
+            && let Ok(o) = state.cloud.get_service_offering(id).await
         {
             cores += count * i64::from(o.cpu_number.unwrap_or(0));
             memory += count * o.memory_mib.unwrap_or(0) as i64;
         }
     }
-    cx.cluster.spec.control_nodes = nodes
-        .iter()
-        .filter(|n| n.node_type == NodeType::Control)
-        .count() as u32;
-    cx.cluster.spec.workers = nodes
-        .iter()
-        .filter(|n| n.node_type == NodeType::Worker)
-        .count() as u32;
-    cx.cluster.spec.cores = cores;
-    cx.cluster.spec.memory_mib = memory;
-    cx.save().await
+    let count = |t: NodeType| nodes.iter().filter(|n| n.node_type == t).count() as u32;
+    ClusterSpec {
+        control_nodes: count(NodeType::Control),
+        workers: count(NodeType::Worker),
+        cores,
+        memory_mib: memory,
+        ..spec.clone()
+    }
 }
 
 /// Moves every VM of each named node type to its new offering.

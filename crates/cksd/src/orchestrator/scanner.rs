@@ -126,7 +126,18 @@ pub async fn cycle(state: &AppState) -> Result<CycleReport, String> {
             match store.delete_unmade_workers(&c.id, &SETTLED).await {
                 Ok(0) => {}
                 Ok(dropped) => {
-                    tracing::warn!(cluster = %c.id, dropped, "state scanner dropped workers whose VM was never made")
+                    tracing::warn!(cluster = %c.id, dropped, "state scanner dropped workers whose VM was never made");
+                    // The size (and cores, memory) shown counts the nodes the cluster has.
+                    let recount = async {
+                        let left = store.nodes(&c.id).await?;
+                        let spec = super::scale::recounted(state, &c.spec, &left).await;
+                        store
+                            .set_spec_if_settled(&c.id, &spec, &SETTLED, c.job_id.as_deref())
+                            .await
+                    };
+                    if let Err(e) = recount.await {
+                        tracing::warn!(cluster = %c.id, error = %e, "recounting a repaired cluster failed");
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(cluster = %c.id, error = %e, "dropping workers without a VM failed")

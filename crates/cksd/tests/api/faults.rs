@@ -151,3 +151,57 @@ async fn a_start_after_a_failed_scale_up_drops_the_worker_that_was_never_made() 
     assert_eq!(scaled["jobstatus"], 1, "{scaled}");
     assert_eq!(get(&admin, &id).await["size"], 2);
 }
+
+#[tokio::test]
+async fn the_scanner_drops_a_worker_never_made_and_the_size_counts_what_the_cluster_has() {
+    let srv = TestServer::start();
+    let admin = srv.admin();
+    let cat = catalog(&admin).await;
+    let id = cluster_of(&create(&admin, &cat, "partly-scaled", &cat.old_version, &[]).await)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Of the two new workers one deploy fails: the cluster has two workers, one row has no VM.
+    admin
+        .call(
+            "injectSimulatorFault",
+            &[("fault", "failvmdeploys"), ("count", "1")],
+        )
+        .await;
+    let scaled = run_job(
+        &admin,
+        "scaleKubernetesCluster",
+        &[("id", &id), ("size", "3")],
+    )
+    .await;
+    assert_eq!(scaled["jobstatus"], 2, "{scaled}");
+    let (status, body) = admin
+        .call(
+            "updateConfiguration",
+            &[
+                ("name", "cloud.kubernetes.cluster.scanner.interval"),
+                ("value", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let cluster = get(&admin, &id).await;
+        let workers = cluster["virtualmachines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|vm| vm["name"].as_str().is_some_and(|n| n.contains("-node-")))
+            .count();
+        if cluster["size"] == 2 {
+            assert_eq!(workers, 2, "{cluster}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "size never counted the workers the cluster has: {cluster}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
