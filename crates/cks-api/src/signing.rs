@@ -142,6 +142,8 @@ pub enum ExpiryError {
     UnreadableExpires,
     Expired,
     TooFarAhead,
+    /// The server requires every signed request to expire (`api.signature.expires.required`).
+    Required,
 }
 
 impl ExpiryError {
@@ -160,6 +162,9 @@ impl ExpiryError {
             ExpiryError::Expired => "unable to verify request signature: the request has expired",
             ExpiryError::TooFarAhead => {
                 "unable to verify request signature: expires is further ahead than the server accepts (api.signature.expires.max)"
+            }
+            ExpiryError::Required => {
+                "unable to verify request signature: this server accepts only requests that expire: send signatureversion=3 and expires (api.signature.expires.required)"
             }
         }
     }

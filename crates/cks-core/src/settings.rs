@@ -63,6 +63,7 @@ pub const ENDPOINT_URL: &str = "endpoint.url";
 pub const SCANNER_INTERVAL: &str = "cloud.kubernetes.cluster.scanner.interval";
 pub const USERDATA_MAX_LENGTH: &str = "vm.userdata.max.length";
 pub const SIGNATURE_EXPIRES_MAX: &str = "api.signature.expires.max";
+pub const SIGNATURE_EXPIRES_REQUIRED: &str = "api.signature.expires.required";
 pub const LOGIN_ATTEMPTS_ALLOWED: &str = "incorrect.login.attempts.allowed";
 pub const LOGIN_LOCKOUT_DURATION: &str = "incorrect.login.lockout.duration";
 
@@ -277,6 +278,14 @@ pub static SETTINGS: &[SettingDef] = &[
         "ManagementServer",
         "Longest time (in seconds) into the future a signed request's expires may name; requests that expire later are refused, so a captured request cannot be replayed for long",
         (60, 86400)
+    ),
+    setting!(
+        SIGNATURE_EXPIRES_REQUIRED,
+        "false",
+        Boolean,
+        true,
+        "ManagementServer",
+        "Whether every request signed with an API key must carry signatureversion=3 and expires; without them a captured request stays valid for as long as the key"
     ),
     setting!(
         LOGIN_ATTEMPTS_ALLOWED,

@@ -5,7 +5,7 @@ use cks_api::ApiError;
 use cks_api::error::{BAD_CREDENTIALS, BAD_SESSION};
 use cks_api::params::RawParams;
 use cks_api::signing;
-use cks_core::settings::SIGNATURE_EXPIRES_MAX;
+use cks_core::settings::{SIGNATURE_EXPIRES_MAX, SIGNATURE_EXPIRES_REQUIRED};
 use cks_core::tenancy::Caller;
 use cks_store::{User, now};
 
@@ -43,6 +43,11 @@ async fn by_signature(
         state.setting_i64(SIGNATURE_EXPIRES_MAX),
     )
     .map_err(|e| ApiError::Unauthorized(e.message()))?;
+    if raw.get("expires").is_none() && state.setting_bool(SIGNATURE_EXPIRES_REQUIRED) {
+        return Err(ApiError::Unauthorized(
+            signing::ExpiryError::Required.message(),
+        ));
+    }
     let (caller, secret) = match state.api_keys.get(api_key) {
         Some(hit) => hit,
         None => {

@@ -336,6 +336,45 @@ async fn a_signed_request_may_not_expire_years_ahead_and_the_window_is_a_setting
     }
 }
 
+#[tokio::test]
+async fn an_operator_can_require_every_signed_request_to_expire() {
+    let srv = TestServer::start();
+    let admin = srv.admin();
+    // CloudStack's default: a request without expiry is valid (and replayable) for ever.
+    assert_eq!(admin.call("listZones", &[]).await.0, 200);
+    let (status, body) = admin
+        .call(
+            "updateConfiguration",
+            &[
+                ("name", "api.signature.expires.required"),
+                ("value", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let soon = signing::format_expires(cks_api::date::now_unix() + 300);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (status, body) = admin.call("listZones", &[]).await;
+        if status == 401 {
+            assert!(
+                error_text(&body).contains("api.signature.expires.required"),
+                "{body}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "setting not applied");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (status, body) = admin
+        .call(
+            "listZones",
+            &[("signatureversion", "3"), ("expires", &soon)],
+        )
+        .await;
+    assert_eq!(status, 200, "a request that expires still passes: {body}");
+}
+
 /// The parameters a job row keeps, as stored.
 fn job_params(srv: &TestServer, job_id: &str) -> String {
     assert!(cks_api::commands::is_uuid(job_id));
