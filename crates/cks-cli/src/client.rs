@@ -11,6 +11,9 @@ use serde_json::Value;
 use crate::config::Endpoint;
 use crate::error::CliError;
 
+/// How long a signed request stays valid (as CloudStack's `cs` client: ten minutes).
+const REQUEST_VALIDITY_SECONDS: i64 = 600;
+
 /// Longer queries go in a POST form body (a CNI configuration can be large).
 const MAX_GET_QUERY: usize = 4000;
 
@@ -39,10 +42,14 @@ impl ApiClient {
     /// Calls `command` and returns the inside of its `<command>response` object.
     pub async fn call(&self, command: &str, params: &Params) -> Result<Value, CliError> {
         check_params(command, params)?;
+        // Every request expires, so a captured URL cannot be replayed for long.
+        let expires = signing::format_expires(cks_api::date::now_unix() + REQUEST_VALIDITY_SECONDS);
         let mut pairs: Vec<(String, String)> = vec![
             ("command".into(), command.into()),
             ("response".into(), "json".into()),
             ("apiKey".into(), self.endpoint.api_key.clone()),
+            ("signatureVersion".into(), "3".into()),
+            ("expires".into(), expires),
         ];
         pairs.extend(params.iter().cloned());
         let signature = signing::sign(&self.endpoint.secret_key, &pairs);

@@ -100,3 +100,18 @@ fn completions_and_the_command_table_need_no_server() {
         out.stdout
     );
 }
+
+#[test]
+fn requests_expire_so_a_server_that_requires_it_still_answers() {
+    let srv = TestServer::start();
+    srv.cks(&[
+        "api",
+        "updateConfiguration",
+        "name=api.signature.expires.required",
+        "value=true",
+    ])
+    .assert_ok();
+    // Settings are re-read every second; a request without expiry is refused from then on.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    srv.cks(&["api", "listZones"]).assert_ok();
+}
