@@ -341,6 +341,24 @@ pub fn check_node_offering(
     Ok(())
 }
 
+/// vCPUs and MiB of memory a cluster shows (`cpunumber`, `memory`): the sum over node types of
+/// their node count times their offering's size. Saturating: counts are bounded by the max
+/// size, but offerings are whatever an admin registered.
+pub fn node_resources<'a>(
+    nodes: impl IntoIterator<Item = (u32, &'a ServiceOffering)>,
+) -> (i64, i64) {
+    nodes
+        .into_iter()
+        .fold((0i64, 0i64), |(cores, memory), (count, o)| {
+            let count = i64::from(count);
+            let mib = i64::try_from(o.memory_mib.unwrap_or(0)).unwrap_or(i64::MAX);
+            (
+                cores.saturating_add(count.saturating_mul(i64::from(o.cpu_number.unwrap_or(0)))),
+                memory.saturating_add(count.saturating_mul(mib)),
+            )
+        })
+}
+
 /// On a running cluster an offering may only grow: RAM and CPU×speed not below the current one.
 pub fn is_upscale(current: &ServiceOffering, new: &ServiceOffering) -> bool {
     let power = |o: &ServiceOffering| {

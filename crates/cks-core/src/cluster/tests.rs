@@ -450,3 +450,19 @@ fn scanner_recovers_alert_clusters_and_notices_stopped_ones() {
     // Operations own their transient states.
     assert_eq!(scan(S::Starting, &seen(2, &[], None)), Verdict::Unchanged);
 }
+
+#[test]
+fn node_resources_sum_counts_times_offerings_and_never_overflow() {
+    let small = offering("s", Some(2), Some(2000), Some(2048));
+    let large = offering("l", Some(4), Some(2000), Some(8192));
+    assert_eq!(
+        node_resources([(3, &small), (1, &large)]),
+        (3 * 2 + 4, 3 * 2048 + 8192)
+    );
+    let absurd = offering("x", Some(u32::MAX), None, Some(u64::MAX));
+    assert_eq!(
+        node_resources([(1000, &absurd)]),
+        (1000 * i64::from(u32::MAX), i64::MAX)
+    );
+    assert_eq!(node_resources([]), (0, 0));
+}

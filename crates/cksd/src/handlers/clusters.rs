@@ -9,7 +9,7 @@ use cks_api::wire::Obj;
 use cks_core::cluster::{
     ClusterSpec, ClusterState, ClusterType, MIN_ROOT_DISK_GB, NodeType, OfferingUse, PerNodeType,
     VersionMinimums, check_max_size, check_node_counts, check_node_offering, is_upscale,
-    parse_cluster_type, parse_node_type_key, recorded_node_counts,
+    node_resources, parse_cluster_type, parse_node_type_key, recorded_node_counts,
 };
 use cks_core::iaas::{GuestIpType, IsoState, ServiceOffering};
 use cks_core::settings as s;
@@ -429,7 +429,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         if etcd > 0 {
             types.push(NodeType::Etcd);
         }
-        let (mut cores, mut memory) = (0i64, 0i64);
+        let mut sized = Vec::new();
         for t in types {
             let Some(id) = spec.offering_for(t).map(str::to_string) else {
                 return Err(ApiError::invalid(
@@ -446,15 +446,9 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                     version.semantic_version
                 ))
             })?;
-            // Saturating: counts are bounded by the max size, but offerings are the admin's.
-            let count = i64::from(spec.count(t));
-            let mib = i64::try_from(o.memory_mib.unwrap_or(0)).unwrap_or(i64::MAX);
-            cores =
-                cores.saturating_add(count.saturating_mul(i64::from(o.cpu_number.unwrap_or(0))));
-            memory = memory.saturating_add(count.saturating_mul(mib));
+            sized.push((spec.count(t), o));
         }
-        spec.cores = cores;
-        spec.memory_mib = memory;
+        (spec.cores, spec.memory_mib) = node_resources(sized.iter().map(|(n, o)| (*n, o)));
     }
     // Step 10: the key pair.
     if let Some(pair) = &spec.keypair {

@@ -17,7 +17,7 @@ use axum::http::HeaderMap;
 use cks_api::commands::Bound;
 use cks_api::{ApiError, envelope};
 use cks_core::settings::DEFAULT_PAGE_SIZE;
-use cks_core::tenancy::{Caller, Owner, path_is_within};
+use cks_core::tenancy::{AccountAccess, Caller, Owner, path_is_within};
 use cks_store::{Account, Domain, Project};
 use serde_json::Value;
 
@@ -269,7 +269,9 @@ pub async fn scope(cx: &Cx<'_>) -> Result<Scope, ApiError> {
             .account_by_name(&domain.id, name)
             .await
             .map_err(internal)?
-            .filter(|a| a.id == caller.account_id || caller.administers_domain(&domain.path))
+            .filter(|a| {
+                caller.account_access(&a.id, a.account_type, &domain.path) != AccountAccess::Hidden
+            })
             .ok_or_else(|| {
                 ApiError::invalid(format!(
                     "Unable to find account {name} in domain {}",

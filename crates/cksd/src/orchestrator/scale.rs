@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use cks_api::ApiError;
-use cks_core::cluster::{ClusterSpec, NodeType};
+use cks_core::cluster::{ClusterSpec, NodeType, node_resources};
 use cks_store::{ClusterNode, ClusterRecord};
 use futures::future::join_all;
 
@@ -61,20 +61,19 @@ pub(crate) async fn recounted(
     spec: &ClusterSpec,
     nodes: &[ClusterNode],
 ) -> ClusterSpec {
-    let (mut cores, mut memory) = (0i64, 0i64);
+    let count = |t: NodeType| nodes.iter().filter(|n| n.node_type == t).count() as u32;
+    let mut sized = Vec::new();
     for t in TYPES {
-        let count = nodes.iter().filter(|n| n.node_type == t).count() as i64;
-        if count == 0 {
+        if count(t) == 0 {
             continue;
         }
         if let Some(id) = spec.offering_for(t)
             && let Ok(o) = state.cloud.get_service_offering(id).await
         {
-            cores += count * i64::from(o.cpu_number.unwrap_or(0));
-            memory += count * o.memory_mib.unwrap_or(0) as i64;
+            sized.push((count(t), o));
         }
     }
-    let count = |t: NodeType| nodes.iter().filter(|n| n.node_type == t).count() as u32;
+    let (cores, memory) = node_resources(sized.iter().map(|(n, o)| (*n, o)));
     ClusterSpec {
         control_nodes: count(NodeType::Control),
         workers: count(NodeType::Worker),
