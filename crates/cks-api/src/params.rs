@@ -32,13 +32,11 @@ impl RawParams {
     /// Parses `application/x-www-form-urlencoded` text (a query string or a POST body), adding to
     /// what is already there.
     pub fn add_form(&mut self, text: &str) -> Result<(), ApiError> {
-        let pieces = || text.split('&').filter(|p| !p.is_empty());
-        // Stops scanning at the first piece past the limit.
         let room = MAX_PARAMETERS.saturating_sub(self.pairs.len());
-        if pieces().nth(room).is_some() {
+        if ParameterCounter::default().feed(text.as_bytes()) > room {
             return Err(ApiError::TooManyParameters(MAX_PARAMETERS));
         }
-        for piece in pieces() {
+        for piece in text.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
             let name = form_decode(name)?;
             let value = form_decode(value)?;
@@ -113,6 +111,29 @@ impl RawParams {
 
     pub fn command(&self) -> Option<&str> {
         self.get("command")
+    }
+}
+
+/// Counts the parameters of form text (its non-empty `&`-separated pieces) as it arrives in
+/// chunks, so a body can be refused while it is still being read.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ParameterCounter {
+    count: usize,
+    in_piece: bool,
+}
+
+impl ParameterCounter {
+    /// Counts the pieces that start in `bytes`; returns the count so far.
+    pub fn feed(&mut self, bytes: &[u8]) -> usize {
+        for &b in bytes {
+            if b == b'&' {
+                self.in_piece = false;
+            } else if !self.in_piece {
+                self.in_piece = true;
+                self.count += 1;
+            }
+        }
+        self.count
     }
 }
 
@@ -219,6 +240,18 @@ mod tests {
             .unwrap();
         assert_eq!(p.map("m").unwrap()[&0]["f"], "first");
         assert_eq!(p.get("x"), Some("first"));
+    }
+
+    #[test]
+    fn parameters_are_counted_across_chunk_boundaries() {
+        let mut c = ParameterCounter::default();
+        assert_eq!(c.feed(b"a=1&&b"), 2);
+        assert_eq!(
+            c.feed(b"=2&"),
+            2,
+            "a piece split between chunks counts once"
+        );
+        assert_eq!(c.feed(b"&c"), 3);
     }
 
     #[test]

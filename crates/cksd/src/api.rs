@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cks_api::commands::{self, Bound, Plugin};
-use cks_api::params::{MAX_PARAMETERS, RawParams};
+use cks_api::params::{MAX_PARAMETERS, ParameterCounter, RawParams};
 use cks_api::{ApiError, envelope};
 use futures::StreamExt;
 use serde_json::Value;
@@ -79,7 +79,7 @@ fn is_form(headers: &HeaderMap) -> bool {
 async fn read_body(body: Body, is_form: bool) -> Result<Vec<u8>, ApiError> {
     let mut chunks = body.into_data_stream();
     let mut bytes = Vec::new();
-    let (mut pieces, mut in_piece) = (0usize, false);
+    let mut parameters = ParameterCounter::default();
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|_| ApiError::invalid("The request body could not be read"))?;
         if bytes.len() + chunk.len() > MAX_BODY_BYTES {
@@ -87,18 +87,8 @@ async fn read_body(body: Body, is_form: bool) -> Result<Vec<u8>, ApiError> {
                 "Request body exceeds the limit of {MAX_BODY_BYTES} bytes"
             )));
         }
-        if is_form {
-            for &b in chunk.iter() {
-                if b == b'&' {
-                    in_piece = false;
-                } else if !in_piece {
-                    in_piece = true;
-                    pieces += 1;
-                }
-            }
-            if pieces > MAX_PARAMETERS {
-                return Err(ApiError::TooManyParameters(MAX_PARAMETERS));
-            }
+        if is_form && parameters.feed(&chunk) > MAX_PARAMETERS {
+            return Err(ApiError::TooManyParameters(MAX_PARAMETERS));
         }
         bytes.extend_from_slice(&chunk);
     }
