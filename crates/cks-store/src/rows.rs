@@ -45,6 +45,9 @@ pub struct User {
     /// The secret key sealed with the master key; opened only to verify a signature.
     pub secret_key_enc: Option<String>,
     pub created: i64,
+    /// Until when (seconds since the epoch) password logins are refused after too many failed
+    /// ones; 0 when not locked. Written only by the store's failed-login counting.
+    pub locked_until: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

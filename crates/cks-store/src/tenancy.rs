@@ -9,7 +9,7 @@ use crate::{Account, Domain, Project, Result, Session, Store, StoreError, User, 
 const DOMAIN_COLS: &str = "id, name, parent_id, path, level, network_domain, created";
 const ACCOUNT_COLS: &str =
     "id, name, account_type, domain_id, state, network_domain, project_id, created";
-const USER_COLS: &str = "id, account_id, domain_id, username, password_hash, email, firstname, lastname, timezone, state, api_key, secret_key_enc, created";
+const USER_COLS: &str = "id, account_id, domain_id, username, password_hash, email, firstname, lastname, timezone, state, api_key, secret_key_enc, created, locked_until";
 const PROJECT_COLS: &str =
     "id, name, display_text, domain_id, project_account_id, owner_account_id, state, created";
 
@@ -57,6 +57,7 @@ fn user(row: &AnyRow) -> Result<User> {
         api_key: row.try_get("api_key")?,
         secret_key_enc: row.try_get("secret_key_enc")?,
         created: row.try_get("created")?,
+        locked_until: row.try_get("locked_until")?,
     })
 }
 
@@ -280,15 +281,6 @@ impl Store {
 
     // === Failed logins ===
 
-    /// Until when (seconds since the epoch) `user_id` may not log in with a password; 0 if never.
-    pub async fn login_locked_until(&self, user_id: &str) -> Result<i64> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT locked_until FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.map_or(0, |(until,)| until))
-    }
-
     /// Counts a failed password login. The `allowed`-th consecutive failure locks the user until
     /// `lock_until` and starts the count again; returns whether this one did. One statement, so
     /// instances sharing the database count together.
@@ -469,6 +461,7 @@ mod tests {
             api_key: Some(format!("key-{id}")),
             secret_key_enc: None,
             created: 1,
+            locked_until: 0,
         }
     }
 
@@ -525,17 +518,17 @@ mod tests {
     #[tokio::test]
     async fn the_allowed_th_consecutive_failure_locks_and_a_success_resets_the_count() {
         let (store, _dir, _) = store_with_alice().await;
-        assert_eq!(store.login_locked_until("u1").await.unwrap(), 0);
+        assert_eq!(store.user("u1").await.unwrap().unwrap().locked_until, 0);
         assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());
         assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());
         store.clear_failed_logins("u1").await.unwrap();
         assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());
         assert!(!store.record_failed_login("u1", 3, 100).await.unwrap());
         assert!(store.record_failed_login("u1", 3, 100).await.unwrap());
-        assert_eq!(store.login_locked_until("u1").await.unwrap(), 100);
+        assert_eq!(store.user("u1").await.unwrap().unwrap().locked_until, 100);
         // The count starts again for when the lock has run out.
         assert!(!store.record_failed_login("u1", 3, 200).await.unwrap());
-        assert_eq!(store.login_locked_until("u1").await.unwrap(), 100);
+        assert_eq!(store.user("u1").await.unwrap().unwrap().locked_until, 100);
         assert!(!store.record_failed_login("nobody", 3, 100).await.unwrap());
     }
 

@@ -17,6 +17,8 @@ use crate::state::AppState;
 /// without setup. Their ISOs are simulated; the URLs are never fetched.
 const SEED_VERSIONS: &[&str] = &["1.32.4", "1.33.1"];
 const VERSIONS_SEEDED_MARK: &str = "cks.internal.versions.seeded";
+/// Job rows written before credentials were dropped from them have been rewritten.
+const JOBS_SCRUBBED_MARK: &str = "cks.internal.jobs.scrubbed";
 
 /// What the first start created, to announce once; its secrets are only in the file.
 pub struct RootAdmin {
@@ -71,6 +73,7 @@ pub async fn first_start(
             api_key: Some(api_key.clone()),
             secret_key_enc: Some(state.master_key.seal(&secret_key)),
             created: now(),
+            locked_until: 0,
         };
         // The file first: if the process dies between the two, the next start makes new ones.
         let path = data_dir.join("root-admin.json");
@@ -85,6 +88,17 @@ pub async fn first_start(
         write_private(&path, &serde_json::to_string_pretty(&doc)?)?;
         store.insert_account_with_user(&account, &user).await?;
         created = Some(RootAdmin { path, api_key });
+    }
+    // Once per database, not at every start: the search reads every job row.
+    if !store.settings().await?.contains_key(JOBS_SCRUBBED_MARK) {
+        let scrubbed = crate::handlers::jobs::scrub_stored_params(state).await?;
+        if scrubbed > 0 {
+            tracing::info!(
+                jobs = scrubbed,
+                "removed credentials kept in older job rows"
+            );
+        }
+        store.set_setting(JOBS_SCRUBBED_MARK, Some("true")).await?;
     }
     if !store.settings().await?.contains_key(VERSIONS_SEEDED_MARK) {
         let mut seeded_isos = Vec::new();

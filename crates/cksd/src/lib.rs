@@ -92,13 +92,6 @@ pub async fn open(config: &Config) -> anyhow::Result<(SharedState, Option<bootst
     let state = Arc::new(state);
     let url = format!("http://{}/client/api", config.listen);
     let admin = bootstrap::first_start(&state, &config.data_dir, &url).await?;
-    let scrubbed = handlers::jobs::scrub_stored_params(&state).await?;
-    if scrubbed > 0 {
-        tracing::info!(
-            jobs = scrubbed,
-            "removed credentials kept in older job rows"
-        );
-    }
     startup.release().await?;
     Ok((state, admin))
 }

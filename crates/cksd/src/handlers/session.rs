@@ -83,12 +83,9 @@ async fn check_credentials(state: &AppState, p: &Bound<'_>) -> Result<Reply, Api
             "User {username} in domain {domain_ref} is locked after {allowed} failed login attempts; try again in {remaining} seconds"
         ))
     };
-    if let Some(user) = &user {
-        // While locked the password is not even checked: no guess can be confirmed.
-        let until = store.login_locked_until(&user.id).await.map_err(internal)?;
-        if until > now() {
-            return Err(locked(until - now()));
-        }
+    // While locked the password is not even checked: no guess can be confirmed.
+    if let Some(until) = user.as_ref().map(|u| u.locked_until).filter(|t| *t > now()) {
+        return Err(locked(until - now()));
     }
     // Hash even for an unknown user, so timing does not tell which usernames exist.
     let stored = user

@@ -275,6 +275,7 @@ async fn new_user(cx: &Cx<'_>, account_id: &str, domain_id: &str) -> User {
         api_key: None,
         secret_key_enc: None,
         created: now(),
+        locked_until: 0,
     }
 }
 

@@ -453,7 +453,7 @@ async fn follow_delete(state: &AppState, job: &Job, other: &str) -> Result<Value
                 cluster.name
             )));
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(poll_interval(state)).await;
     }
 }
 
