@@ -170,16 +170,26 @@ impl ExpiryError {
     }
 }
 
+/// The server's limits on how long a signed request stays valid (`api.signature.expires.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryPolicy {
+    /// The most seconds `expires` may lie ahead.
+    pub max_ahead: i64,
+    /// Whether a request must carry an `expires` at all.
+    pub required: bool,
+}
+
 /// The rule for `signatureversion` and `expires`. CloudStack skips the `expires` check for
 /// any version but the exact text `3` (so `03` or ` 3` made a signature valid forever) and puts
 /// no limit on how far ahead `expires` may be; here a version is `3` or refused, an `expires`
 /// is checked whenever it is sent, and it may be at most `max_ahead` seconds in the future.
-/// A request with neither stays valid (CloudStack's clients without expiry rely on it).
+/// A request with neither stays valid (CloudStack's clients without expiry rely on it) unless
+/// the policy requires an expiry.
 pub fn check_expiry(
     signature_version: Option<&str>,
     expires: Option<&str>,
     now: i64,
-    max_ahead: i64,
+    policy: ExpiryPolicy,
 ) -> Result<(), ExpiryError> {
     match signature_version {
         None => {}
@@ -188,13 +198,16 @@ pub fn check_expiry(
         Some(_) => return Err(ExpiryError::UnknownVersion),
     }
     let Some(text) = expires else {
-        return Ok(());
+        return match policy.required {
+            true => Err(ExpiryError::Required),
+            false => Ok(()),
+        };
     };
     let at = parse_expires(text).ok_or(ExpiryError::UnreadableExpires)?;
     if at < now {
         return Err(ExpiryError::Expired);
     }
-    if at - now > max_ahead {
+    if at - now > policy.max_ahead {
         return Err(ExpiryError::TooFarAhead);
     }
     Ok(())
@@ -280,39 +293,49 @@ mod tests {
     #[test]
     fn expiry_is_checked_for_version_3_only_spelled_exactly_and_bounded() {
         let now = 1_748_772_000; // 2025-06-01T10:00:00Z
+        let p = ExpiryPolicy {
+            max_ahead: 600,
+            required: false,
+        };
         let soon = Some("2025-06-01T10:05:00+0000");
-        assert_eq!(check_expiry(Some("3"), soon, now, 600), Ok(()));
-        assert_eq!(check_expiry(None, None, now, 600), Ok(()));
+        assert_eq!(check_expiry(Some("3"), soon, now, p), Ok(()));
+        assert_eq!(check_expiry(None, None, now, p), Ok(()));
         for version in ["03", " 3", "3 ", "2", "4", ""] {
             assert_eq!(
-                check_expiry(Some(version), soon, now, 600),
+                check_expiry(Some(version), soon, now, p),
                 Err(ExpiryError::UnknownVersion),
                 "{version:?}"
             );
         }
         assert_eq!(
-            check_expiry(Some("3"), None, now, 600),
+            check_expiry(Some("3"), None, now, p),
             Err(ExpiryError::MissingExpires)
         );
         let past = Some("2025-06-01T09:59:59+0000");
         assert_eq!(
-            check_expiry(Some("3"), past, now, 600),
+            check_expiry(Some("3"), past, now, p),
             Err(ExpiryError::Expired)
         );
         // An expires sent without a version is still honoured, not ignored.
-        assert_eq!(
-            check_expiry(None, past, now, 600),
-            Err(ExpiryError::Expired)
-        );
+        assert_eq!(check_expiry(None, past, now, p), Err(ExpiryError::Expired));
         let years = Some("2045-06-01T10:00:00+0000");
         assert_eq!(
-            check_expiry(Some("3"), years, now, 600),
+            check_expiry(Some("3"), years, now, p),
             Err(ExpiryError::TooFarAhead)
         );
         assert_eq!(
-            check_expiry(Some("3"), Some("soon"), now, 600),
+            check_expiry(Some("3"), Some("soon"), now, p),
             Err(ExpiryError::UnreadableExpires)
         );
+        let required = ExpiryPolicy {
+            required: true,
+            ..p
+        };
+        assert_eq!(
+            check_expiry(None, None, now, required),
+            Err(ExpiryError::Required)
+        );
+        assert_eq!(check_expiry(Some("3"), soon, now, required), Ok(()));
     }
 
     #[test]

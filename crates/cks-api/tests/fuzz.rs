@@ -151,9 +151,14 @@ fn expiry_checks_never_panic_and_never_let_a_bad_version_through() {
             }
         });
         let now = 1_748_772_000;
-        let checked = signing::check_expiry(version.as_deref(), expires.as_deref(), now, 600);
+        let policy = signing::ExpiryPolicy {
+            max_ahead: 600,
+            required: rng.chance(20),
+        };
+        let checked = signing::check_expiry(version.as_deref(), expires.as_deref(), now, policy);
         if checked.is_ok() {
             assert!(version.as_deref().is_none_or(|v| v == "3"), "{version:?}");
+            assert!(!policy.required || expires.is_some(), "{policy:?}");
             if let Some(at) = expires.as_deref().and_then(signing::parse_expires) {
                 assert!((now..=now + 600).contains(&at), "{expires:?}");
             }

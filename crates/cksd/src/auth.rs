@@ -36,18 +36,17 @@ async fn by_signature(
     let denied = ApiError::Unauthorized(BAD_CREDENTIALS);
     let provided = raw.get("signature").ok_or_else(|| denied.clone())?;
     // Before any lookup: a replayed or badly dated request costs no database work.
+    let policy = signing::ExpiryPolicy {
+        max_ahead: state.setting_i64(SIGNATURE_EXPIRES_MAX),
+        required: state.setting_bool(SIGNATURE_EXPIRES_REQUIRED),
+    };
     signing::check_expiry(
         raw.get("signatureversion"),
         raw.get("expires"),
         now(),
-        state.setting_i64(SIGNATURE_EXPIRES_MAX),
+        policy,
     )
     .map_err(|e| ApiError::Unauthorized(e.message()))?;
-    if raw.get("expires").is_none() && state.setting_bool(SIGNATURE_EXPIRES_REQUIRED) {
-        return Err(ApiError::Unauthorized(
-            signing::ExpiryError::Required.message(),
-        ));
-    }
     let (caller, secret) = match state.api_keys.get(api_key) {
         Some(hit) => hit,
         None => {
