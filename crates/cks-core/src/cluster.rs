@@ -12,6 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::iaas::{ServiceOffering, VmState};
 
+pub mod operation;
+
+pub use operation::{
+    NodeFacts, Operation, OperationParams, ScaleRequest, Step, UnknownStep, plan_create,
+    plan_delete, plan_scale, plan_start, plan_stop, plan_upgrade,
+};
+
 cs_enum!(
     /// Where a cluster is in its life (`state` in the API).
     ClusterState {

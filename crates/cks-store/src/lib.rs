@@ -44,6 +44,33 @@ pub enum StoreError {
     Corrupt { table: &'static str, detail: String },
 }
 
+impl StoreError {
+    /// Would the same statement likely succeed later without any change: the database could not
+    /// be reached or was busy (a lost connection, a pool timeout, a serialization failure or
+    /// deadlock on PostgreSQL, a busy or locked database on SQLite)? Duplicates, corrupt rows
+    /// and refused statements are not.
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                let code = code.as_ref();
+                // PostgreSQL: connection exceptions, serialization failure, deadlock, shutdown.
+                code.starts_with("08")
+                    || matches!(code, "40001" | "40P01" | "57P01" | "57P03")
+                    // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
+                    || code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+            }),
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use cks_api::ApiError;
 use cks_api::wire::Obj;
 use cks_core::cluster::{
-    ClusterSpec, ClusterState, ClusterType, MIN_ROOT_DISK_GB, NodeType, OfferingUse, PerNodeType,
-    VersionMinimums, check_max_size, check_node_counts, check_node_offering, is_upscale,
-    node_resources, parse_cluster_type, parse_node_type_key, recorded_node_counts,
+    ClusterSpec, ClusterState, ClusterType, MIN_ROOT_DISK_GB, NodeType, OfferingUse,
+    OperationParams, PerNodeType, VersionMinimums, check_max_size, check_node_counts,
+    check_node_offering, is_upscale, node_resources, parse_cluster_type, parse_node_type_key,
+    recorded_node_counts,
 };
 use cks_core::iaas::{GuestIpType, IsoState, ServiceOffering};
 use cks_core::settings as s;
@@ -610,9 +611,9 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         cx,
         &id,
         if cluster_type == ClusterType::ExternalManaged {
-            no_op_params()
+            OperationParams::no_op()
         } else {
-            BTreeMap::new()
+            OperationParams::default()
         },
     );
     let mut record = record;
@@ -714,13 +715,8 @@ async fn check_network_rules(
     Ok(())
 }
 
-fn new_job(cx: &Cx<'_>, cluster_id: &str, params: BTreeMap<String, String>) -> NewJob {
-    super::jobs::job_for(cx, INSTANCE_TYPE, Some(cluster_id), params)
-}
-
-/// Marks a job with nothing to do (see `orchestrator::NO_OP`).
-fn no_op_params() -> BTreeMap<String, String> {
-    BTreeMap::from([(crate::orchestrator::NO_OP.to_string(), "true".to_string())])
+fn new_job(cx: &Cx<'_>, cluster_id: &str, params: OperationParams) -> NewJob {
+    super::jobs::job_for(cx, INSTANCE_TYPE, Some(cluster_id), params.to_stored())
 }
 
 /// Begins an operation and answers with its job id; CKS's 531 text when the state forbids it.
@@ -732,9 +728,11 @@ async fn begin(
     op: &str,
     params: BTreeMap<String, String>,
 ) -> Result<Reply, ApiError> {
-    let mut params = params;
-    // A retry re-enters this state (a scale of a stopped cluster runs in its own).
-    params.insert(crate::orchestrator::RUNS_IN.into(), to.as_str().into());
+    let params = OperationParams {
+        // A retry re-enters this state (a scale of a stopped cluster runs in its own).
+        runs_in: Some(to),
+        ..OperationParams::for_request(params)
+    };
     let job = new_job(cx, &c.id, params);
     let begun = cx
         .state
@@ -769,7 +767,7 @@ async fn begin(
 
 /// A job that succeeds at once (start of a running cluster, stop of a stopped one).
 async fn no_op(cx: &Cx<'_>, c: &ClusterRecord) -> Result<Reply, ApiError> {
-    super::jobs::queue(cx, &new_job(cx, &c.id, no_op_params())).await
+    super::jobs::queue(cx, &new_job(cx, &c.id, OperationParams::no_op())).await
 }
 
 fn cloud_managed_only(c: &ClusterRecord, what: &str) -> Result<(), ApiError> {

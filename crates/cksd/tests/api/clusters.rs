@@ -1196,6 +1196,57 @@ async fn a_failed_scale_leaves_the_cluster_in_alert_and_its_delete_leaves_nothin
     assert_no_leaks(&admin).await;
 }
 
+/// Runs a delete while the cloud refuses every call for longer than the delete's budget (a
+/// second: a transient failure is retried while the budget lasts), then heals the cloud and
+/// restores the budget. Returns the delete's job.
+pub(crate) async fn delete_while_the_cloud_is_unavailable(admin: &Client, id: &str) -> Value {
+    let timeout = "cloud.kubernetes.cluster.start.timeout";
+    let (status, body) = admin
+        .call("updateConfiguration", &[("name", timeout), ("value", "1")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    admin
+        .call(
+            "injectSimulatorFault",
+            &[("fault", "unavailable"), ("count", "1000000")],
+        )
+        .await;
+    let job = run_job(admin, "deleteKubernetesCluster", &[("id", id)]).await;
+    admin
+        .call("injectSimulatorFault", &[("fault", "clear")])
+        .await;
+    let (status, body) = admin
+        .call(
+            "updateConfiguration",
+            &[("name", timeout), ("value", "3600")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    job
+}
+
+#[tokio::test]
+async fn a_delete_retries_a_cloud_unavailable_for_a_moment_and_leaves_nothing() {
+    let srv = TestServer::start();
+    let admin = srv.admin();
+    let cat = catalog(&admin).await;
+    let id = cluster_of(&create(&admin, &cat, "patient", &cat.old_version, &[]).await)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Unavailable is transient: the step that meets it runs again after a backoff.
+    admin
+        .call(
+            "injectSimulatorFault",
+            &[("fault", "unavailable"), ("count", "3")],
+        )
+        .await;
+    let job = run_job(&admin, "deleteKubernetesCluster", &[("id", &id)]).await;
+    assert_eq!(job["jobstatus"], 1, "{job}");
+    assert_eq!(vm_count(&admin).await, 0);
+    assert_no_leaks(&admin).await;
+}
+
 #[tokio::test]
 async fn the_garbage_collector_finishes_a_delete_that_failed() {
     let srv = TestServer::start();
@@ -1205,14 +1256,8 @@ async fn the_garbage_collector_finishes_a_delete_that_failed() {
         .as_str()
         .unwrap()
         .to_string();
-    // The cloud refuses the next calls: the delete fails part-way.
-    admin
-        .call(
-            "injectSimulatorFault",
-            &[("fault", "unavailable"), ("count", "3")],
-        )
-        .await;
-    let job = run_job(&admin, "deleteKubernetesCluster", &[("id", &id)]).await;
+    // The cloud refuses calls for longer than the delete's budget: the delete fails part-way.
+    let job = delete_while_the_cloud_is_unavailable(&admin, &id).await;
     assert_eq!(job["jobstatus"], 2, "{job}");
     let cluster = get(&admin, &id).await;
     assert_eq!(cluster["state"], "Destroying", "{cluster}");
