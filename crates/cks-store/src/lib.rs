@@ -230,3 +230,27 @@ pub(crate) async fn test_store() -> (Store, TestDb) {
     let db = test_database();
     (Store::open(&db.url).await.expect("open store"), db)
 }
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_an_unreachable_or_busy_database_is_transient() {
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_transient());
+        assert!(!StoreError::Duplicate("cluster").is_transient());
+        let corrupt = StoreError::Corrupt {
+            table: "clusters",
+            detail: "bad spec".into(),
+        };
+        assert!(!corrupt.is_transient());
+        // A statement the database refuses stays refused.
+        let (store, _db) = test_store().await;
+        let refused = sqlx::query("SELECT * FROM no_such_table")
+            .execute(&store.pool)
+            .await
+            .map_err(StoreError::from)
+            .expect_err("no such table");
+        assert!(!refused.is_transient(), "{refused}");
+    }
+}

@@ -738,3 +738,23 @@ async fn fail(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wave_is_retried_only_when_every_failure_is_transient() {
+        let down = CloudError::Unavailable("down".into());
+        let full = CloudError::InsufficientCapacity("no host".into());
+        assert_eq!(ErrorClass::of_cloud(&down), ErrorClass::Transient);
+        assert_eq!(ErrorClass::of_cloud(&full), ErrorClass::Permanent);
+        assert_eq!(ErrorClass::of_all([&down, &down]), ErrorClass::Transient);
+        assert_eq!(ErrorClass::of_all([&down, &full]), ErrorClass::Permanent);
+        assert_eq!(ErrorClass::of_all([]), ErrorClass::Permanent);
+        let unreachable = KubeError::Unreachable("refused".into());
+        assert_eq!(ErrorClass::of_kube(&unreachable), ErrorClass::Transient);
+        let tls = KubeError::Tls("bad certificate".into());
+        assert_eq!(ErrorClass::of_kube(&tls), ErrorClass::Permanent);
+    }
+}
