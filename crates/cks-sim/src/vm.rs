@@ -15,14 +15,14 @@ use cks_core::iaas::{
     Zone, parse_cidr, prefix_mask, same_owner,
 };
 
-use crate::cloud::{DeployVmSpec, VmSize};
-use crate::error::CloudError;
-use crate::sim::faults::FaultState;
-use crate::sim::guest;
-use crate::sim::inventory::Inventory;
-use crate::sim::limits::{self, LimitKind};
-use crate::sim::network::implement_network;
-use crate::sim::new_id;
+use crate::faults::FaultState;
+use crate::inventory::Inventory;
+use crate::kube::guest;
+use crate::limits::{self, LimitKind};
+use crate::network::implement_network;
+use crate::new_id;
+use cks_cloud::CloudError;
+use cks_cloud::{DeployVmSpec, VmSize};
 
 /// What the first half of a deploy decided.
 pub(crate) enum DeployStep {
@@ -132,7 +132,7 @@ fn pick_guest_ip(
     };
     match wanted {
         Some(ip) if free(ip) => Ok(ip),
-        Some(ip) => Err(CloudError::InsufficientCapacity(format!(
+        Some(ip) => Err(CloudError::InsufficientAddressCapacity(format!(
             "The requested IP address {ip} is not available in network {}",
             network.name
         ))),
@@ -140,7 +140,7 @@ fn pick_guest_ip(
             .map(Ipv4Addr::from)
             .find(|a| free(*a))
             .ok_or_else(|| {
-                CloudError::InsufficientCapacity("Insufficient address capacity".into())
+                CloudError::InsufficientAddressCapacity("Insufficient address capacity".into())
             }),
     }
 }
@@ -285,7 +285,7 @@ pub(crate) fn deploy_begin(
 
 /// A new VM whose first start fails goes to `Error` (the only way there, §4.1).
 fn fail_first_start(inv: &mut Inventory, mut vm: Vm) -> DeployStep {
-    let err = CloudError::InsufficientCapacity(format!(
+    let err = CloudError::InsufficientServerCapacity(format!(
         "Unable to create a deployment for {}",
         describe(&vm.name)
     ));
@@ -325,7 +325,7 @@ pub(crate) fn start_begin(
     }
     // A failed start leaves the VM Stopped; the caller's error is enough.
     let host = pick_host(inv, faults, &vm.zone_id, &template, size).ok_or_else(|| {
-        CloudError::InsufficientCapacity(format!(
+        CloudError::InsufficientServerCapacity(format!(
             "Unable to create a deployment for {}",
             describe(&vm.name)
         ))
