@@ -199,6 +199,8 @@ pub struct ObjectIds {
     pub hosts: Vec<String>,
     /// Also what the VMs found refer to (`add_refs_of`), in the same call.
     pub with_vm_refs: bool,
+    /// Public IPs (by id) whose port-forwarding rules to return.
+    pub port_forwards_on_ips: Vec<String>,
 }
 
 impl ObjectIds {
@@ -225,6 +227,8 @@ pub struct Objects {
     pub networks: HashMap<String, Network>,
     pub vms: HashMap<String, Vm>,
     pub hosts: HashMap<String, Host>,
+    /// The port-forwarding rules on `ObjectIds::port_forwards_on_ips`, oldest first.
+    pub port_forwards: Vec<PortForwardingRule>,
 }
 
 /// The IaaS a Kubernetes cluster is built from, in its own nouns. Object-safe: the job runner

@@ -496,6 +496,16 @@ impl Simulator {
             isos: by_id(&inv, &ids.isos),
             networks: by_id(&inv, &ids.networks),
             hosts: by_id(&inv, &ids.hosts),
+            port_forwards: {
+                let mut rules: Vec<PortForwardingRule> = ids
+                    .port_forwards_on_ips
+                    .iter()
+                    .flat_map(|ip| inv.rules_on_ip::<PortForwardingRule>(ip))
+                    .cloned()
+                    .collect();
+                rules.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+                rules
+            },
         }
     }
 

@@ -64,6 +64,13 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
         networks: c.network_id.iter().cloned().collect(),
         vms: nodes.iter().filter_map(|n| n.vm_id.clone()).collect(),
         with_vm_refs: true,
+        // CKS's `etcdips` need the rules of the cluster's IP; only clusters with etcd nodes ask.
+        port_forwards_on_ips: spec
+            .public_ip_id
+            .iter()
+            .filter(|_| spec.etcd_nodes > 0)
+            .cloned()
+            .collect(),
         ..ObjectIds::default()
     };
     let objects = state.cloud.lookup(&ids).await.unwrap_or_default();
@@ -97,22 +104,18 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
         .collect();
     let per_type = |t: NodeType| spec.node_offerings.get(t).map(str::to_string);
     // CKS's `etcdips`: the public IPs (id → address) that forward the etcd start port, i.e.
-    // reach the first etcd node. Only clusters with etcd nodes pay for the rule lookup.
+    // reach the first etcd node (the rules came with the lookup above).
     let mut etcd_ips: BTreeMap<String, String> = BTreeMap::new();
     if spec.etcd_nodes > 0
         && let Some(ip_id) = &spec.public_ip_id
     {
         let start = state.setting_i64(s::ETCD_START_PORT);
-        let rules = state
-            .cloud
-            .port_forwarding_rules_on_ip(ip_id)
-            .await
-            .unwrap_or_default();
-        for rule in rules
-            .into_iter()
-            .filter(|r| i64::from(r.public_start_port) == start)
+        for rule in objects
+            .port_forwards
+            .iter()
+            .filter(|r| r.ip_id == *ip_id && i64::from(r.public_start_port) == start)
         {
-            etcd_ips.insert(rule.ip_id, rule.ip_address.to_string());
+            etcd_ips.insert(rule.ip_id.clone(), rule.ip_address.to_string());
         }
     }
     let obj = Obj::new()
