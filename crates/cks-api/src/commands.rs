@@ -2044,6 +2044,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn simulator_only_commands_are_the_simulated_inventory_and_its_controls() {
+        let simulator_only: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|c| c.availability == Availability::SimulatorOnly)
+            .map(|c| c.name)
+            .collect();
+        for name in [
+            "injectSimulatorFault",
+            "listHosts",
+            "listZones",
+            "listVirtualMachines",
+        ] {
+            assert!(simulator_only.contains(&name), "{name}");
+        }
+        for name in ["listKubernetesClusters", "createSSHKeyPair", "listApis"] {
+            assert!(!simulator_only.contains(&name), "{name}");
+        }
+        assert!(Availability::SimulatorOnly.on(true));
+        assert!(!Availability::SimulatorOnly.on(false));
+        assert!(Availability::AnyCloud.on(false));
+        assert_eq!(
+            ApiError::NotOnThisCloud("listHosts".into()).codes(),
+            (432, 9999)
+        );
+    }
+
+    #[test]
     fn command_names_are_unique_and_params_lowercase() {
         for (i, c) in COMMANDS.iter().enumerate() {
             assert!(

@@ -1,5 +1,7 @@
-//! `impl Cloud for Simulator`: each call checks the `Unavailable` fault, then runs its operation
-//! as one mutation (plus the simulated delay for VM state changes).
+//! `impl Cloud for Simulator`: each orchestration call checks the `Unavailable` fault, then runs
+//! its operation as one mutation (plus the simulated delay for VM state changes). The reads the
+//! API layer renders and validates with (`lookup`, `kubernetes_templates`, `tagged_with`) answer
+//! from memory and leave faults alone, as the synchronous lists did before them.
 
 use async_trait::async_trait;
 use cks_core::iaas::{
