@@ -309,7 +309,16 @@ impl Cloud for Simulator {
 
     async fn destroy_vm(&self, id: &str) -> Result<bool, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| vm::destroy(inv, id)).await
+        self.shared
+            .mutate(|inv| {
+                let destroyed = vm::destroy(inv, id)?;
+                if destroyed {
+                    // The node its guest installed goes with it, and its cluster with the last.
+                    guest::forget_vm(inv, id);
+                }
+                Ok(destroyed)
+            })
+            .await
     }
 
     async fn scale_vm(

@@ -13,8 +13,8 @@
 //! Kubernetes; the simulated Kubernetes side (`kube`: the guest agent, the API servers, their
 //! endpoints) keeps its records in the inventory as opaque records (`inventory::Record`) and asks
 //! `routing` the pure questions about rules ("which VMs does this public IP and port reach").
-//! This file wires the two: each mutation runs as a closure over the inventory, then the guest
-//! agent reacts to what it touched.
+//! This file and `cloud_impl` wire the two (no IaaS module imports `kube`): each mutation runs as
+//! a closure over the inventory, then the guest agent reacts to what it touched.
 //!
 //! State lives in memory behind a `RwLock` (so the API layer can list synchronously) and every
 //! change is written through to the `sim_objects` table before the call returns. Mutations are

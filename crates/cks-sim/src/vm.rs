@@ -17,7 +17,6 @@ use cks_core::iaas::{
 
 use crate::faults::FaultState;
 use crate::inventory::Inventory;
-use crate::kube::guest;
 use crate::limits::{self, LimitKind};
 use crate::network::implement_network;
 use crate::new_id;
@@ -397,6 +396,7 @@ pub(crate) fn stop_behind_back(inv: &mut Inventory, id: &str, now: i64) -> Resul
 }
 
 /// Destroys and expunges: the VM's port forwards go and it leaves every load-balancer rule.
+/// What its guest installed is the caller's to forget (`kube::guest::forget_vm`).
 pub(crate) fn destroy(inv: &mut Inventory, id: &str) -> Result<bool, CloudError> {
     if inv.get::<Vm>(id).is_none() {
         return Ok(false);
@@ -418,7 +418,6 @@ pub(crate) fn destroy(inv: &mut Inventory, id: &str) -> Result<bool, CloudError>
         rule.vm_ids.retain(|v| v != id);
         inv.put(rule);
     }
-    guest::forget_vm(inv, id);
     inv.remove::<Vm>(id);
     Ok(true)
 }
