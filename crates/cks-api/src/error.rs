@@ -44,6 +44,11 @@ pub enum ApiError {
     /// `Unknown API command: X` (432).
     #[error("Unknown API command: {0}")]
     UnknownCommand(String),
+    /// A command only the simulated cloud answers, called while another cloud is configured (432).
+    #[error(
+        "The API command {0} is not available on this cloud: only the simulated cloud answers it"
+    )]
+    NotOnThisCloud(String),
     /// Shutting down or otherwise not accepting work (503).
     #[error("{0}")]
     Unavailable(String),
@@ -53,7 +58,13 @@ pub enum ApiError {
     /// Access denied to an entity or a command (531).
     #[error("{0}")]
     PermissionDenied(String),
-    /// No host or address with room (533).
+    /// No host with room for a VM (533, `InsufficientServerCapacityException`).
+    #[error("{0}")]
+    InsufficientServerCapacity(String),
+    /// No free address (533, `InsufficientAddressCapacityException`).
+    #[error("{0}")]
+    InsufficientAddressCapacity(String),
+    /// Any other capacity exhausted (533, `InsufficientCapacityException`).
     #[error("{0}")]
     InsufficientCapacity(String),
     /// Agent or endpoint unreachable (534).
@@ -80,10 +91,12 @@ impl ApiError {
             ApiError::MissingParameter { .. } | ApiError::InvalidValue { .. } => (431, 9999),
             ApiError::InvalidParameter(_) | ApiError::TooManyParameters(_) => (431, 4350),
             ApiError::TooManyRequests(_) => (429, 9999),
-            ApiError::UnknownCommand(_) => (432, 9999),
+            ApiError::UnknownCommand(_) | ApiError::NotOnThisCloud(_) => (432, 9999),
             ApiError::Unavailable(_) => (503, 9999),
             ApiError::Internal(_) => (530, 4250),
             ApiError::PermissionDenied(_) => (531, 4365),
+            ApiError::InsufficientServerCapacity(_) => (533, 4335),
+            ApiError::InsufficientAddressCapacity(_) => (533, 4320),
             ApiError::InsufficientCapacity(_) => (533, 4325),
             ApiError::ResourceUnavailable(_) => (534, 4380),
             ApiError::ResourceLimit(_) => (535, 4370),

@@ -15,7 +15,7 @@ use crate::{Keys, signed_url};
 fn roomy_seed() -> String {
     let seed = format!(
         "{}\n[network]\nvnet_first = 100\nvnet_last = 100000\n",
-        cks_cloud::sim::config::DEFAULT_SEED
+        cks_sim::config::DEFAULT_SEED
     );
     seed.replace("cpu_cores = 32", "cpu_cores = 100000")
         .replace("memory_gib = 128", "memory_gib = 100000")
@@ -254,7 +254,8 @@ pub async fn run(
     scan(count).await?;
     let user_data: usize = s
         .state
-        .simulator
+        .simulator()
+        .context("the benchmark runs on the simulator")?
         .list_vms(|_| true)
         .iter()
         .map(|vm| vm.user_data.as_ref().map_or(0, String::len))

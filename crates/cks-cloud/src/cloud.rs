@@ -8,11 +8,12 @@
 //!
 //! The exceptions are spelled out on the method (a new SSH key pair's private key exists once).
 
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use async_trait::async_trait;
 use cks_core::iaas::{
-    FirewallRule, Iso, LbAlgorithm, LbProtocol, LoadBalancerRule, Network, NetworkOffering,
+    FirewallRule, Host, Iso, LbAlgorithm, LbProtocol, LoadBalancerRule, Network, NetworkOffering,
     PortForwardingRule, Protocol, PublicIp, ResourceKind, ServiceOffering, SshKeyPair, Tags,
     Template, Vm, VmState, Zone,
 };
@@ -185,6 +186,51 @@ pub struct TaggedResource {
     pub name: Option<String>,
 }
 
+/// Ids of objects to fetch in one `Cloud::lookup` call, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectIds {
+    pub zones: Vec<String>,
+    pub service_offerings: Vec<String>,
+    pub templates: Vec<String>,
+    pub isos: Vec<String>,
+    pub networks: Vec<String>,
+    pub vms: Vec<String>,
+    /// Hosts are shown to root admins only; a cloud that does not tell may leave them out.
+    pub hosts: Vec<String>,
+    /// Also what the VMs found refer to (`add_refs_of`), in the same call.
+    pub with_vm_refs: bool,
+    /// Public IPs (by id) whose port-forwarding rules to return.
+    pub port_forwards_on_ips: Vec<String>,
+}
+
+impl ObjectIds {
+    /// Adds what a VM refers to and is shown with: its zone, offering, template, ISO, host and
+    /// the networks of its NICs.
+    pub fn add_refs_of(&mut self, vm: &Vm) {
+        self.zones.push(vm.zone_id.clone());
+        self.service_offerings.push(vm.service_offering_id.clone());
+        self.templates.push(vm.template_id.clone());
+        self.isos.extend(vm.iso_id.iter().cloned());
+        self.hosts.extend(vm.host_id.iter().cloned());
+        self.networks
+            .extend(vm.nics.iter().map(|n| n.network_id.clone()));
+    }
+}
+
+/// What `Cloud::lookup` found, by id; what does not exist is absent.
+#[derive(Debug, Clone, Default)]
+pub struct Objects {
+    pub zones: HashMap<String, Zone>,
+    pub service_offerings: HashMap<String, ServiceOffering>,
+    pub templates: HashMap<String, Template>,
+    pub isos: HashMap<String, Iso>,
+    pub networks: HashMap<String, Network>,
+    pub vms: HashMap<String, Vm>,
+    pub hosts: HashMap<String, Host>,
+    /// The port-forwarding rules on `ObjectIds::port_forwards_on_ips`, oldest first.
+    pub port_forwards: Vec<PortForwardingRule>,
+}
+
 /// The IaaS a Kubernetes cluster is built from, in its own nouns. Object-safe: the job runner
 /// holds an `Arc<dyn Cloud>`.
 #[async_trait]
@@ -322,10 +368,25 @@ pub trait Cloud: Send + Sync {
     /// Fails while a VM has the ISO attached.
     async fn delete_iso(&self, id: &str) -> Result<bool, CloudError>;
 
+    // === Lookups for showing and checking ===
+
+    /// The objects with these ids, in one call (a page of clusters, a cluster's VMs and the
+    /// names of what they refer to). What is gone is left out. Only reads: the API layer calls
+    /// it to render and to validate, so a provider must not count it as orchestration (the
+    /// simulator's `Unavailable` fault leaves it alone).
+    async fn lookup(&self, ids: &ObjectIds) -> Result<Objects, CloudError>;
+
+    /// The templates registered for Kubernetes clusters (CKS's `forcks`) usable in this zone
+    /// (of the zone, or of every zone), oldest first, ready or not. Only reads, as `lookup`.
+    async fn kubernetes_templates(&self, zone_id: &str) -> Result<Vec<Template>, CloudError>;
+
     // === Tags ===
 
     /// Every resource carrying `key=value`, sorted by kind then id. For leak checks.
     async fn find_by_tag(&self, key: &str, value: &str) -> Result<Vec<TaggedResource>, CloudError>;
+    /// Every resource carrying the tag `key`, with the tag's value, sorted by kind then id: for
+    /// leak reports across clusters. Only reads, as `lookup`.
+    async fn tagged_with(&self, key: &str) -> Result<Vec<(TaggedResource, String)>, CloudError>;
 
     // === SSH key pairs ===
 
