@@ -867,14 +867,16 @@ async fn run_job(c: &Client, command: &str, params: &[(&str, &str)]) -> Result<V
 
 /// A call to a server that may die meanwhile: None on a connection error.
 async fn try_call(c: &Client, command: &str, params: &[(&str, &str)]) -> Option<Value> {
-    let query = c.signed_query(command, params);
-    let res = reqwest::Client::new()
-        .get(format!("{}?{query}", c.url))
+    let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
-        .send()
-        .await
+        .build()
         .ok()?;
-    res.json().await.ok()
+    let client = cks_client::Client::with_http(&c.url, c.keys.clone(), http).without_expiry();
+    client
+        .send(&client.request(command, params))
+        .await
+        .ok()?
+        .json()
 }
 
 async fn list(c: &Client, command: &str, key: &str) -> Vec<Value> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cks_api::signing;
+use cks_client::Polling;
 use cks_store::testing::{self, PgTestDatabase};
 use serde_json::Value;
 
@@ -34,11 +34,8 @@ pub struct TestServer {
     db: Option<PgTestDatabase>,
 }
 
-#[derive(Clone, Debug)]
-pub struct Keys {
-    pub api_key: String,
-    pub secret_key: String,
-}
+/// An API key and its secret: `cks-client`'s credentials.
+pub use cks_client::Credentials as Keys;
 
 impl TestServer {
     /// A server whose simulator does everything at once.
@@ -382,40 +379,40 @@ fn read_admin(dir: &Path) -> Keys {
     }
 }
 
-/// Signs like CloudStack's clients: `apiKey`, `response=json`, sorted canonical string.
+/// Signs like CloudStack's clients (`apiKey`, `response=json`, sorted canonical string, no
+/// expiry unless a test sends one): `cks-client`, answering with the status and JSON body so
+/// tests can check refusals as well as answers.
 pub struct Client {
     pub url: String,
     pub keys: Keys,
-    http: reqwest::Client,
+    client: cks_client::Client,
 }
 
+/// A value encoded as the signature's canonical string encodes it.
 pub fn encode(value: &str) -> String {
-    signing::java_url_encode(value, signing::Encoding::JAVA)
+    cks_client::request::encode(value)
 }
+
+/// How tests follow a job: every 50 ms, for up to a minute.
+const JOB_POLLING: Polling = Polling::every(Duration::from_millis(50), Duration::from_secs(60));
 
 impl Client {
     pub fn new(url: &str, keys: Keys) -> Client {
         Client {
             url: url.to_string(),
+            client: cks_client::Client::with_http(url, keys.clone(), reqwest::Client::new())
+                .without_expiry(),
             keys,
-            http: reqwest::Client::new(),
         }
     }
 
+    /// The `cks-client` client underneath, for typed calls.
+    pub fn inner(&self) -> &cks_client::Client {
+        &self.client
+    }
+
     pub fn signed_query(&self, command: &str, params: &[(&str, &str)]) -> String {
-        let mut pairs: Vec<(String, String)> = vec![
-            ("command".into(), command.into()),
-            ("response".into(), "json".into()),
-            ("apiKey".into(), self.keys.api_key.clone()),
-        ];
-        pairs.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let signature = signing::sign(&self.keys.secret_key, &pairs);
-        pairs.push(("signature".into(), signature));
-        pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
+        self.client.signed_query(command, params)
     }
 
     /// A signed GET. Returns the HTTP status and the JSON body.
@@ -427,44 +424,23 @@ impl Client {
     /// A signed POST with the parameters in a form body.
     pub async fn post(&self, command: &str, params: &[(&str, &str)]) -> (u16, Value) {
         let body = self.signed_query(command, params);
-        let res = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .expect("request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        self.send(cks_client::Request::post(&self.url, body)).await
     }
 
     pub async fn get_raw(&self, query: &str) -> (u16, Value) {
-        let res = self
-            .http
-            .get(format!("{}?{query}", self.url))
-            .send()
-            .await
-            .expect("request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        self.send(cks_client::Request::get(&self.url, query)).await
+    }
+
+    async fn send(&self, request: cks_client::Request) -> (u16, Value) {
+        let res = self.client.send(&request).await.expect("request");
+        (res.status, res.json().unwrap_or(Value::Null))
     }
 
     /// Polls `queryAsyncJobResult` until the job finishes.
     pub async fn wait_job(&self, job_id: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (status, body) = self.call("queryAsyncJobResult", &[("jobid", job_id)]).await;
-            assert_eq!(status, 200, "queryAsyncJobResult: {body}");
-            let job = body["queryasyncjobresultresponse"].clone();
-            if job["jobstatus"] != 0 {
-                return job;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "job {job_id} still pending: {job}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        match self.client.finished_job(job_id, &JOB_POLLING).await {
+            Ok(job) => job,
+            Err(e) => panic!("job {job_id}: {e}"),
         }
     }
 }
