@@ -1,5 +1,5 @@
 //! The simulator through the `Cloud` trait, on a temporary SQLite file (and on PostgreSQL when
-//! `CKS_TEST_PG_URL` is set). Every simulated delay is zero unless a test says otherwise.
+//! `CKS_TEST_DATABASE_URL` is set, as `scripts/with-postgres.sh` does). Every simulated delay is zero unless a test says otherwise.
 
 mod kubernetes; // Clusters the guest agent installs, served on their endpoints, seen by kubectl.
 mod limits; // Account resource limits with CloudStack's texts.
@@ -616,8 +616,12 @@ async fn interrupted_starts_finish_on_reopen() {
 
 #[tokio::test]
 async fn persistence_round_trip_on_postgres() {
-    let Ok(url) = std::env::var("CKS_TEST_PG_URL") else {
-        eprintln!("skipped: CKS_TEST_PG_URL unset");
+    // The admin URL `scripts/with-postgres.sh` exports (`cks_store::testing::TEST_DATABASE_URL`).
+    let Some(url) = std::env::var("CKS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("skipped: CKS_TEST_DATABASE_URL unset");
         return;
     };
     sqlx::any::install_default_drivers();
