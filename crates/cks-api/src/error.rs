@@ -6,6 +6,7 @@ pub const BAD_CREDENTIALS: &str = "unable to verify user credentials and/or requ
 /// Text CloudStack answers on a session failure.
 pub const BAD_SESSION: &str = "unable to verify user credentials";
 
+/// A failure a client sees; `codes` gives its `errorcode` and `cserrorcode`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// Bad API key, signature, expired request or session (401).
@@ -92,14 +93,17 @@ impl ApiError {
         }
     }
 
+    /// `InvalidParameter` (431) with CloudStack's `message`.
     pub fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::InvalidParameter(message.into())
     }
 
+    /// `Internal` (530) with `message`.
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::Internal(message.into())
     }
 
+    /// `PermissionDenied` (531) with `message`.
     pub fn denied(message: impl Into<String>) -> ApiError {
         ApiError::PermissionDenied(message.into())
     }
