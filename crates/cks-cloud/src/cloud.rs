@@ -275,7 +275,8 @@ pub trait Cloud: Send + Sync {
 
     // === Public IPs ===
 
-    /// Acquires a public IP of the network's zone for the network (see `PublicIpSpec` for reuse); `Allocated` at once when the network is implemented.
+    /// Acquires a public IP of the network's zone for the network (see `PublicIpSpec` for reuse);
+    /// `Allocated` at once when the network is implemented.
     async fn acquire_public_ip(&self, spec: &PublicIpSpec) -> Result<PublicIp, CloudError>;
     /// The source NAT IP of an implemented isolated network (or of its VPC).
     async fn find_source_nat_ip(&self, network_id: &str) -> Result<Option<PublicIp>, CloudError>;
@@ -339,7 +340,8 @@ pub trait Cloud: Send + Sync {
 
     // === VMs ===
 
-    /// Deploys a VM (see `DeployVmSpec` for adoption); placement failures are `InsufficientCapacity`, account limits `LimitExceeded`.
+    /// Deploys a VM (see `DeployVmSpec` for adoption); placement failures are
+    /// `InsufficientCapacity`, account limits `LimitExceeded`.
     async fn deploy_vm(&self, spec: &DeployVmSpec) -> Result<Vm, CloudError>;
     /// The VM with this host name in the network (not expunged).
     async fn find_vm(&self, network_id: &str, name: &str) -> Result<Option<Vm>, CloudError>;
@@ -366,7 +368,8 @@ pub trait Cloud: Send + Sync {
     ) -> Result<Vm, CloudError>;
     /// The VM's base64 user data.
     async fn vm_user_data(&self, id: &str) -> Result<Option<String>, CloudError>;
-    /// Replaces the VM's base64 user data (`None` clears it); refused for VMs in `Error` or `Expunging`.
+    /// Replaces the VM's base64 user data (`None` clears it); refused for VMs in `Error` or
+    /// `Expunging`.
     async fn update_vm_user_data(
         &self,
         id: &str,

@@ -608,7 +608,8 @@ pub struct ClusterSpec {
     pub public_ip_id: Option<String>,
     /// True when the service created the network and must delete it (`networkCleanup`).
     pub network_created: bool,
-    /// `externalloadbalanceripaddress`; only on shared networks, where the service has no public IP to forward from.
+    /// `externalloadbalanceripaddress`; only on shared networks, where the service has no public IP
+    /// to forward from.
     pub external_lb_ip: Option<String>,
     /// `autoscalingenabled`, set by `scaleKubernetesCluster autoscalingenabled=...`.
     pub autoscaling: bool,
@@ -622,11 +623,13 @@ pub struct ClusterSpec {
     pub cni_details: std::collections::BTreeMap<String, String>,
     /// `csienabled`, from `enablecsi`.
     pub csi_enabled: bool,
-    /// Private Docker registry the nodes pull from (`dockerregistryurl`); its password is sealed in the cluster's secrets.
+    /// Private Docker registry the nodes pull from (`dockerregistryurl`); its password is sealed in
+    /// the cluster's secrets.
     pub registry_url: Option<String>,
     /// User name for `registry_url` (`dockerregistryusername`).
     pub registry_username: Option<String>,
-    /// Set once creation deployed the dashboard; until then a `Starting` cluster shows no `endpoint`.
+    /// Set once creation deployed the dashboard; until then a `Starting` cluster shows no
+    /// `endpoint`.
     pub dashboard_running: bool,
 }
 

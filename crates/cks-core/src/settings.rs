@@ -54,7 +54,8 @@ const SECONDS: (i64, i64) = (1, i32::MAX as i64);
 
 /// Boolean, default `true`; `false` refuses every Kubernetes command. Needs a restart.
 pub const SERVICE_ENABLED: &str = "cloud.kubernetes.service.enabled";
-/// Name of the network offering of the isolated network a cluster gets when none is given. Needs a restart.
+/// Name of the network offering of the isolated network a cluster gets when none is given. Needs a
+/// restart.
 pub const CLUSTER_NETWORK_OFFERING: &str = "cloud.kubernetes.cluster.network.offering";
 /// Seconds a create or start may take before the cluster turns `Error`; default 3600.
 pub const CLUSTER_START_TIMEOUT: &str = "cloud.kubernetes.cluster.start.timeout";
@@ -93,7 +94,8 @@ pub const SCANNER_INTERVAL: &str = "cloud.kubernetes.cluster.scanner.interval";
 pub const USERDATA_MAX_LENGTH: &str = "vm.userdata.max.length";
 /// Most seconds into the future a signed request's `expires` may lie; default 1200.
 pub const SIGNATURE_EXPIRES_MAX: &str = "api.signature.expires.max";
-/// Boolean, default `false`; `true` refuses key-signed requests without `signatureversion=3` and `expires`.
+/// Boolean, default `false`; `true` refuses key-signed requests without `signatureversion=3` and
+/// `expires`.
 pub const SIGNATURE_EXPIRES_REQUIRED: &str = "api.signature.expires.required";
 /// Consecutive failed password logins before the user is locked; default 5.
 pub const LOGIN_ATTEMPTS_ALLOWED: &str = "incorrect.login.attempts.allowed";
