@@ -20,15 +20,23 @@ pub enum ApiError {
     MalformedParameter(String),
     /// A required parameter is absent or empty (431).
     #[error("Unable to execute API command {command} due to missing parameter {param}")]
-    MissingParameter { command: String, param: String },
+    MissingParameter {
+        /// The API command called, lowercased as CloudStack prints it.
+        command: String,
+        /// The parameter's name, as the command table spells it.
+        param: String,
+    },
     /// A typed parameter that does not parse, or an id that names nothing the caller may see
     /// (431). CloudStack uses one text for both, so a caller cannot probe for other tenants' ids.
     #[error(
         "Unable to execute API command {command} due to invalid value. Invalid parameter {param} value={value} due to incorrect long value format, or entity does not exist or due to incorrect parameter annotation for the field in api cmd class."
     )]
     InvalidValue {
+        /// The API command called, lowercased as CloudStack prints it.
         command: String,
+        /// The parameter's name, as the command table spells it.
         param: String,
+        /// The value as sent.
         value: String,
     },
     /// Any other user mistake (`InvalidParameterValueException`, 431).
