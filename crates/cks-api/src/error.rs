@@ -6,6 +6,7 @@ pub const BAD_CREDENTIALS: &str = "unable to verify user credentials and/or requ
 /// Text CloudStack answers on a session failure.
 pub const BAD_SESSION: &str = "unable to verify user credentials";
 
+/// A failure a client sees; `codes` gives its `errorcode` and `cserrorcode`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// Bad API key, signature, expired request or session (401).
@@ -19,15 +20,23 @@ pub enum ApiError {
     MalformedParameter(String),
     /// A required parameter is absent or empty (431).
     #[error("Unable to execute API command {command} due to missing parameter {param}")]
-    MissingParameter { command: String, param: String },
+    MissingParameter {
+        /// The API command called, lowercased as CloudStack prints it.
+        command: String,
+        /// The parameter's name, as the command table spells it.
+        param: String,
+    },
     /// A typed parameter that does not parse, or an id that names nothing the caller may see
     /// (431). CloudStack uses one text for both, so a caller cannot probe for other tenants' ids.
     #[error(
         "Unable to execute API command {command} due to invalid value. Invalid parameter {param} value={value} due to incorrect long value format, or entity does not exist or due to incorrect parameter annotation for the field in api cmd class."
     )]
     InvalidValue {
+        /// The API command called, lowercased as CloudStack prints it.
         command: String,
+        /// The parameter's name, as the command table spells it.
         param: String,
+        /// The value as sent.
         value: String,
     },
     /// Any other user mistake (`InvalidParameterValueException`, 431).
@@ -105,14 +114,17 @@ impl ApiError {
         }
     }
 
+    /// `InvalidParameter` (431) with CloudStack's `message`.
     pub fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::InvalidParameter(message.into())
     }
 
+    /// `Internal` (530) with `message`.
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::Internal(message.into())
     }
 
+    /// `PermissionDenied` (531) with `message`.
     pub fn denied(message: impl Into<String>) -> ApiError {
         ApiError::PermissionDenied(message.into())
     }

@@ -24,32 +24,44 @@ use crate::error::CloudError;
 /// A new guest network. Found again by `name` + owner.
 #[derive(Debug, Clone)]
 pub struct NetworkSpec {
+    /// Network name, unique per owner; how a repeated create finds the first one.
     pub name: String,
     /// Defaults to `name`.
     pub display_text: Option<String>,
+    /// The zone to create it in.
     pub zone_id: String,
+    /// Its network offering (isolated for CKS clusters).
     pub offering_id: String,
     /// Both or neither; default: the zone's guest CIDR (`10.1.1.0/24`, gateway `10.1.1.1`).
     pub gateway: Option<Ipv4Addr>,
+    /// Netmask that goes with `gateway`; both or neither.
     pub netmask: Option<Ipv4Addr>,
+    /// DNS domain of its guests; default: the zone's.
     pub network_domain: Option<String>,
     /// Make the network a tier of this VPC.
     pub vpc_id: Option<String>,
+    /// The account (or project) that will own it.
     pub owner: Owner,
+    /// Tags to put on it (the orchestrator's `cks.cluster=<uuid>`).
     pub tags: Tags,
 }
 
 /// A new VPC (simulator only for now). Found again by `name` + owner.
 #[derive(Debug, Clone)]
 pub struct VpcSpec {
+    /// VPC name, unique per owner; how a repeated create finds the first one.
     pub name: String,
     /// Defaults to `name`.
     pub display_text: Option<String>,
+    /// The zone to create it in.
     pub zone_id: String,
     /// Super-CIDR of the tiers, e.g. `10.0.0.0/16`.
     pub cidr: String,
+    /// DNS domain of its tiers; default: the zone's.
     pub network_domain: Option<String>,
+    /// The account (or project) that will own it.
     pub owner: Owner,
+    /// Tags to put on it.
     pub tags: Tags,
 }
 
@@ -57,20 +69,26 @@ pub struct VpcSpec {
 /// already carrying all of them is returned instead of a new one.
 #[derive(Debug, Clone)]
 pub struct PublicIpSpec {
+    /// The guest network to associate the IP with; it gets the network's owner.
     pub network_id: String,
+    /// Tags to put on a new IP; a non-empty set also finds an earlier one.
     pub tags: Tags,
 }
 
 /// An ingress firewall rule. An identical rule (same IP, protocol, ports and CIDRs) is adopted.
 #[derive(Debug, Clone)]
 pub struct FirewallRuleSpec {
+    /// The public IP whose ingress it opens.
     pub ip_id: String,
+    /// `tcp`, `udp`, `icmp` or `all`.
     pub protocol: Protocol,
     /// `None` for `icmp`/`all`; `end_port` defaults to `start_port`.
     pub start_port: Option<u16>,
+    /// Last port, inclusive.
     pub end_port: Option<u16>,
     /// Defaults to `0.0.0.0/0`.
     pub cidrs: Vec<String>,
+    /// Tags to put on it.
     pub tags: Tags,
 }
 
@@ -78,40 +96,57 @@ pub struct FirewallRuleSpec {
 /// rule overlapping its public range on the same IP is a `RuleConflict`.
 #[derive(Debug, Clone)]
 pub struct PortForwardingSpec {
+    /// The public IP to forward from.
     pub ip_id: String,
+    /// `tcp` or `udp`.
     pub protocol: Protocol,
+    /// First public port.
     pub public_start_port: u16,
     /// Defaults to `public_start_port`.
     pub public_end_port: Option<u16>,
+    /// First port on the VM.
     pub private_start_port: u16,
     /// Defaults to `private_start_port`.
     pub private_end_port: Option<u16>,
+    /// Target VM; its NIC must be in the IP's network.
     pub vm_id: String,
     /// Defaults to `0.0.0.0/0`.
     pub cidrs: Vec<String>,
+    /// Tags to put on it.
     pub tags: Tags,
 }
 
 /// A load-balancer rule. Found again by `name` on the same IP.
 #[derive(Debug, Clone)]
 pub struct LoadBalancerSpec {
+    /// Rule name, unique per IP; how a repeated create finds the first one.
     pub name: String,
+    /// Free text, if any.
     pub description: Option<String>,
+    /// The public IP it listens on.
     pub ip_id: String,
+    /// Port it listens on.
     pub public_port: u16,
+    /// Port on the assigned VMs.
     pub private_port: u16,
+    /// How connections are spread over the VMs.
     pub algorithm: LbAlgorithm,
+    /// `tcp`, `udp` or `tcp-proxy`.
     pub protocol: LbProtocol,
     /// Defaults to `0.0.0.0/0`.
     pub cidrs: Vec<String>,
+    /// Tags to put on it.
     pub tags: Tags,
 }
 
 /// vCPUs, speed and memory for a customized offering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VmSize {
+    /// vCPUs.
     pub cpu_number: u32,
+    /// MHz per vCPU.
     pub cpu_speed_mhz: u32,
+    /// Memory in MiB.
     pub memory_mib: u64,
 }
 
@@ -123,12 +158,17 @@ pub struct DeployVmSpec {
     pub name: String,
     /// Defaults to `name`.
     pub display_name: Option<String>,
+    /// The zone to deploy in.
     pub zone_id: String,
+    /// The network of its first (default) NIC; names are unique within it.
     pub network_id: String,
+    /// Its compute offering.
     pub service_offering_id: String,
     /// Required when the offering is customized, ignored otherwise.
     pub size: Option<VmSize>,
+    /// The template to boot; its hypervisor picks the host.
     pub template_id: String,
+    /// Root disk GiB; default: the offering's, else the template's size.
     pub root_disk_size_gib: Option<u64>,
     /// Base64.
     pub user_data: Option<String>,
@@ -138,9 +178,13 @@ pub struct DeployVmSpec {
     pub ip_address: Option<Ipv4Addr>,
     /// Start after creating (CloudStack's `startvm`, default true).
     pub start: bool,
+    /// The account (or project) that will own it.
     pub owner: Owner,
+    /// The user deploying it (`userid`), when known.
     pub user_id: Option<String>,
+    /// That user's name (`username`), when known.
     pub user_name: Option<String>,
+    /// Tags to put on it.
     pub tags: Tags,
 }
 
@@ -148,6 +192,7 @@ pub struct DeployVmSpec {
 /// Found again by `name` + owner + zone.
 #[derive(Debug, Clone)]
 pub struct IsoSpec {
+    /// ISO name, unique per owner and zone; how a repeated register finds the first one.
     pub name: String,
     /// Defaults to `name`.
     pub display_text: Option<String>,
@@ -157,21 +202,28 @@ pub struct IsoSpec {
     pub checksum: Option<String>,
     /// `None`: every zone.
     pub zone_id: Option<String>,
+    /// `bootable`.
     pub bootable: bool,
+    /// `ispublic`: every account may use it.
     pub is_public: bool,
+    /// `isfeatured`.
     pub is_featured: bool,
+    /// `isextractable`.
     pub is_extractable: bool,
     /// Defaults to `x86_64`.
     pub arch: Option<String>,
     /// Defaults to `Other (64-bit)`.
     pub os_type_name: Option<String>,
+    /// The account (or project) that will own it.
     pub owner: Owner,
+    /// Tags to put on it.
     pub tags: Tags,
 }
 
 /// A new key pair with its private key, which is shown once and never stored.
 #[derive(Debug, Clone)]
 pub struct NewSshKeyPair {
+    /// The stored pair (public key and fingerprint).
     pub key_pair: SshKeyPair,
     /// PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`), as CloudStack returns it.
     pub private_key_pem: String,
@@ -180,7 +232,9 @@ pub struct NewSshKeyPair {
 /// Something carrying a tag, as `find_by_tag` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TaggedResource {
+    /// What kind of object it is.
     pub kind: ResourceKind,
+    /// Its UUID.
     pub id: String,
     /// Name, or address for public IPs; `None` for unnamed rules.
     pub name: Option<String>,
@@ -237,21 +291,27 @@ pub struct Objects {
 pub trait Cloud: Send + Sync {
     // === Catalog ===
 
+    /// The zone with this id; `NotFound` when there is none.
     async fn get_zone(&self, id: &str) -> Result<Zone, CloudError>;
+    /// The compute offering with this id; `NotFound` when there is none.
     async fn get_service_offering(&self, id: &str) -> Result<ServiceOffering, CloudError>;
+    /// The network offering with this id; `NotFound` when there is none.
     async fn get_network_offering(&self, id: &str) -> Result<NetworkOffering, CloudError>;
     /// By exact name, e.g. `DefaultNetworkOfferingforKubernetesService`.
     async fn find_network_offering(
         &self,
         name: &str,
     ) -> Result<Option<NetworkOffering>, CloudError>;
+    /// The template with this id; `NotFound` when there is none.
     async fn get_template(&self, id: &str) -> Result<Template, CloudError>;
 
     // === Networks ===
 
     /// Creates an `Allocated` network, or returns the owner's network of that name.
     async fn create_network(&self, spec: &NetworkSpec) -> Result<Network, CloudError>;
+    /// The owner's network called `name`, if any.
     async fn find_network(&self, name: &str, owner: &Owner) -> Result<Option<Network>, CloudError>;
+    /// The network with this id; `NotFound` when there is none.
     async fn get_network(&self, id: &str) -> Result<Network, CloudError>;
     /// Implements an `Allocated` network now (VLAN, source NAT IP); no-op when implemented.
     async fn implement_network(&self, id: &str) -> Result<Network, CloudError>;
@@ -261,9 +321,12 @@ pub trait Cloud: Send + Sync {
 
     // === Public IPs ===
 
+    /// Acquires a public IP of the network's zone for the network (see `PublicIpSpec` for reuse);
+    /// `Allocated` at once when the network is implemented.
     async fn acquire_public_ip(&self, spec: &PublicIpSpec) -> Result<PublicIp, CloudError>;
     /// The source NAT IP of an implemented isolated network (or of its VPC).
     async fn find_source_nat_ip(&self, network_id: &str) -> Result<Option<PublicIp>, CloudError>;
+    /// The public IP with this id; `NotFound` when there is none.
     async fn get_public_ip(&self, id: &str) -> Result<PublicIp, CloudError>;
     /// Releases the IP and revokes its rules. The source NAT IP of an implemented network cannot
     /// be released (`Internal`, as CloudStack).
@@ -271,28 +334,37 @@ pub trait Cloud: Send + Sync {
 
     // === Rules ===
 
+    /// Opens ingress on a public IP (see `FirewallRuleSpec` for adoption).
     async fn create_firewall_rule(
         &self,
         spec: &FirewallRuleSpec,
     ) -> Result<FirewallRule, CloudError>;
+    /// The firewall rules of a public IP.
     async fn firewall_rules_on_ip(&self, ip_id: &str) -> Result<Vec<FirewallRule>, CloudError>;
+    /// Deletes a firewall rule; `false` when it is gone.
     async fn delete_firewall_rule(&self, id: &str) -> Result<bool, CloudError>;
 
+    /// Forwards a public port range to a VM (see `PortForwardingSpec` for adoption and conflicts).
     async fn create_port_forwarding_rule(
         &self,
         spec: &PortForwardingSpec,
     ) -> Result<PortForwardingRule, CloudError>;
+    /// The port-forwarding rules of a public IP.
     async fn port_forwarding_rules_on_ip(
         &self,
         ip_id: &str,
     ) -> Result<Vec<PortForwardingRule>, CloudError>;
+    /// Deletes a port-forwarding rule; `false` when it is gone.
     async fn delete_port_forwarding_rule(&self, id: &str) -> Result<bool, CloudError>;
 
+    /// Creates a load-balancer rule with no VMs (`Add`), or returns the IP's rule of that name.
     async fn create_load_balancer_rule(
         &self,
         spec: &LoadBalancerSpec,
     ) -> Result<LoadBalancerRule, CloudError>;
+    /// The load-balancer rule with this id; `NotFound` when there is none.
     async fn get_load_balancer_rule(&self, id: &str) -> Result<LoadBalancerRule, CloudError>;
+    /// The load-balancer rules of a public IP.
     async fn load_balancer_rules_on_ip(
         &self,
         ip_id: &str,
@@ -309,17 +381,22 @@ pub trait Cloud: Send + Sync {
         rule_id: &str,
         vm_ids: &[String],
     ) -> Result<LoadBalancerRule, CloudError>;
+    /// Deletes a load-balancer rule; `false` when it is gone.
     async fn delete_load_balancer_rule(&self, id: &str) -> Result<bool, CloudError>;
 
     // === VMs ===
 
+    /// Deploys a VM (see `DeployVmSpec` for adoption); placement failures are
+    /// `InsufficientCapacity`, account limits `LimitExceeded`.
     async fn deploy_vm(&self, spec: &DeployVmSpec) -> Result<Vm, CloudError>;
     /// The VM with this host name in the network (not expunged).
     async fn find_vm(&self, network_id: &str, name: &str) -> Result<Option<Vm>, CloudError>;
+    /// The VM with this id; `NotFound` when there is none (or it was expunged).
     async fn get_vm(&self, id: &str) -> Result<Vm, CloudError>;
     /// The state of each of these VMs that exists, in one call (the state scanner's view of many
     /// clusters). VMs that are gone are left out.
     async fn vm_states(&self, ids: &[String]) -> Result<Vec<(String, VmState)>, CloudError>;
+    /// Every VM with a NIC in the network.
     async fn vms_in_network(&self, network_id: &str) -> Result<Vec<Vm>, CloudError>;
     /// Starts a stopped VM; a running one is returned as it is.
     async fn start_vm(&self, id: &str) -> Result<Vm, CloudError>;
@@ -337,6 +414,8 @@ pub trait Cloud: Send + Sync {
     ) -> Result<Vm, CloudError>;
     /// The VM's base64 user data.
     async fn vm_user_data(&self, id: &str) -> Result<Option<String>, CloudError>;
+    /// Replaces the VM's base64 user data (`None` clears it); refused for VMs in `Error` or
+    /// `Expunging`.
     async fn update_vm_user_data(
         &self,
         id: &str,
@@ -364,6 +443,7 @@ pub trait Cloud: Send + Sync {
 
     /// Registers an ISO; it is `Downloading` and becomes `Ready` later. See `IsoSpec`.
     async fn register_iso(&self, spec: &IsoSpec) -> Result<Iso, CloudError>;
+    /// The ISO with this id; `NotFound` when there is none.
     async fn get_iso(&self, id: &str) -> Result<Iso, CloudError>;
     /// Fails while a VM has the ISO attached.
     async fn delete_iso(&self, id: &str) -> Result<bool, CloudError>;
@@ -406,12 +486,15 @@ pub trait Cloud: Send + Sync {
         public_key: &str,
         owner: &Owner,
     ) -> Result<SshKeyPair, CloudError>;
+    /// The owner's key pair called `name`, if any.
     async fn find_ssh_key_pair(
         &self,
         name: &str,
         owner: &Owner,
     ) -> Result<Option<SshKeyPair>, CloudError>;
+    /// Every key pair of the owner.
     async fn ssh_key_pairs(&self, owner: &Owner) -> Result<Vec<SshKeyPair>, CloudError>;
+    /// Deletes the owner's key pair called `name`; `false` when it is gone.
     async fn delete_ssh_key_pair(&self, name: &str, owner: &Owner) -> Result<bool, CloudError>;
 
     // === Health the cloud knows of ===

@@ -12,7 +12,12 @@ pub type BackendSource = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub enum CloudError {
     /// No object with that id (or name). Deletes never return it: they report `false`.
     #[error("Unable to find {kind} with id {id}")]
-    NotFound { kind: ResourceKind, id: String },
+    NotFound {
+        /// What kind of object was looked for.
+        kind: ResourceKind,
+        /// The id (or name) given.
+        id: String,
+    },
     /// The request is wrong for the current inventory (bad value, wrong state).
     #[error("{0}")]
     InvalidParameter(String),
@@ -44,17 +49,25 @@ pub enum CloudError {
     /// `transient`: the same call may succeed later unchanged. Its text is for the log.
     #[error("{source}")]
     Backend {
+        /// Worth retrying unchanged (a lost connection, a busy database).
         transient: bool,
+        /// The provider's own error.
         #[source]
         source: BackendSource,
     },
     /// A command run on a node (`Cloud::run_on_node`) exited with a failure: unknown command
     /// (127), bad usage (2), or the node's script failed (1, e.g. no binaries ISO attached).
     #[error("command failed on the node (exit code {exit_code}): {stderr}")]
-    NodeCommand { exit_code: i32, stderr: String },
+    NodeCommand {
+        /// The command's exit status.
+        exit_code: i32,
+        /// What it wrote to standard error, for the job's message.
+        stderr: String,
+    },
 }
 
 impl CloudError {
+    /// `NotFound` for `kind` `id`: `Unable to find <kind> with id <id>`.
     pub fn not_found(kind: ResourceKind, id: impl Into<String>) -> CloudError {
         CloudError::NotFound {
             kind,
@@ -62,6 +75,7 @@ impl CloudError {
         }
     }
 
+    /// `InvalidParameter` with CloudStack's `message`.
     pub fn invalid(message: impl Into<String>) -> CloudError {
         CloudError::InvalidParameter(message.into())
     }

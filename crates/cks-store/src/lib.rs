@@ -31,6 +31,7 @@ pub use leases::StartupLock;
 pub use rows::*;
 pub use versions::KubernetesVersion;
 
+/// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database refused or failed a statement.
@@ -41,7 +42,12 @@ pub enum StoreError {
     Duplicate(&'static str),
     /// A stored value could not be decoded (a bug or a hand-edited database).
     #[error("corrupt row in {table}: {detail}")]
-    Corrupt { table: &'static str, detail: String },
+    Corrupt {
+        /// The table the row is in.
+        table: &'static str,
+        /// What failed to decode.
+        detail: String,
+    },
 }
 
 impl StoreError {
@@ -71,11 +77,15 @@ impl StoreError {
     }
 }
 
+/// The store's result: errors are [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The SQL database behind a [`Store`], chosen by the URL's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// Embedded SQLite: one writer at a time, one process.
     Sqlite,
+    /// PostgreSQL: several instances may share it.
     Postgres,
 }
 
@@ -146,10 +156,12 @@ impl Store {
         })
     }
 
+    /// The connection pool, for repositories' queries.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
+    /// Which database this is, for the few statements that differ.
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -181,6 +193,7 @@ pub fn next_seq() -> i64 {
     }
 }
 
+/// A new random (v4) UUID, the form of every id the store keeps.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
