@@ -8,17 +8,29 @@ use cks_core::tenancy::AccountType;
 use crate::error::ApiError;
 use crate::params::{MapParam, RawParams};
 
+/// A parameter's type: what [`Param::check`] accepts and the name `listApis` shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
+    /// One UUID, 8-4-4-4-12 hex digits ([`is_uuid`]).
     Uuid,
+    /// Any text, up to the parameter's maximum length.
     String,
+    /// `true` or `false`, in any case.
     Boolean,
+    /// A decimal number within Java's `int` range (or the declared [`Limit::Range`]).
     Integer,
+    /// A decimal number within Java's `long` range (or the declared [`Limit::Range`]).
     Long,
+    /// A decimal number within Java's `short` range (or the declared [`Limit::Range`]).
     Short,
+    /// Comma-separated text items, unchecked; `listApis` shows `list`.
     List,
+    /// Comma-separated UUIDs, each checked; `listApis` shows `list`.
     UuidList,
+    /// `name[i].field=value` entries ([`MapParam`]); each field name and value is bounded by the
+    /// maximum length.
     Map,
+    /// A date; any text binds, the handler parses it.
     Date,
 }
 
@@ -66,13 +78,18 @@ pub enum Rejection {
     TooLong(usize),
 }
 
+/// One parameter of a command, as declared with `p!`.
 #[derive(Debug)]
 pub struct Param {
     /// Lowercase, as CloudStack binds it.
     pub name: &'static str,
+    /// The type a present value must have.
     pub kind: ParamType,
+    /// Whether [`bind`] refuses the request (431) when the value is absent or blank.
     pub required: bool,
+    /// CloudStack's description text, shown by `listApis` and the CLI's help.
     pub description: &'static str,
+    /// The bound beyond the type: a numeric range or a maximum length.
     pub limit: Limit,
 }
 
@@ -132,8 +149,11 @@ impl Param {
 /// How a command answers: at once, with a job id, or with a new entity id and a job id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// The response carries the result.
     Sync,
+    /// The response carries `jobid`; the result comes from `queryAsyncJobResult`.
     Async,
+    /// Like `Async`, and the response also carries the `id` of the entity the job creates.
     AsyncCreate,
 }
 
@@ -142,6 +162,7 @@ pub enum Mode {
 pub enum Access {
     /// No credentials needed (login).
     Public,
+    /// Root admins only.
     RootAdmin,
     /// Root and domain admins.
     Admins,
@@ -150,6 +171,8 @@ pub enum Access {
 }
 
 impl Access {
+    /// May a caller of this account type call the command? `Public` and `Everyone` allow every
+    /// type.
     pub fn allows(self, account_type: AccountType) -> bool {
         match self {
             Access::Public | Access::Everyone => true,
@@ -162,7 +185,9 @@ impl Access {
 /// Which plugin a command belongs to; Kubernetes commands obey `cloud.kubernetes.service.enabled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plugin {
+    /// Always answered.
     Core,
+    /// Refused, and hidden from `listApis`, while `cloud.kubernetes.service.enabled` is false.
     Kubernetes,
 }
 
@@ -183,27 +208,39 @@ impl Availability {
     }
 }
 
+/// One API command, as declared with `cmd!` in [`COMMANDS`].
 #[derive(Debug)]
 pub struct Command {
+    /// The `command=` value, case-sensitive as CloudStack matches it (`createKubernetesCluster`).
     pub name: &'static str,
+    /// CloudStack's description text, shown by `listApis`.
     pub description: &'static str,
+    /// The CloudStack version `listApis` reports the command since (`4.0.0` for all of ours).
     pub since: &'static str,
+    /// How the command answers: at once or through a job.
     pub mode: Mode,
+    /// Which account types may call it.
     pub access: Access,
+    /// Which plugin it belongs to; decides whether the Kubernetes switch hides it.
     pub plugin: Plugin,
     /// Object name in the response (`kubernetessupportedversion`, `zone`, `success`...).
     pub response_object: &'static str,
     /// Java class CloudStack reports in a job's `cmd` field.
     pub java_class: &'static str,
+    /// The parameters, in groups so shared lists (paging, owner filters) are declared once; use
+    /// [`Command::params`] for the flat list.
     pub params: &'static [&'static [Param]],
+    /// Which clouds can answer it.
     pub availability: Availability,
 }
 
 impl Command {
+    /// Every declared parameter, the groups flattened in declaration order.
     pub fn params(&self) -> impl Iterator<Item = &'static Param> + '_ {
         self.params.iter().flat_map(|group| group.iter())
     }
 
+    /// Does the command answer with a job (`Async` or `AsyncCreate`)?
     pub fn is_async(&self) -> bool {
         self.mode != Mode::Sync
     }
@@ -1929,6 +1966,7 @@ pub fn find(name: &str) -> Option<&'static Command> {
 /// Stage two of a request: parameters checked against the command's declaration.
 #[derive(Debug)]
 pub struct Bound<'a> {
+    /// The command the parameters were bound to.
     pub command: &'static Command,
     raw: &'a RawParams,
 }
@@ -1990,6 +2028,7 @@ pub fn bind<'a>(command: &'static Command, raw: &'a RawParams) -> Result<Bound<'
 }
 
 impl<'a> Bound<'a> {
+    /// Every parameter as sent, undeclared ones included.
     pub fn raw(&self) -> &'a RawParams {
         self.raw
     }
@@ -2004,18 +2043,22 @@ impl<'a> Bound<'a> {
         self.str(name).unwrap_or_default()
     }
 
+    /// A present numeric value; [`bind`] already checked it parses and is in range.
     pub fn int(&self, name: &str) -> Option<i64> {
         self.str(name).and_then(|v| v.trim().parse().ok())
     }
 
+    /// A present boolean: `true` in any case is true, anything else false.
     pub fn bool(&self, name: &str) -> Option<bool> {
         self.str(name).map(|v| v.eq_ignore_ascii_case("true"))
     }
 
+    /// A boolean that is false when absent.
     pub fn flag(&self, name: &str) -> bool {
         self.bool(name).unwrap_or(false)
     }
 
+    /// A present comma-separated value split into trimmed items, empty items dropped.
     pub fn list(&self, name: &str) -> Option<Vec<&'a str>> {
         self.str(name).map(|v| {
             v.split(',')
@@ -2025,6 +2068,7 @@ impl<'a> Bound<'a> {
         })
     }
 
+    /// A map parameter's `name[i].field` entries; `None` when none were sent.
     pub fn map(&self, name: &str) -> Option<&'a MapParam> {
         self.raw.map(name)
     }

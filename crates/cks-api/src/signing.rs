@@ -18,12 +18,16 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 /// How the canonical string is spelled; `JAVA` is CloudStack's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Encoding {
+    /// Sort by lowercased name (libcloud) rather than by name as sent (CloudStack).
     pub sort_lowercased: bool,
+    /// Leave `~` unencoded (Python `cs`) rather than `%7E`.
     pub tilde_raw: bool,
+    /// Leave `[` and `]` unencoded (libcloud) rather than `%5B`/`%5D`.
     pub brackets_raw: bool,
 }
 
 impl Encoding {
+    /// CloudStack's own spelling: names sorted as sent, Java's `URLEncoder` for every value.
     pub const JAVA: Encoding = Encoding {
         sort_lowercased: false,
         tilde_raw: false,
@@ -137,10 +141,15 @@ pub fn parse_expires(text: &str) -> Option<i64> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.message())]
 pub enum ExpiryError {
+    /// `signatureversion` was sent and is not exactly `3`.
     UnknownVersion,
+    /// `signatureversion=3` without an `expires`.
     MissingExpires,
+    /// `expires` is in none of the forms [`parse_expires`] reads.
     UnreadableExpires,
+    /// `expires` lies in the past.
     Expired,
+    /// `expires` lies more than [`ExpiryPolicy::max_ahead`] seconds in the future.
     TooFarAhead,
     /// The server requires every signed request to expire (`api.signature.expires.required`).
     Required,

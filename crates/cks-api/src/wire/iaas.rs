@@ -39,6 +39,7 @@ pub fn tags(kind: ResourceKind, resource_id: &str, tags: &Tags, owner: Option<&O
 
 // === Infrastructure ===
 
+/// A zone (`listZones` item); its `tags` list is always empty.
 pub fn zone(z: &Zone) -> Value {
     Obj::new()
         .set("id", z.id.as_str())
@@ -63,6 +64,8 @@ pub fn zone(z: &Zone) -> Value {
         .build()
 }
 
+/// A pod of `zone` (`listPods` item); `startip` and `endip` are one-item lists, as CloudStack
+/// shows a pod's single range.
 pub fn pod(p: &Pod, zone: &Zone) -> Value {
     Obj::new()
         .set("id", p.id.as_str())
@@ -113,6 +116,8 @@ fn percent(used: u64, total: u64) -> String {
     format!("{text}%")
 }
 
+/// A hypervisor host (`listHosts` item); CPU totals and percentages include the cluster's
+/// overprovisioning factors, memory is in bytes.
 pub fn host(h: &Host, zone: &Zone, pod: &Pod, cluster: &HostCluster) -> Value {
     let cpu_total = u64::from(h.cpu_cores) * u64::from(h.cpu_speed_mhz);
     let cpu_total_over = (cpu_total as f64 * cluster.cpu_overprovisioning) as u64;
@@ -180,6 +185,8 @@ pub fn host(h: &Host, zone: &Zone, pod: &Pod, cluster: &HostCluster) -> Value {
 
 // === Offerings ===
 
+/// A compute offering (`serviceoffering`); `cpunumber`, `cpuspeed` (MHz) and `memory` (MiB) are
+/// left out for a customized offering that does not fix them.
 pub fn service_offering(o: &ServiceOffering) -> Value {
     Obj::new()
         .set("id", o.id.as_str())
@@ -208,6 +215,7 @@ pub fn service_offering(o: &ServiceOffering) -> Value {
         .build()
 }
 
+/// A disk offering (`diskoffering`); `disksize` in GiB.
 pub fn disk_offering(o: &DiskOffering) -> Value {
     Obj::new()
         .set("id", o.id.as_str())
@@ -275,6 +283,7 @@ pub fn services<S: AsRef<str>>(names: &[S], provider: &str) -> Value {
     Value::Array(items)
 }
 
+/// A guest network offering (`networkoffering`) with its `service` list.
 pub fn network_offering(o: &NetworkOffering) -> Value {
     Obj::new()
         .set("id", o.id.as_str())
@@ -401,6 +410,8 @@ pub fn iso(i: &Iso, zone: Option<&Zone>) -> Value {
 
 // === Networks ===
 
+/// A guest network, with its offering's fields and `service` list, the zone's DNS, and the VPC's
+/// name when it is a VPC tier.
 pub fn network(n: &Network, zone: &Zone, offering: &NetworkOffering, vpc: Option<&Vpc>) -> Value {
     Obj::new()
         .set("id", n.id.as_str())
@@ -542,6 +553,8 @@ fn cidr_list(cidrs: &[String]) -> String {
     cidrs.join(",")
 }
 
+/// An ingress firewall rule on a public IP (`firewallrule`); `cidrlist` comma-joined, ports
+/// numbers.
 pub fn firewall_rule(r: &FirewallRule) -> Value {
     Obj::new()
         .set("id", r.id.as_str())
@@ -633,8 +646,13 @@ pub fn load_balancer_rule(r: &LoadBalancerRule, zone: &Zone) -> Value {
 
 /// What a VM rendering needs besides the VM, and how much to show.
 pub struct VmRefs<'a> {
+    /// The VM's zone (`zoneid`, `zonename`).
     pub zone: &'a Zone,
+    /// The VM's service offering (`serviceofferingid`, `serviceofferingname`, and whether it is
+    /// dynamically scalable).
     pub offering: &'a ServiceOffering,
+    /// The template it was deployed from (the `template*`, `ostypeid`, `osdisplayname` and `arch`
+    /// fields).
     pub template: &'a Template,
     /// The attached ISO, if any.
     pub iso: Option<&'a Iso>,
@@ -674,6 +692,8 @@ fn nic(n: &Nic, network: Option<&Network>) -> Value {
         .build()
 }
 
+/// A VM (`virtualmachine`) with its NICs; `refs` supplies the related objects and which optional
+/// field groups to show.
 pub fn virtual_machine(vm: &Vm, refs: &VmRefs<'_>) -> Value {
     let nics: Vec<Value> = vm
         .nics

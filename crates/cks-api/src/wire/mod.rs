@@ -11,15 +11,19 @@ use serde_json::{Map, Value};
 pub struct Obj(Map<String, Value>);
 
 impl Obj {
+    /// An empty object.
     pub fn new() -> Obj {
         Obj(Map::new())
     }
 
+    /// Sets `key`, replacing an earlier value; an `Option` given here renders `None` as `null`
+    /// (use [`Obj::opt`] to leave the key out).
     pub fn set(mut self, key: &str, value: impl Into<Value>) -> Obj {
         self.0.insert(key.to_string(), value.into());
         self
     }
 
+    /// Sets `key` when `value` is `Some`; `None` leaves the key out.
     pub fn opt<V: Into<Value>>(mut self, key: &str, value: Option<V>) -> Obj {
         if let Some(v) = value {
             self.0.insert(key.to_string(), v.into());
@@ -37,6 +41,7 @@ impl Obj {
             .opt("project", owner.project_name.clone())
     }
 
+    /// The finished JSON object, keys in the order they were set.
     pub fn build(self) -> Value {
         Value::Object(self.0)
     }
