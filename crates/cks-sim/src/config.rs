@@ -26,11 +26,18 @@ pub enum SeedSource {
 /// A seed's `[timings]` table (milliseconds) overrides any of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timings {
+    /// How long a deployed VM stays `Starting` before it is `Running` (seed key `vm_deploy`).
     pub vm_deploy: Duration,
+    /// How long a started VM stays `Starting` before it is `Running` (`vm_start`).
     pub vm_start: Duration,
+    /// How long a stopped VM stays `Stopping` before it is `Stopped` (`vm_stop`).
     pub vm_stop: Duration,
+    /// How long a registered ISO reports download progress before it is ready (`iso_download`).
     pub iso_download: Duration,
+    /// How long a running VM with user data and an ISO takes to install as a node
+    /// (`node_install`).
     pub node_install: Duration,
+    /// How long `cks-upgrade` takes on a node, through `Cloud::run_on_node` (`node_upgrade`).
     pub node_upgrade: Duration,
 }
 
@@ -64,6 +71,7 @@ impl Timings {
 /// Options of `Simulator::open`.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
+    /// What an empty inventory is seeded from; its `[timings]` and `[limits]` apply on every open.
     pub seed: SeedSource,
     /// Overridden field by field by the seed's `[timings]`.
     pub timings: Timings,

@@ -13,20 +13,34 @@ use serde::{Deserialize, Serialize};
 pub enum Fault {
     /// The next `count` VM deploys fail to find a host: the VM is left in `Error` and the call
     /// answers `InsufficientCapacity` (533), as a real first start that fails does.
-    FailVmDeploys { count: u32 },
+    FailVmDeploys {
+        /// How many deploys fail; replaces any count still pending (0 ends the fault).
+        count: u32,
+    },
     /// While on, no host has room: deploys and starts fail with `InsufficientCapacity`.
-    ExhaustCapacity { on: bool },
+    ExhaustCapacity {
+        /// `true` turns the fault on, `false` off.
+        on: bool,
+    },
     /// The Kubernetes API endpoints served on this public IP (by id) stop or resume answering:
     /// while set, nothing listens there (connection refused). Nodes joining through the IP are
     /// not affected.
     EndpointUnreachable {
+        /// The public IP's id (its `ipaddress` id, not the address).
         public_ip_id: String,
+        /// `true` stops the endpoints answering, `false` lets them answer again.
         unreachable: bool,
     },
     /// The VM stops on its own (a crash or a guest shutdown), without any call.
-    StopVm { vm_id: String },
+    StopVm {
+        /// The id of the VM that stops; one that holds no host (already stopped) is left as is.
+        vm_id: String,
+    },
     /// The next `count` cloud calls fail with `Unavailable` (534) before doing anything.
-    Unavailable { count: u32 },
+    Unavailable {
+        /// How many calls fail; replaces any count still pending (0 ends the fault).
+        count: u32,
+    },
 }
 
 /// The faults in force.

@@ -82,8 +82,10 @@ use store::Store;
 /// Why `Simulator::open` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    /// The inventory is empty and the seed cannot be read or is invalid.
     #[error(transparent)]
     Seed(#[from] SeedError),
+    /// The database could not be read or written (its table, the stored inventory, seeding).
     #[error(transparent)]
     Cloud(#[from] CloudError),
     /// A simulator of another database holds the public range on this machine.
@@ -371,12 +373,15 @@ impl Simulator {
 
     // === Synchronous listing for the API layer: clones, oldest first ===
 
+    /// Zones that pass `filter`.
     pub fn list_zones(&self, filter: impl Fn(&Zone) -> bool) -> Vec<Zone> {
         self.shared.read().list(filter)
     }
+    /// Pods (`listPods`) that pass `filter`.
     pub fn list_pods(&self, filter: impl Fn(&Pod) -> bool) -> Vec<Pod> {
         self.shared.read().list(filter)
     }
+    /// Clusters of hypervisor hosts (`listClusters`) that pass `filter`.
     pub fn list_host_clusters(&self, filter: impl Fn(&HostCluster) -> bool) -> Vec<HostCluster> {
         self.shared.read().list(filter)
     }
@@ -384,84 +389,105 @@ impl Simulator {
     pub fn list_hosts(&self, filter: impl Fn(&Host) -> bool) -> Vec<Host> {
         self.shared.read().list(filter)
     }
+    /// Compute offerings that pass `filter`.
     pub fn list_service_offerings(
         &self,
         filter: impl Fn(&ServiceOffering) -> bool,
     ) -> Vec<ServiceOffering> {
         self.shared.read().list(filter)
     }
+    /// Disk offerings that pass `filter`.
     pub fn list_disk_offerings(&self, filter: impl Fn(&DiskOffering) -> bool) -> Vec<DiskOffering> {
         self.shared.read().list(filter)
     }
+    /// Network offerings that pass `filter`.
     pub fn list_network_offerings(
         &self,
         filter: impl Fn(&NetworkOffering) -> bool,
     ) -> Vec<NetworkOffering> {
         self.shared.read().list(filter)
     }
+    /// Templates that pass `filter`; a cross-zone template is one item.
     pub fn list_templates(&self, filter: impl Fn(&Template) -> bool) -> Vec<Template> {
         self.shared.read().list(filter)
     }
+    /// ISOs that pass `filter`, still downloading ones included.
     pub fn list_isos(&self, filter: impl Fn(&Iso) -> bool) -> Vec<Iso> {
         self.shared.read().list(filter)
     }
+    /// Guest networks that pass `filter`, VPC tiers included.
     pub fn list_networks(&self, filter: impl Fn(&Network) -> bool) -> Vec<Network> {
         self.shared.read().list(filter)
     }
+    /// VPCs that pass `filter`.
     pub fn list_vpcs(&self, filter: impl Fn(&Vpc) -> bool) -> Vec<Vpc> {
         self.shared.read().list(filter)
     }
+    /// Public IP ranges (CloudStack's public VLAN IP ranges) of every zone that pass `filter`.
     pub fn list_public_ip_ranges(
         &self,
         filter: impl Fn(&PublicIpRange) -> bool,
     ) -> Vec<PublicIpRange> {
         self.shared.read().list(filter)
     }
+    /// Allocated public IPs (source NAT ones included) that pass `filter`.
     pub fn list_public_ips(&self, filter: impl Fn(&PublicIp) -> bool) -> Vec<PublicIp> {
         self.shared.read().list(filter)
     }
+    /// Firewall rules that pass `filter`.
     pub fn list_firewall_rules(&self, filter: impl Fn(&FirewallRule) -> bool) -> Vec<FirewallRule> {
         self.shared.read().list(filter)
     }
+    /// Port-forwarding rules that pass `filter`.
     pub fn list_port_forwarding_rules(
         &self,
         filter: impl Fn(&PortForwardingRule) -> bool,
     ) -> Vec<PortForwardingRule> {
         self.shared.read().list(filter)
     }
+    /// Load-balancer rules that pass `filter`.
     pub fn list_load_balancer_rules(
         &self,
         filter: impl Fn(&LoadBalancerRule) -> bool,
     ) -> Vec<LoadBalancerRule> {
         self.shared.read().list(filter)
     }
+    /// VMs that pass `filter`, in any state (destroyed ones are expunged).
     pub fn list_vms(&self, filter: impl Fn(&Vm) -> bool) -> Vec<Vm> {
         self.shared.read().list(filter)
     }
+    /// SSH key pairs that pass `filter` (public keys only: private ones are never stored).
     pub fn list_ssh_key_pairs(&self, filter: impl Fn(&SshKeyPair) -> bool) -> Vec<SshKeyPair> {
         self.shared.read().list(filter)
     }
 
     // === Synchronous lookups by id (constant time; lists scan) ===
 
+    /// The zone with this id; `None` when there is none.
     pub fn zone(&self, id: &str) -> Option<Zone> {
         self.shared.read().get::<Zone>(id).cloned()
     }
+    /// The host with this id; `None` when there is none.
     pub fn host(&self, id: &str) -> Option<Host> {
         self.shared.read().get::<Host>(id).cloned()
     }
+    /// The compute offering with this id; `None` when there is none.
     pub fn service_offering(&self, id: &str) -> Option<ServiceOffering> {
         self.shared.read().get::<ServiceOffering>(id).cloned()
     }
+    /// The template with this id; `None` when there is none.
     pub fn template(&self, id: &str) -> Option<Template> {
         self.shared.read().get::<Template>(id).cloned()
     }
+    /// The ISO with this id; `None` when there is none.
     pub fn iso(&self, id: &str) -> Option<Iso> {
         self.shared.read().get::<Iso>(id).cloned()
     }
+    /// The guest network with this id; `None` when there is none.
     pub fn network(&self, id: &str) -> Option<Network> {
         self.shared.read().get::<Network>(id).cloned()
     }
+    /// The VM with this id; `None` when there is none.
     pub fn vm(&self, id: &str) -> Option<Vm> {
         self.shared.read().get::<Vm>(id).cloned()
     }

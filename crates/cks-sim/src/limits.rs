@@ -34,6 +34,7 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
+    /// Every kind, in `resourcetype` order (the order `Simulator::resource_limits` reports).
     pub const ALL: [LimitKind; 5] = [
         LimitKind::UserVm,
         LimitKind::PublicIp,
@@ -53,6 +54,7 @@ impl LimitKind {
         }
     }
 
+    /// The kind of a CloudStack `resourcetype` number; `None` for a type not simulated.
     pub fn from_resource_type(number: u8) -> Option<LimitKind> {
         LimitKind::ALL
             .into_iter()
@@ -80,6 +82,7 @@ impl std::fmt::Display for LimitKind {
 /// One limit of an account as `Simulator::resource_limits` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceLimit {
+    /// Which resource is limited.
     pub kind: LimitKind,
     /// `None`: unlimited (CloudStack's `-1`).
     pub max: Option<u64>,

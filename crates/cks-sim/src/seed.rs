@@ -25,11 +25,15 @@ use crate::limits::{LimitDefaults, LimitKind};
 /// Why a seed document was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
+    /// A `SeedSource::Path` file could not be read.
     #[error("cannot read seed file {path}: {source}")]
     Read {
+        /// The file's path, as configured.
         path: String,
+        /// Why reading failed.
         source: std::io::Error,
     },
+    /// Not TOML, or not the seed format (an unknown key is refused too).
     #[error("invalid seed document: {0}")]
     Parse(#[from] toml::de::Error),
     /// A value parses but makes no sense (unknown zone, non-loopback public range...).
