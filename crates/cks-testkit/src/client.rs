@@ -13,7 +13,9 @@ pub use cks_client::Credentials as Keys;
 /// expiry unless a test sends one): `cks-client`, answering with the status and JSON body so
 /// tests can check refusals as well as answers.
 pub struct Client {
+    /// The API endpoint, `http://127.0.0.1:<port>/client/api`.
     pub url: String,
+    /// The keys every request is signed with.
     pub keys: Keys,
     client: cks_client::Client,
 }
@@ -27,6 +29,8 @@ pub fn encode(value: &str) -> String {
 const JOB_POLLING: Polling = Polling::every(Duration::from_millis(50), Duration::from_secs(60));
 
 impl Client {
+    /// A client of the endpoint `url` signing with `keys`, on a fresh connection pool without
+    /// timeouts.
     pub fn new(url: &str, keys: Keys) -> Client {
         Client {
             url: url.to_string(),
@@ -41,6 +45,8 @@ impl Client {
         &self.client
     }
 
+    /// The signed query string of a call (`command`, `apiKey`, `response=json`, `signature`),
+    /// for tests that send or alter it themselves.
     pub fn signed_query(&self, command: &str, params: &[(&str, &str)]) -> String {
         self.client.signed_query(command, params)
     }
@@ -57,6 +63,8 @@ impl Client {
         self.send(cks_client::Request::post(&self.url, body)).await
     }
 
+    /// A GET of a query string sent as given (not signed here): for tampered or hand-built
+    /// requests. Returns the HTTP status and the JSON body (`null` when it is not JSON).
     pub async fn get_raw(&self, query: &str) -> (u16, Value) {
         self.send(cks_client::Request::get(&self.url, query)).await
     }

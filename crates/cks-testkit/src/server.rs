@@ -38,8 +38,11 @@ pub fn cksd_binary() -> PathBuf {
 
 /// A `cksd` process, killed when dropped.
 pub struct TestServer {
+    /// The API endpoint, `http://127.0.0.1:<port>/client/api`; a restart changes the port.
     pub url: String,
+    /// The server's data directory (`--data-dir`), removed when dropped.
     pub dir: tempfile::TempDir,
+    /// The root admin's keys, read from `root-admin.json` in the data directory.
     pub admin: Keys,
     /// The loopback /24 the simulator hands public IPs out of (`127.A.B.0/24`).
     pub public_range: String,
@@ -220,19 +223,23 @@ impl TestServer {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Kills the process and waits for it; the data directory stays, for a restart.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
+    /// The server's data directory (the same as `dir`).
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
     }
 
+    /// A client signing as the root admin.
     pub fn admin(&self) -> Client {
         Client::new(&self.url, self.admin.clone())
     }
 
+    /// A client signing with `keys`.
     pub fn client(&self, keys: Keys) -> Client {
         Client::new(&self.url, keys)
     }
