@@ -10,7 +10,7 @@ use cks_core::iaas::{
 };
 use cks_core::tenancy::Owner;
 
-use crate::keys;
+use cks_bootstrap::ssh;
 use crate::kube::guest::{self, NodeCommand, UpgradePlan};
 use crate::vm::DeployStep;
 use crate::{Shared, Simulator, image, keypair, network, now, vm};
@@ -446,7 +446,7 @@ impl Cloud for Simulator {
             )));
         }
         // RSA generation takes tens of milliseconds: keep it off the async workers.
-        let generated = tokio::task::spawn_blocking(keys::generate_rsa)
+        let generated = tokio::task::spawn_blocking(ssh::generate_rsa)
             .await
             .map_err(|e| CloudError::Internal(format!("key generation task failed: {e}")))?
             .map_err(|e| CloudError::Internal(e.to_string()))?;
