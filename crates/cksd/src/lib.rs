@@ -15,6 +15,7 @@ pub mod errors;
 pub mod handlers;
 pub mod jobs;
 pub mod orchestrator;
+pub mod render;
 pub mod secrets;
 pub mod server;
 pub mod state;

@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 
 use cks_api::ApiError;
-use cks_api::date::format_date;
-use cks_api::wire::Obj;
-use cks_cloud::{CloudError, IsoSpec, ObjectIds, Objects};
+use cks_cloud::{CloudError, IsoSpec, ObjectIds};
 use cks_core::tenancy::Owner;
 use cks_core::version::{SemanticVersion, validate_new_version};
 use cks_store::{KubernetesVersion, new_id, now};
@@ -14,58 +12,10 @@ use serde_json::{Value, json};
 use super::{Cx, Reply, keyword_matches};
 use crate::errors::cloud_error;
 use crate::errors::internal;
+use crate::render::render_version_looked_up;
 use crate::state::AppState;
 
 const ARCHES: &[&str] = &["x86_64", "aarch64"];
-
-/// The version object, with its ISO's and zone's names and the ISO's state, from `objects` (a
-/// `Cloud::lookup` of them).
-pub fn render(v: &KubernetesVersion, objects: &Objects) -> Value {
-    let semver = SemanticVersion::parse(&v.semantic_version).ok();
-    let iso = v.iso_id.as_ref().and_then(|id| objects.isos.get(id));
-    let zone_name = v
-        .zone_id
-        .as_ref()
-        .and_then(|z| objects.zones.get(z))
-        .map(|zone| zone.name.clone());
-    Obj::new()
-        .set("id", v.id.clone())
-        .set("name", v.name.clone())
-        .set("semanticversion", v.semantic_version.clone())
-        .opt("isoid", v.iso_id.clone())
-        .opt("isoname", iso.map(|i| i.name.clone()))
-        .opt("isostate", iso.map(|i| i.state.as_str()))
-        .set("arch", v.arch.clone())
-        .opt("zoneid", v.zone_id.clone())
-        .opt("zonename", zone_name)
-        .set(
-            "supportsha",
-            semver.as_ref().is_some_and(SemanticVersion::supports_ha),
-        )
-        .set(
-            "supportsautoscaling",
-            semver
-                .as_ref()
-                .is_some_and(SemanticVersion::supports_autoscaling),
-        )
-        .set("state", v.state.clone())
-        .set("mincpunumber", v.min_cpu)
-        .set("minmemory", v.min_memory)
-        .set("created", format_date(v.created))
-        .set("directdownload", v.direct_download)
-        .build()
-}
-
-/// One version rendered, with its ISO and zone looked up in one cloud call.
-async fn render_one(state: &AppState, v: &KubernetesVersion) -> Result<Value, ApiError> {
-    let ids = ObjectIds {
-        isos: v.iso_id.iter().cloned().collect(),
-        zones: v.zone_id.iter().cloned().collect(),
-        ..ObjectIds::default()
-    };
-    let objects = state.cloud.lookup(&ids).await.map_err(cloud_error)?;
-    Ok(render(v, &objects))
-}
 
 /// The account that owns what the service itself registers (binaries ISOs).
 pub async fn system_owner(state: &AppState) -> Result<Owner, ApiError> {
@@ -196,7 +146,7 @@ pub async fn add(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         },
     )
     .await?;
-    Ok(cx.object(render_one(cx.state, &version).await?))
+    Ok(cx.object(render_version_looked_up(cx.state, &version).await?))
 }
 
 pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
@@ -270,7 +220,7 @@ pub async fn update(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .await
         .map_err(internal)?
         .ok_or_else(|| cx.p.not_found("id"))?;
-    Ok(cx.object(render_one(cx.state, &version).await?))
+    Ok(cx.object(render_version_looked_up(cx.state, &version).await?))
 }
 
 pub async fn delete(cx: &Cx<'_>) -> Result<Reply, ApiError> {
