@@ -9,7 +9,7 @@ use cks_core::tenancy::AccountType;
 use cks_store::{Account, Domain, User, new_id, now};
 use serde_json::json;
 
-use crate::handlers::versions::{NewVersion, add_version};
+use crate::services::versions::{NewVersion, add_version};
 use crate::secrets::{hash_password, random_token, write_private};
 use crate::state::AppState;
 

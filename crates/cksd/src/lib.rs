@@ -18,6 +18,7 @@ pub mod orchestrator;
 pub mod render;
 pub mod secrets;
 pub mod server;
+pub mod services;
 pub mod state;
 pub mod throttle;
 

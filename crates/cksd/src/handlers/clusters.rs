@@ -110,7 +110,7 @@ pub(super) async fn owner_for_create(cx: &Cx<'_>) -> Result<Owner, ApiError> {
             .await
             .map_err(internal)?
             .ok_or_else(|| cx.p.not_found("projectid"))?;
-        let owner = super::owner_of(&account, &domain, Some(&project));
+        let owner = crate::services::tenancy::owner_of(&account, &domain, Some(&project));
         // A project the caller is not in answers as an unknown one (no probing for ids).
         if !cx.caller.can_access(&owner, &member_projects(cx).await?) {
             return Err(cx.p.not_found("projectid"));

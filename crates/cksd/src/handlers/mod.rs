@@ -18,10 +18,10 @@ use cks_api::commands::Bound;
 use cks_api::{ApiError, envelope};
 use cks_core::settings::DEFAULT_PAGE_SIZE;
 use cks_core::tenancy::{AccountAccess, Caller, Owner, path_is_within};
-use cks_store::{Account, Domain, Project};
 use serde_json::Value;
 
 use crate::errors::internal;
+use crate::services::tenancy::owner_of;
 use crate::state::AppState;
 
 /// Everything a handler gets.
@@ -301,19 +301,6 @@ pub async fn scope(cx: &Cx<'_>) -> Result<Scope, ApiError> {
             recursive: true,
         }),
         None => Ok(Scope::Account(caller.account_id.clone())),
-    }
-}
-
-/// The owner block of what an account (or a project, through its hidden account) holds.
-pub fn owner_of(account: &Account, domain: &Domain, project: Option<&Project>) -> Owner {
-    Owner {
-        account_id: account.id.clone(),
-        account_name: account.name.clone(),
-        domain_id: domain.id.clone(),
-        domain_name: domain.name.clone(),
-        domain_path: domain.path.clone(),
-        project_id: project.map(|p| p.id.clone()),
-        project_name: project.map(|p| p.name.clone()),
     }
 }
 
