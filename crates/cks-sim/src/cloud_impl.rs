@@ -10,10 +10,10 @@ use cks_core::iaas::{
 };
 use cks_core::tenancy::Owner;
 
-use cks_bootstrap::ssh;
 use crate::kube::guest::{self, NodeCommand, UpgradePlan};
 use crate::vm::DeployStep;
 use crate::{Shared, Simulator, image, keypair, network, now, vm};
+use cks_bootstrap::ssh;
 use cks_cloud::CloudError;
 use cks_cloud::{
     Cloud, DeployVmSpec, FirewallRuleSpec, IsoSpec, LoadBalancerSpec, NetworkSpec, NewSshKeyPair,

@@ -4,8 +4,8 @@ use cks_core::iaas::{SshKeyPair, same_owner};
 use cks_core::tenancy::Owner;
 
 use crate::inventory::Inventory;
-use cks_bootstrap::ssh::{self, PublicKey};
 use crate::new_id;
+use cks_bootstrap::ssh::{self, PublicKey};
 use cks_cloud::CloudError;
 
 pub(crate) fn validate_name(name: &str) -> Result<(), CloudError> {

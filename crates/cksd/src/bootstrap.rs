@@ -9,8 +9,8 @@ use cks_core::tenancy::AccountType;
 use cks_store::{Account, Domain, User, new_id, now};
 use serde_json::json;
 
-use crate::services::versions::{NewVersion, add_version};
 use crate::secrets::{hash_password, random_token, write_private};
+use crate::services::versions::{NewVersion, add_version};
 use crate::state::AppState;
 
 /// Versions seeded on first start: two releases one minor apart, so create and upgrade work

@@ -428,15 +428,17 @@ mod tests {
             .filter(|name| !ANSWERED_BEFORE_AUTH.contains(name))
             .collect();
         let handled: BTreeSet<&str> = HANDLERS.iter().map(|(name, _)| *name).collect();
-        assert_eq!(
-            handled.len(),
-            HANDLERS.len(),
-            "a command has two handlers"
-        );
+        assert_eq!(handled.len(), HANDLERS.len(), "a command has two handlers");
         let unhandled: Vec<_> = declared.difference(&handled).collect();
         let undeclared: Vec<_> = handled.difference(&declared).collect();
-        assert!(unhandled.is_empty(), "declared without a handler: {unhandled:?}");
-        assert!(undeclared.is_empty(), "handled without a declaration: {undeclared:?}");
+        assert!(
+            unhandled.is_empty(),
+            "declared without a handler: {unhandled:?}"
+        );
+        assert!(
+            undeclared.is_empty(),
+            "handled without a declaration: {undeclared:?}"
+        );
         for name in ANSWERED_BEFORE_AUTH {
             assert!(
                 cks_api::commands::find(name).is_some(),

@@ -133,4 +133,3 @@ pub async fn delete(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .ok_or_else(|| cx.p.not_found("id"))?;
     super::jobs::submit(cx, "KubernetesSupportedVersion", Some(id)).await
 }
-

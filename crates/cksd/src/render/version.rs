@@ -52,7 +52,10 @@ pub fn render_version(v: &KubernetesVersion, objects: &Objects) -> Value {
 }
 
 /// One version rendered, with its ISO and zone looked up in one cloud call.
-pub async fn render_version_looked_up(state: &AppState, v: &KubernetesVersion) -> Result<Value, ApiError> {
+pub async fn render_version_looked_up(
+    state: &AppState,
+    v: &KubernetesVersion,
+) -> Result<Value, ApiError> {
     let ids = ObjectIds {
         isos: v.iso_id.iter().cloned().collect(),
         zones: v.zone_id.iter().cloned().collect(),
