@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 
 use super::*;
-use crate::iaas::{AllocationState, NetworkState, NetworkType, OfferingState, Protocol, RuleState};
+use crate::iaas::{AllocationState, NetworkState, NetworkType, Protocol, RuleState};
 use crate::tenancy::Owner;
 
 fn zone() -> Zone {
@@ -28,24 +28,7 @@ fn zone() -> Zone {
 }
 
 fn offering(id: &str, cpus: u32, memory_mib: u64) -> ServiceOffering {
-    ServiceOffering {
-        id: id.into(),
-        name: id.into(),
-        display_text: id.into(),
-        cpu_number: Some(cpus),
-        cpu_speed_mhz: Some(1000),
-        memory_mib: Some(memory_mib),
-        is_customized: false,
-        root_disk_size_gib: None,
-        storage_type: "shared".into(),
-        offer_ha: false,
-        limit_cpu_use: false,
-        is_system: false,
-        dynamic_scaling_enabled: true,
-        host_tags: None,
-        state: OfferingState::Active,
-        created: 0,
-    }
+    crate::cluster::tests::offering(id, Some(cpus), Some(1000), Some(memory_mib))
 }
 
 fn template() -> Template {
