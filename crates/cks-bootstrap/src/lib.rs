@@ -14,6 +14,8 @@
 //! - [`etcd`]: flags and systemd unit of each member of an external, TLS-only etcd cluster.
 //! - [`cni`]: a registered CNI configuration, its parameters substituted and merged into the first
 //!   control node's user data.
+//! - [`ssh`]: SSH key pairs (RSA generation, OpenSSH public-key parsing, CloudStack's MD5
+//!   fingerprint), for the service's own key and the key pairs a cloud hands out.
 //! - [`iso`]: the offline binaries ISO (the counterpart of CloudStack's
 //!   `create-kubernetes-binaries-iso.sh`) with a manifest of every file's sha256.
 //!
@@ -36,6 +38,7 @@ pub mod kubeadm;
 pub mod kubeconfig;
 pub mod net;
 pub mod pki;
+pub mod ssh;
 pub mod token;
 pub mod version;
 

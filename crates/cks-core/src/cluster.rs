@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::iaas::{ServiceOffering, VmState};
 
+pub mod create;
 pub mod operation;
 
 pub use operation::{

@@ -10,10 +10,10 @@ use cks_core::iaas::{
 };
 use cks_core::tenancy::Owner;
 
-use crate::keys;
 use crate::kube::guest::{self, NodeCommand, UpgradePlan};
 use crate::vm::DeployStep;
 use crate::{Shared, Simulator, image, keypair, network, now, vm};
+use cks_bootstrap::ssh;
 use cks_cloud::CloudError;
 use cks_cloud::{
     Cloud, DeployVmSpec, FirewallRuleSpec, IsoSpec, LoadBalancerSpec, NetworkSpec, NewSshKeyPair,
@@ -446,7 +446,7 @@ impl Cloud for Simulator {
             )));
         }
         // RSA generation takes tens of milliseconds: keep it off the async workers.
-        let generated = tokio::task::spawn_blocking(keys::generate_rsa)
+        let generated = tokio::task::spawn_blocking(ssh::generate_rsa)
             .await
             .map_err(|e| CloudError::Internal(format!("key generation task failed: {e}")))?
             .map_err(|e| CloudError::Internal(e.to_string()))?;

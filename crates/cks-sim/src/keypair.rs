@@ -4,8 +4,8 @@ use cks_core::iaas::{SshKeyPair, same_owner};
 use cks_core::tenancy::Owner;
 
 use crate::inventory::Inventory;
-use crate::keys::{self, PublicKey};
 use crate::new_id;
+use cks_bootstrap::ssh::{self, PublicKey};
 use cks_cloud::CloudError;
 
 pub(crate) fn validate_name(name: &str) -> Result<(), CloudError> {
@@ -56,7 +56,7 @@ pub(crate) fn register(
 ) -> Result<SshKeyPair, CloudError> {
     validate_name(name)?;
     let public =
-        keys::parse_public_key(public_key).map_err(|e| CloudError::invalid(e.to_string()))?;
+        ssh::parse_public_key(public_key).map_err(|e| CloudError::invalid(e.to_string()))?;
     if let Some(existing) = find(inv, name, owner) {
         if existing.fingerprint == public.fingerprint {
             return Ok(existing.clone());

@@ -39,7 +39,6 @@ pub mod faults;
 mod image;
 mod inventory;
 mod keypair;
-pub mod keys;
 mod kube;
 pub mod limits;
 mod network;

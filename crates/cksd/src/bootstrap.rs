@@ -9,8 +9,8 @@ use cks_core::tenancy::AccountType;
 use cks_store::{Account, Domain, User, new_id, now};
 use serde_json::json;
 
-use crate::handlers::versions::{NewVersion, add_version};
 use crate::secrets::{hash_password, random_token, write_private};
+use crate::services::versions::{NewVersion, add_version};
 use crate::state::AppState;
 
 /// Versions seeded on first start: two releases one minor apart, so create and upgrade work
@@ -129,7 +129,7 @@ pub async fn first_start(
     if state.setting(SSH_PUBLIC_KEY).is_none() {
         // The service's own key: every node authorizes it for the `cloud` user (CKS's
         // `ssh.publickey`). The private half is sealed like every other secret.
-        let key = cks_sim::keys::generate_rsa()
+        let key = cks_bootstrap::ssh::generate_rsa()
             .map_err(|e| anyhow::anyhow!("generating the management SSH key: {e}"))?;
         store
             .set_setting(

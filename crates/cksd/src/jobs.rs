@@ -12,7 +12,7 @@ use cks_api::ApiError;
 use cks_store::{Job, JobStatus, now};
 use serde_json::{Value, json};
 
-use crate::handlers::{tenancy, versions};
+use crate::handlers::tenancy;
 use crate::state::{AppState, SharedState};
 
 /// Runs until the process ends. `workers` jobs run at once.
@@ -120,7 +120,9 @@ async fn body(
     params: &BTreeMap<String, String>,
 ) -> Result<Value, ApiError> {
     match job.command.as_str() {
-        "deleteKubernetesSupportedVersion" => versions::run_delete(state, params).await,
+        "deleteKubernetesSupportedVersion" => {
+            crate::services::versions::delete_version(state, params).await
+        }
         "createProject" => tenancy::run_create_project(state, job).await,
         c if crate::orchestrator::Operation::of_command(c).is_some() => {
             let params = cks_core::cluster::OperationParams::from_stored(params.clone());

@@ -15,8 +15,10 @@ pub mod errors;
 pub mod handlers;
 pub mod jobs;
 pub mod orchestrator;
+pub mod render;
 pub mod secrets;
 pub mod server;
+pub mod services;
 pub mod state;
 pub mod throttle;
 

@@ -131,7 +131,7 @@ impl AppState {
             versions
                 .into_iter()
                 .map(|version| {
-                    let rendered = crate::handlers::versions::render(&version, &objects);
+                    let rendered = crate::render::render_version(&version, &objects);
                     CatalogEntry { version, rendered }
                 })
                 .collect(),

@@ -282,7 +282,12 @@ fn huge_counts_never_wrap_past_the_maximum_or_truncate() {
     );
 }
 
-fn offering(id: &str, cpus: Option<u32>, speed: Option<u32>, mem: Option<u64>) -> ServiceOffering {
+pub(super) fn offering(
+    id: &str,
+    cpus: Option<u32>,
+    speed: Option<u32>,
+    mem: Option<u64>,
+) -> ServiceOffering {
     ServiceOffering {
         id: id.into(),
         name: id.into(),

@@ -5,198 +5,29 @@
 use std::collections::BTreeMap;
 
 use cks_api::ApiError;
-use cks_api::wire::Obj;
 use cks_cloud::ObjectIds;
-use cks_core::cluster::{
-    ClusterSpec, ClusterState, ClusterType, MIN_ROOT_DISK_GB, NodeType, OfferingUse,
-    OperationParams, PerNodeType, VersionMinimums, check_max_size, check_node_counts,
-    check_node_offering, is_upscale, node_resources, parse_cluster_type, parse_node_type_key,
-    recorded_node_counts,
+use cks_core::cluster::create::{
+    self, CreateError, CreateFacts, CreateRequest, CreateSettings, NetworkFacts, NodeMapEntry,
+    SourceNatRules, VersionFacts, check_create_request, parse_node_map, validate_create,
 };
-use cks_core::iaas::{GuestIpType, IsoState, ServiceOffering};
+use cks_core::cluster::{
+    ClusterState, ClusterType, NodeType, OfferingUse, OperationParams, PerNodeType,
+    VersionMinimums, check_max_size, check_node_offering, is_upscale, parse_cluster_type,
+};
+use cks_core::iaas::ServiceOffering;
 use cks_core::settings as s;
 use cks_core::tenancy::Owner;
 use cks_core::version::SemanticVersion;
 use cks_store::{ClusterFilter, ClusterRecord, KubernetesVersion, NewJob, StoreError, new_id, now};
 use serde_json::{Value, json};
 
-use super::inventory::render_vm;
 use super::{Cx, Reply, keyword_matches, member_projects, name_matches, scope};
 use crate::errors::{cloud_error, internal};
 use crate::orchestrator::ClusterSecrets;
+use crate::render::render_cluster;
 use crate::state::AppState;
 
 const INSTANCE_TYPE: &str = "KubernetesCluster";
-
-// === Rendering ===
-
-/// The `kubernetescluster` object (spec §2.4), plus `operation`, `step` and `lasterror`.
-pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) -> Value {
-    let spec = &c.spec;
-    let version = match &c.kubernetes_version_id {
-        Some(id) => state.store.version(id).await.ok().flatten(),
-        None => None,
-    };
-    let cni_name = match &spec.cni_config_id {
-        Some(id) => state
-            .store
-            .cni_config(id)
-            .await
-            .ok()
-            .flatten()
-            .map(|c| c.name),
-        None => None,
-    };
-    let nodes = state.store.nodes(&c.id).await.unwrap_or_default();
-    // Everything shown by name, and the nodes' VMs with what they refer to: one cloud call.
-    let ids = ObjectIds {
-        zones: vec![c.zone_id.clone()],
-        service_offerings: [
-            spec.service_offering_id.as_deref(),
-            spec.node_offerings.worker.as_deref(),
-            spec.node_offerings.control.as_deref(),
-            spec.node_offerings.etcd.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(str::to_string)
-        .collect(),
-        templates: spec.template_id.iter().cloned().collect(),
-        networks: c.network_id.iter().cloned().collect(),
-        vms: nodes.iter().filter_map(|n| n.vm_id.clone()).collect(),
-        with_vm_refs: true,
-        // CKS's `etcdips` need the rules of the cluster's IP; only clusters with etcd nodes ask.
-        port_forwards_on_ips: spec
-            .public_ip_id
-            .iter()
-            .filter(|_| spec.etcd_nodes > 0)
-            .cloned()
-            .collect(),
-        ..ObjectIds::default()
-    };
-    let objects = state.cloud.lookup(&ids).await.unwrap_or_default();
-    let offering_name = |id: Option<&str>| {
-        id.and_then(|id| objects.service_offerings.get(id))
-            .map(|o| o.name.clone())
-    };
-    let zone = objects.zones.get(&c.zone_id);
-    let network = c
-        .network_id
-        .as_ref()
-        .and_then(|id| objects.networks.get(id));
-    let template = spec
-        .template_id
-        .as_ref()
-        .and_then(|id| objects.templates.get(id));
-    let vms: Vec<Value> = nodes
-        .iter()
-        .filter_map(|n| {
-            let vm = objects.vms.get(n.vm_id.as_ref()?)?;
-            let mut v = render_vm(&objects, vm, admin, false, false)?;
-            if let Value::Object(m) = &mut v {
-                m.insert("isexternalnode".into(), json!(n.external));
-                m.insert("isetcdnode".into(), json!(n.node_type == NodeType::Etcd));
-                if let Some(version) = &n.kubernetes_version {
-                    m.insert("kubernetesnodeversion".into(), json!(version));
-                }
-            }
-            Some(v)
-        })
-        .collect();
-    let per_type = |t: NodeType| spec.node_offerings.get(t).map(str::to_string);
-    // CKS's `etcdips`: the public IPs (id → address) that forward the etcd start port, i.e.
-    // reach the first etcd node (the rules came with the lookup above).
-    let mut etcd_ips: BTreeMap<String, String> = BTreeMap::new();
-    if spec.etcd_nodes > 0
-        && let Some(ip_id) = &spec.public_ip_id
-    {
-        let start = state.setting_i64(s::ETCD_START_PORT);
-        for rule in objects
-            .port_forwards
-            .iter()
-            .filter(|r| r.ip_id == *ip_id && i64::from(r.public_start_port) == start)
-        {
-            etcd_ips.insert(rule.ip_id.clone(), rule.ip_address.to_string());
-        }
-    }
-    let obj = Obj::new()
-        .set("id", c.id.clone())
-        .set("name", c.name.clone())
-        .set("description", c.description.clone())
-        .set("zoneid", c.zone_id.clone())
-        .opt("zonename", zone.map(|z| z.name.clone()))
-        .opt("serviceofferingid", spec.service_offering_id.clone())
-        .opt(
-            "serviceofferingname",
-            offering_name(spec.service_offering_id.as_deref()),
-        )
-        .opt("workerofferingid", per_type(NodeType::Worker))
-        .opt(
-            "workerofferingname",
-            offering_name(spec.node_offerings.worker.as_deref()),
-        )
-        .opt("controlofferingid", per_type(NodeType::Control))
-        .opt(
-            "controlofferingname",
-            offering_name(spec.node_offerings.control.as_deref()),
-        )
-        .opt("etcdofferingid", per_type(NodeType::Etcd))
-        .opt(
-            "etcdofferingname",
-            offering_name(spec.node_offerings.etcd.as_deref()),
-        )
-        .set("etcdnodes", spec.etcd_nodes)
-        .opt("templateid", spec.template_id.clone())
-        .opt("templatename", template.map(|t| t.name.clone()))
-        .opt("networkid", c.network_id.clone())
-        .opt("associatednetworkname", network.map(|n| n.name.clone()))
-        .opt("kubernetesversionid", c.kubernetes_version_id.clone())
-        .opt("kubernetesversionname", version.map(|v| v.name))
-        .owner(&c.owner)
-        .opt("keypair", spec.keypair.clone())
-        .opt("cniconfigurationid", spec.cni_config_id.clone())
-        .opt("cniconfigname", cni_name)
-        .set("masternodes", spec.control_nodes)
-        .set("controlnodes", spec.control_nodes)
-        .set("size", spec.workers)
-        .set("state", c.state.as_str())
-        .set("cpunumber", spec.cores.to_string())
-        .set("memory", spec.memory_mib.to_string())
-        .opt(
-            "endpoint",
-            spec.endpoint_ip
-                .as_ref()
-                .filter(|_| spec.dashboard_running || c.state != ClusterState::Starting)
-                .map(|ip| format!("https://{ip}:6443/")),
-        )
-        .set("virtualmachines", vms)
-        .opt("ipaddress", spec.endpoint_ip.clone())
-        .opt("ipaddressid", spec.public_ip_id.clone())
-        .set("etcdips", json!(etcd_ips))
-        .set("autoscalingenabled", spec.autoscaling)
-        .opt("minsize", spec.min_size)
-        .opt("maxsize", spec.max_size)
-        .set("clustertype", c.cluster_type.as_str())
-        .set("csienabled", spec.csi_enabled)
-        .set("created", cks_api::date::format_date(c.created))
-        .set("hasannotations", false)
-        .opt(
-            "operation",
-            c.operation
-                .clone()
-                .filter(|_| c.state.is_transient() || c.last_error.is_some()),
-        )
-        // The job of that operation, for `queryAsyncJobResult` and `listAsyncJobSteps`.
-        .opt(
-            "jobid",
-            c.job_id
-                .clone()
-                .filter(|_| c.state.is_transient() || c.last_error.is_some()),
-        )
-        .opt("step", c.step.clone())
-        .opt("lasterror", c.last_error.clone());
-    obj.build()
-}
 
 // === Lookups ===
 
@@ -230,38 +61,6 @@ async fn offering(state: &AppState, id: &str) -> Result<Option<ServiceOffering>,
     Ok(found.service_offerings.remove(id))
 }
 
-/// `nodeofferings`/`nodetemplates` entries: `{node: type, <field>: uuid}`.
-fn node_map(
-    cx: &Cx<'_>,
-    param: &str,
-    field: &str,
-) -> Result<(PerNodeType, Option<String>), ApiError> {
-    let mut out = PerNodeType::default();
-    let mut default = None;
-    let Some(map) = cx.p.map(param) else {
-        return Ok((out, default));
-    };
-    for entry in map.values() {
-        let node = entry.get("node").map(String::as_str).unwrap_or_default();
-        let value = entry.get(field).map(String::as_str).unwrap_or_default();
-        if node.is_empty() || value.is_empty() {
-            return Err(ApiError::invalid(format!(
-                "Incomplete Node Type to {} ID mapping: '{node}' -> '{value}'",
-                if field == "offering" {
-                    "Service Offering"
-                } else {
-                    "Template"
-                }
-            )));
-        }
-        match parse_node_type_key(node).map_err(ApiError::invalid)? {
-            Some(t) => out.set(t, Some(value.to_string())),
-            None => default = Some(value.to_string()),
-        }
-    }
-    Ok((out, default))
-}
-
 /// The owner of a new cluster: the caller, `account`+`domainid`, or `projectid`.
 pub(super) async fn owner_for_create(cx: &Cx<'_>) -> Result<Owner, ApiError> {
     let store = &cx.state.store;
@@ -281,7 +80,7 @@ pub(super) async fn owner_for_create(cx: &Cx<'_>) -> Result<Owner, ApiError> {
             .await
             .map_err(internal)?
             .ok_or_else(|| cx.p.not_found("projectid"))?;
-        let owner = super::owner_of(&account, &domain, Some(&project));
+        let owner = crate::services::tenancy::owner_of(&account, &domain, Some(&project));
         // A project the caller is not in answers as an unknown one (no probing for ids).
         if !cx.caller.can_access(&owner, &member_projects(cx).await?) {
             return Err(cx.p.not_found("projectid"));
@@ -301,369 +100,32 @@ pub(super) async fn owner_for_create(cx: &Cx<'_>) -> Result<Owner, ApiError> {
 
 fn check_endpoint_url(state: &AppState) -> Result<(), ApiError> {
     let url = state.setting(s::ENDPOINT_URL).unwrap_or_default();
-    if url.is_empty() || url.contains("localhost") {
-        return Err(ApiError::invalid(
-            "Global setting endpoint.url has to be set to the Management Server's API end point",
-        ));
-    }
-    Ok(())
-}
-
-/// A version a cluster may use in this zone (spec §4.1). `upgrade` picks the upgrade wording.
-async fn check_version_usable(
-    state: &AppState,
-    v: &KubernetesVersion,
-    zone_id: &str,
-    zone_name: &str,
-    upgrade: bool,
-) -> Result<(), ApiError> {
-    if v.state != "Enabled" {
-        let what = if upgrade { " for upgrade" } else { "" };
-        return Err(ApiError::invalid(format!(
-            "Kubernetes version ID: {}{what} is in Disabled state",
-            v.id
-        )));
-    }
-    if v.zone_id.as_deref().is_some_and(|z| z != zone_id) {
-        return Err(ApiError::invalid(format!(
-            "Kubernetes version ID: {} is not available for zone ID: {zone_id}",
-            v.id
-        )));
-    }
-    let iso = match &v.iso_id {
-        Some(id) => {
-            let ids = ObjectIds {
-                isos: vec![id.clone()],
-                ..ObjectIds::default()
-            };
-            let mut found = state.cloud.lookup(&ids).await.map_err(cloud_error)?;
-            found.isos.remove(id)
-        }
-        None => None,
-    };
-    let Some(iso) = iso else {
-        return Err(ApiError::invalid(format!(
-            "Invalid ISO associated with version ID: {}",
-            v.id
-        )));
-    };
-    if iso.state != IsoState::Ready {
-        return Err(if upgrade {
-            ApiError::invalid(format!(
-                "ISO associated with version : {} is not in Ready state for datacenter : {zone_name}",
-                v.name
-            ))
-        } else {
-            ApiError::invalid(format!(
-                "ISO associated with version ID: {} is not in Ready state for datacenter ID: {zone_id}",
-                v.id
-            ))
-        });
-    }
-    Ok(())
+    create::check_endpoint_url(&url).map_err(ApiError::invalid)
 }
 
 // === createKubernetesCluster ===
 
+/// `createKubernetesCluster`: the request from the bound parameters, the owner, the facts it is
+/// validated with (`cks_core::cluster::create::validate_create`, CKS's order and messages), then
+/// the cluster row and its job in one transaction.
 pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let p = cx.p;
     let state = cx.state;
-    let cluster_type = parse_cluster_type(p.str("clustertype")).map_err(ApiError::invalid)?;
-    if cluster_type == ClusterType::CloudManaged {
-        check_endpoint_url(state)?;
-    }
-    let name = p.req("name").trim().to_string();
-    if name.is_empty() || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid(format!(
-            "Invalid name for the Kubernetes cluster name: {name}"
-        )));
-    }
-    let control = p.int("controlnodes").unwrap_or(1);
-    let workers = p.int("size").unwrap_or(0);
-    let etcd = p.int("etcdnodes").unwrap_or(0);
+    let request = create_request(cx);
+    let settings = CreateSettings {
+        endpoint_url: state.setting(s::ENDPOINT_URL).unwrap_or_default(),
+        max_cluster_size: state.setting_i64(s::CLUSTER_MAX_SIZE),
+        experimental_features: state.setting_bool(s::EXPERIMENTAL_FEATURES),
+    };
+    let cluster_type =
+        check_create_request(&request, &settings).map_err(|e| create_error(cx, e))?;
     let owner = owner_for_create(cx).await?;
-    let counts = match cluster_type {
-        ClusterType::CloudManaged => {
-            let max = state.setting_i64(s::CLUSTER_MAX_SIZE);
-            check_node_counts(control, workers, etcd, max)
-        }
-        ClusterType::ExternalManaged => recorded_node_counts(control, workers, etcd),
-    }
-    .map_err(ApiError::invalid)?;
-    let zone_id = p.req("zoneid");
-    let zone = state
-        .cloud
-        .get_zone(zone_id)
-        .await
-        .map_err(|_| p.not_found("zoneid"))?;
-    if zone.allocation_state.as_str() == "Disabled" && !cx.caller.is_root_admin() {
-        return Err(ApiError::denied(format!(
-            "Cannot perform this operation, zone ID: {} is currently disabled",
-            zone.id
-        )));
-    }
-    let root_disk = p.int("noderootdisksize").unwrap_or(MIN_ROOT_DISK_GB);
-    if cluster_type == ClusterType::CloudManaged && root_disk < MIN_ROOT_DISK_GB {
-        return Err(ApiError::invalid(format!(
-            "Provided node root disk size is lesser than default size of {MIN_ROOT_DISK_GB}GB"
-        )));
-    }
-    let (node_offerings, default_from_map) = node_map(cx, "nodeofferings", "offering")?;
-    let (node_templates, default_template_from_map) = node_map(cx, "nodetemplates", "template")?;
-    let service_offering_id = p
-        .str("serviceofferingid")
-        .map(str::to_string)
-        .or(default_from_map);
-
-    let mut spec = ClusterSpec {
-        control_nodes: counts.control,
-        workers: counts.workers,
-        etcd_nodes: counts.etcd,
-        service_offering_id: service_offering_id.clone(),
-        node_offerings,
-        node_templates,
-        hypervisor: p.str("hypervisor").map(str::to_string),
-        root_disk_gb: root_disk,
-        keypair: p.str("keypair").map(str::to_string),
-        external_lb_ip: p.str("externalloadbalanceripaddress").map(str::to_string),
-        csi_enabled: p.flag("enablecsi"),
-        cni_config_id: p.str("cniconfigurationid").map(str::to_string),
-        cni_details: super::cni::cluster_details(cx, &owner).await?,
-        ..ClusterSpec::default()
-    };
-    let version = match p.str("kubernetesversionid") {
-        Some(id) => Some(
-            state
-                .store
-                .version(id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| ApiError::invalid("Invalid Kubernetes version ID"))?,
-        ),
-        None if cluster_type == ClusterType::CloudManaged => {
-            return Err(ApiError::invalid("Invalid Kubernetes version ID"));
-        }
-        None => None,
-    };
-
-    if cluster_type == ClusterType::CloudManaged {
-        // Step 7: the network offering for new networks.
-        if p.str("networkid").is_none() {
-            let offering_name = state
-                .setting(s::CLUSTER_NETWORK_OFFERING)
-                .unwrap_or_default();
-            let offering = state
-                .cloud
-                .find_network_offering(&offering_name)
-                .await
-                .map_err(cloud_error)?;
-            if offering.is_none_or(|o| o.state.as_str() != "Enabled") {
-                return Err(ApiError::internal(
-                    "Kubernetes service has not been configured properly to provision Kubernetes clusters",
-                ));
-            }
-        }
-        let version = version
-            .as_ref()
-            .ok_or_else(|| ApiError::invalid("Invalid Kubernetes version ID"))?;
-        check_version_usable(state, version, &zone.id, &zone.name, false).await?;
-        let semver = SemanticVersion::parse(&version.semantic_version)
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
-        if control > 1 && !semver.supports_ha() {
-            return Err(ApiError::invalid(format!(
-                "HA support is available only for Kubernetes version 1.16.0 and above. Given version ID: {} is {}",
-                version.id, version.semantic_version
-            )));
-        }
-        // Step 9: an offering for each node type, fit for the version.
-        let mut types = vec![NodeType::Worker, NodeType::Control];
-        if etcd > 0 {
-            types.push(NodeType::Etcd);
-        }
-        let mut sized = Vec::new();
-        for t in types {
-            let Some(id) = spec.offering_for(t).map(str::to_string) else {
-                return Err(ApiError::invalid(
-                    "When serviceofferingid is not specified, service offerings for each node type must be specified in the nodeofferings parameter.",
-                ));
-            };
-            let o = offering(state, &id).await?.ok_or_else(|| {
-                ApiError::invalid(format!("Cannot find a service offering with ID {id}"))
-            })?;
-            check_node_offering(&o, version_minimums(version), OfferingUse::Create).map_err(|inner| {
-                ApiError::invalid(format!(
-                    "Given service offering ID: {id} for {} nodes is not suitable for the Kubernetes cluster version {} - {inner}",
-                    t.as_str().to_uppercase(),
-                    version.semantic_version
-                ))
-            })?;
-            sized.push((spec.count(t), o));
-        }
-        (spec.cores, spec.memory_mib) = node_resources(sized.iter().map(|(n, o)| (*n, o)));
-    }
-    // Step 10: the key pair.
-    if let Some(pair) = &spec.keypair {
-        let found = state
-            .cloud
-            .find_ssh_key_pair(pair, &owner)
-            .await
-            .map_err(cloud_error)?;
-        if found.is_none() {
-            return Err(ApiError::invalid(format!(
-                "Given SSH key pair with name: {pair} was not found for the account {}",
-                owner.account_name
-            )));
-        }
-    }
-    // Step 11: a private registry, all or nothing, behind the experimental switch.
-    let registry = [
-        p.str("dockerregistryusername"),
-        p.str("dockerregistrypassword"),
-        p.str("dockerregistryurl"),
-    ];
-    let mut registry_password = None;
-    if registry.iter().any(Option::is_some) {
-        let [Some(user), Some(password), Some(url)] = registry else {
-            return Err(ApiError::invalid(
-                "All the docker private registry parameters (username, password, url) required are specified",
-            ));
-        };
-        // The same rule the nodes' containerd configuration is built with.
-        let credentials = cks_bootstrap::RegistryCredentials {
-            url: url.to_string(),
-            username: user.to_string(),
-            password: password.to_string(),
-        };
-        if credentials.host().is_err() {
-            return Err(ApiError::invalid("Invalid docker registry url specified"));
-        }
-        if cluster_type == ClusterType::CloudManaged
-            && !state.setting_bool(s::EXPERIMENTAL_FEATURES)
-        {
-            return Err(ApiError::internal(
-                "Private registry for the Kubernetes cluster is an experimental feature. Use cloud.kubernetes.cluster.experimental.features.enabled configuration for enabling experimental features",
-            ));
-        }
-        spec.registry_username = Some(user.to_string());
-        spec.registry_url = Some(url.to_string());
-        registry_password = Some(password.to_string());
-    }
-    // Step 12/16: an existing network.
-    let network_id = p.str("networkid").map(str::to_string);
-    if let Some(id) = &network_id {
-        let network = state
-            .cloud
-            .get_network(id)
-            .await
-            .map_err(|_| ApiError::invalid("Unable to find network with given ID"))?;
-        if !cx
-            .caller
-            .can_access(&network.owner, &member_projects(cx).await?)
-        {
-            return Err(ApiError::invalid("Unable to find network with given ID"));
-        }
-        if spec.external_lb_ip.is_some() && network.guest_type != GuestIpType::Shared {
-            return Err(ApiError::invalid(
-                "externalloadbalanceripaddress parameter must not be specified when network type is not Shared or is ROUTED network",
-            ));
-        }
-        if cluster_type == ClusterType::CloudManaged {
-            if !state
-                .store
-                .clusters_on_network(id)
-                .await
-                .map_err(internal)?
-                .is_empty()
-            {
-                return Err(ApiError::invalid(format!(
-                    "Network ID: {id} is already under use by another Kubernetes cluster"
-                )));
-            }
-            if network.guest_type != GuestIpType::Isolated {
-                return Err(ApiError::invalid(format!(
-                    "Network ID: {id} is not an isolated network; only isolated networks are supported for Kubernetes clusters here"
-                )));
-            }
-            check_network_rules(state, &network, control + workers).await?;
-        }
-    } else if spec.external_lb_ip.is_some() {
-        return Err(ApiError::invalid(
-            "externalloadbalanceripaddress parameter must be specified along with networkid parameter",
-        ));
-    }
-    // Step 18: the template, per type or the zone's CKS template.
-    if cluster_type == ClusterType::CloudManaged {
-        let template = match default_template_from_map {
-            Some(t) => Some(t),
-            None => state
-                .cloud
-                .kubernetes_templates(&zone.id)
-                .await
-                .map_err(cloud_error)?
-                .into_iter()
-                .find(|t| {
-                    t.is_ready
-                        && spec
-                            .hypervisor
-                            .as_deref()
-                            .is_none_or(|h| t.hypervisor.eq_ignore_ascii_case(h))
-                })
-                .map(|t| t.id),
-        };
-        let Some(template) = template else {
-            return Err(ApiError::internal(format!(
-                "Not able to find the System or Routing template in ready state for the zone {}",
-                zone.id
-            )));
-        };
-        let ids = ObjectIds {
-            templates: [NodeType::Control, NodeType::Worker, NodeType::Etcd]
-                .into_iter()
-                .filter_map(|t| spec.node_templates.get(t).map(str::to_string))
-                .collect(),
-            ..ObjectIds::default()
-        };
-        let found = state.cloud.lookup(&ids).await.map_err(cloud_error)?;
-        for t in [NodeType::Control, NodeType::Worker, NodeType::Etcd] {
-            if let Some(id) = spec.node_templates.get(t)
-                && !found.templates.contains_key(id)
-            {
-                return Err(ApiError::invalid(format!(
-                    "Cannot find a template with ID {id}"
-                )));
-            }
-        }
-        spec.template_id = Some(template);
-    }
-
+    let facts = create_facts(cx, &request, cluster_type, &owner, settings).await?;
+    let valid = validate_create(&request, &facts).map_err(|e| create_error(cx, e))?;
+    let cluster_type = valid.cluster_type;
     let id = new_id();
     let secrets = ClusterSecrets {
-        registry_password,
+        registry_password: valid.registry_password,
         ..ClusterSecrets::default()
-    };
-    let record = ClusterRecord {
-        id: id.clone(),
-        seq: 0,
-        name: name.clone(),
-        description: p.str("description").unwrap_or(&name).to_string(),
-        owner,
-        zone_id: zone.id.clone(),
-        kubernetes_version_id: version.map(|v| v.id),
-        cluster_type,
-        state: match cluster_type {
-            ClusterType::CloudManaged => ClusterState::Starting,
-            ClusterType::ExternalManaged => ClusterState::Running,
-        },
-        network_id,
-        spec,
-        secrets: Some(secrets.seal(&state.master_key)),
-        gc: false,
-        operation: None,
-        job_id: None,
-        step: None,
-        last_error: None,
-        created: now(),
-        removed: None,
     };
     let job = new_job(
         cx,
@@ -674,23 +136,43 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             OperationParams::default()
         },
     );
-    let mut record = record;
-    if cluster_type == ClusterType::CloudManaged {
-        record.operation = Some("create".into());
-        record.job_id = Some(job.id.clone());
-    }
-    let job_for_insert = (cluster_type == ClusterType::CloudManaged).then_some(&job);
+    let cloud_managed = cluster_type == ClusterType::CloudManaged;
+    let record = ClusterRecord {
+        id: id.clone(),
+        seq: 0,
+        name: valid.name.clone(),
+        description: valid.description,
+        owner,
+        zone_id: valid.zone_id,
+        kubernetes_version_id: valid.kubernetes_version_id,
+        cluster_type,
+        state: match cluster_type {
+            ClusterType::CloudManaged => ClusterState::Starting,
+            ClusterType::ExternalManaged => ClusterState::Running,
+        },
+        network_id: valid.network_id,
+        spec: valid.spec,
+        secrets: Some(secrets.seal(&state.master_key)),
+        gc: false,
+        operation: cloud_managed.then(|| "create".to_string()),
+        job_id: cloud_managed.then(|| job.id.clone()),
+        step: None,
+        last_error: None,
+        created: now(),
+        removed: None,
+    };
+    let job_for_insert = cloud_managed.then_some(&job);
     match state.store.insert_cluster(&record, job_for_insert).await {
         Ok(()) => {}
         Err(StoreError::Duplicate(_)) => {
             return Err(ApiError::invalid(format!(
-                "A Kubernetes cluster with name {name} already exists for the account {}",
-                record.owner.account_name
+                "A Kubernetes cluster with name {} already exists for the account {}",
+                valid.name, record.owner.account_name
             )));
         }
         Err(e) => return Err(internal(e)),
     }
-    if cluster_type == ClusterType::ExternalManaged {
+    if !cloud_managed {
         // Nothing to build: the job only reports the cluster.
         return super::jobs::queue(cx, &job).await;
     }
@@ -698,79 +180,220 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     Ok(super::jobs::submitted(cx, &job))
 }
 
-/// The API and SSH ports must be free on an existing network's source NAT IP (spec §4.3.16).
-async fn check_network_rules(
-    state: &AppState,
-    network: &cks_core::iaas::Network,
-    nodes: i64,
-) -> Result<(), ApiError> {
-    let Some(ip) = state
-        .cloud
-        .find_source_nat_ip(&network.id)
-        .await
-        .map_err(cloud_error)?
-    else {
-        if network.state.as_str() == "Allocated" {
-            return Ok(());
-        }
-        return Err(ApiError::invalid(format!(
-            "Network ID: {} does not have a source NAT IP associated with it. To provision a Kubernetes Cluster, source NAT IP is required",
-            network.id
-        )));
+/// The create's parameters, typed.
+fn create_request(cx: &Cx<'_>) -> CreateRequest {
+    let p = cx.p;
+    let text = |name: &str| p.str(name).map(str::to_string);
+    CreateRequest {
+        name: p.req("name").to_string(),
+        description: text("description"),
+        cluster_type: text("clustertype"),
+        zone_id: p.req("zoneid").to_string(),
+        kubernetes_version_id: text("kubernetesversionid"),
+        service_offering_id: text("serviceofferingid"),
+        node_offerings: node_map_entries(cx, "nodeofferings", "offering"),
+        node_templates: node_map_entries(cx, "nodetemplates", "template"),
+        control_nodes: p.int("controlnodes"),
+        size: p.int("size"),
+        etcd_nodes: p.int("etcdnodes"),
+        root_disk_gb: p.int("noderootdisksize"),
+        hypervisor: text("hypervisor"),
+        keypair: text("keypair"),
+        network_id: text("networkid"),
+        external_lb_ip: text("externalloadbalanceripaddress"),
+        csi_enabled: p.flag("enablecsi"),
+        cni_config_id: text("cniconfigurationid"),
+        registry_username: text("dockerregistryusername"),
+        registry_password: text("dockerregistrypassword"),
+        registry_url: text("dockerregistryurl"),
+    }
+}
+
+/// `nodeofferings`/`nodetemplates` entries: `{node: type, <field>: uuid}`, as given.
+fn node_map_entries(cx: &Cx<'_>, param: &str, field: &str) -> Vec<NodeMapEntry> {
+    let Some(map) = cx.p.map(param) else {
+        return Vec::new();
     };
-    let ssh = (
-        cks_core::cluster::SSH_START_PORT as i64,
-        cks_core::cluster::SSH_START_PORT as i64 + nodes - 1,
-    );
-    let api = cks_core::cluster::API_PORT as i64;
-    let overlaps = |start: i64, end: i64, range: (i64, i64)| start <= range.1 && end >= range.0;
-    for rule in state
+    map.values()
+        .map(|entry| NodeMapEntry {
+            node: entry.get("node").cloned().unwrap_or_default(),
+            value: entry.get(field).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The one mapping of a refused create to the API's answer.
+fn create_error(cx: &Cx<'_>, e: CreateError) -> ApiError {
+    match e {
+        CreateError::Invalid(message) => ApiError::invalid(message),
+        CreateError::Denied(message) => ApiError::denied(message),
+        CreateError::Internal(message) => ApiError::internal(message),
+        CreateError::UnknownZone => cx.p.not_found("zoneid"),
+    }
+}
+
+/// Everything `validate_create` consults, looked up for this request; a lookup is made only
+/// where a rule of this cluster type reads it.
+async fn create_facts(
+    cx: &Cx<'_>,
+    request: &CreateRequest,
+    cluster_type: ClusterType,
+    owner: &Owner,
+    settings: CreateSettings,
+) -> Result<CreateFacts, ApiError> {
+    let state = cx.state;
+    let cloud = &state.cloud;
+    let cloud_managed = cluster_type == ClusterType::CloudManaged;
+    // Any failure answers as an unknown zone, as before the rules were pure.
+    let zone = cloud.get_zone(&request.zone_id).await.ok();
+    let cni_details = super::cni::cluster_details(cx, owner).await?;
+    let version = match &request.kubernetes_version_id {
+        Some(id) => match state.store.version(id).await.map_err(internal)? {
+            Some(v) => Some(version_facts(state, &v).await?),
+            None => None,
+        },
+        None => None,
+    };
+    let network_offering_ready = if cloud_managed && request.network_id.is_none() {
+        let name = state
+            .setting(s::CLUSTER_NETWORK_OFFERING)
+            .unwrap_or_default();
+        cloud
+            .find_network_offering(&name)
+            .await
+            .map_err(cloud_error)?
+            .is_some_and(|o| o.state.as_str() == "Enabled")
+    } else {
+        false
+    };
+    let mut ids = ObjectIds::default();
+    if cloud_managed {
+        ids.service_offerings = request.offering_ids();
+        ids.templates = request.template_ids();
+    }
+    let objects = cloud.lookup(&ids).await.map_err(cloud_error)?;
+    let keypair_found = match &request.keypair {
+        Some(pair) => cloud
+            .find_ssh_key_pair(pair, owner)
+            .await
+            .map_err(cloud_error)?
+            .is_some(),
+        None => false,
+    };
+    // The same rule the nodes' containerd configuration is built with.
+    let registry_url_valid = request.registry_url.as_ref().is_some_and(|url| {
+        cks_bootstrap::RegistryCredentials {
+            url: url.clone(),
+            username: request.registry_username.clone().unwrap_or_default(),
+            password: request.registry_password.clone().unwrap_or_default(),
+        }
+        .host()
+        .is_ok()
+    });
+    let network = match &request.network_id {
+        Some(id) => network_facts(cx, id, cloud_managed).await?,
+        None => None,
+    };
+    let zone_templates = match &zone {
+        Some(zone) if cloud_managed && !request.has_default_template() => cloud
+            .kubernetes_templates(&zone.id)
+            .await
+            .map_err(cloud_error)?,
+        _ => Vec::new(),
+    };
+    Ok(CreateFacts {
+        settings,
+        caller_is_root_admin: cx.caller.is_root_admin(),
+        owner_account_name: owner.account_name.clone(),
+        zone,
+        cni_details,
+        version,
+        network_offering_ready,
+        offerings: objects.service_offerings,
+        keypair_found,
+        registry_url_valid,
+        network,
+        zone_templates,
+        templates_found: objects.templates.into_keys().collect(),
+    })
+}
+
+/// `networkid`'s network when the caller may see it, with what the CloudManaged rules read:
+/// the clusters on it and its source NAT IP's rules.
+async fn network_facts(
+    cx: &Cx<'_>,
+    id: &str,
+    cloud_managed: bool,
+) -> Result<Option<NetworkFacts>, ApiError> {
+    let state = cx.state;
+    let Ok(network) = state.cloud.get_network(id).await else {
+        return Ok(None);
+    };
+    if !cx
+        .caller
+        .can_access(&network.owner, &member_projects(cx).await?)
+    {
+        return Ok(None);
+    }
+    let mut facts = NetworkFacts {
+        network,
+        clusters_on_it: 0,
+        source_nat: None,
+    };
+    if !cloud_managed {
+        return Ok(Some(facts));
+    }
+    facts.clusters_on_it = state
+        .store
+        .clusters_on_network(id)
+        .await
+        .map_err(internal)?
+        .len();
+    if let Some(ip) = state
         .cloud
-        .firewall_rules_on_ip(&ip.id)
+        .find_source_nat_ip(id)
         .await
         .map_err(cloud_error)?
     {
-        let (Some(a), b) = (rule.start_port, rule.end_port) else {
-            continue;
-        };
-        let (a, b) = (i64::from(a), i64::from(b.unwrap_or(a)));
-        if overlaps(a, b, (api, api)) {
-            return Err(ApiError::invalid(format!(
-                "Network: {} has conflicting firewall rules to provision Kubernetes cluster for API access",
-                network.name
-            )));
-        }
-        if overlaps(a, b, ssh) {
-            return Err(ApiError::invalid(format!(
-                "Network: {} has conflicting firewall rules to provision Kubernetes cluster for node VM SSH access",
-                network.name
-            )));
-        }
+        facts.source_nat = Some(SourceNatRules {
+            firewall_rules: state
+                .cloud
+                .firewall_rules_on_ip(&ip.id)
+                .await
+                .map_err(cloud_error)?,
+            port_forwards: state
+                .cloud
+                .port_forwarding_rules_on_ip(&ip.id)
+                .await
+                .map_err(cloud_error)?,
+        });
     }
-    for rule in state
-        .cloud
-        .port_forwarding_rules_on_ip(&ip.id)
-        .await
-        .map_err(cloud_error)?
-    {
-        let (a, b) = (
-            i64::from(rule.public_start_port),
-            i64::from(rule.public_end_port),
-        );
-        if overlaps(a, b, (api, api)) {
-            return Err(ApiError::invalid(format!(
-                "Network: {} has conflicting port forwarding rules to provision Kubernetes cluster for API access",
-                network.name
-            )));
+    Ok(Some(facts))
+}
+
+/// A catalog version with its ISO's state, as the create and upgrade rules read it.
+async fn version_facts(state: &AppState, v: &KubernetesVersion) -> Result<VersionFacts, ApiError> {
+    let iso_state = match &v.iso_id {
+        Some(id) => {
+            let ids = ObjectIds {
+                isos: vec![id.clone()],
+                ..ObjectIds::default()
+            };
+            let mut found = state.cloud.lookup(&ids).await.map_err(cloud_error)?;
+            found.isos.remove(id).map(|iso| iso.state)
         }
-        if overlaps(a, b, ssh) {
-            return Err(ApiError::invalid(format!(
-                "Network: {} has conflicting port forwarding rules to provision Kubernetes cluster for node VM SSH access",
-                network.name
-            )));
-        }
-    }
-    Ok(())
+        None => None,
+    };
+    Ok(VersionFacts {
+        id: v.id.clone(),
+        name: v.name.clone(),
+        semantic_version: v.semantic_version.clone(),
+        enabled: v.state == "Enabled",
+        zone_id: v.zone_id.clone(),
+        min_cpu: v.min_cpu,
+        min_memory_mib: v.min_memory,
+        iso_state,
+    })
 }
 
 fn new_job(cx: &Cx<'_>, cluster_id: &str, params: OperationParams) -> NewJob {
@@ -1009,7 +632,11 @@ pub async fn scale(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             c.name
         )));
     }
-    let (node_offerings, _) = node_map(cx, "nodeofferings", "offering")?;
+    let (node_offerings, _) = parse_node_map(
+        &node_map_entries(cx, "nodeofferings", "offering"),
+        "Service Offering",
+    )
+    .map_err(|e| create_error(cx, e))?;
     let default_offering = p.str("serviceofferingid");
     let size = p.int("size");
     let node_ids = p.list("nodeids");
@@ -1250,7 +877,13 @@ pub async fn upgrade(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .map_err(|e| ApiError::invalid(e.to_string()))?;
     from.check_upgrade_to(&to)
         .map_err(|e| ApiError::invalid(e.to_string()))?;
-    check_version_usable(state, &target, &c.zone_id, &zone_name, true).await?;
+    create::check_version_usable(
+        &version_facts(state, &target).await?,
+        &c.zone_id,
+        &zone_name,
+        true,
+    )
+    .map_err(ApiError::invalid)?;
     let params = BTreeMap::from([("kubernetesversionid".to_string(), target.id.clone())]);
     begin(
         cx,

@@ -173,22 +173,24 @@ pub async fn delete(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 
 /// `createKubernetesCluster`'s `cniconfigurationid` and `cniconfigdetails`: the configuration
 /// must be one the new cluster's owner may use, and the details (every entry of the map,
-/// flattened into one) must fill exactly its declared parameters. Returns the details.
+/// flattened into one) must fill exactly its declared parameters. Answers the details, or why the
+/// configuration cannot be used (a rule `validate_create` applies in its turn); `Err` only when
+/// the store fails.
 pub(super) async fn cluster_details(
     cx: &Cx<'_>,
     owner: &Owner,
-) -> Result<BTreeMap<String, String>, ApiError> {
+) -> Result<Result<BTreeMap<String, String>, String>, ApiError> {
     let Some(id) = cx.p.str("cniconfigurationid") else {
-        return Ok(BTreeMap::new());
+        return Ok(Ok(BTreeMap::new()));
     };
-    let not_found = || ApiError::invalid("Unable to find CNI configuration with the given ID");
-    let config = cx
-        .state
-        .store
-        .cni_config(id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(not_found)?;
+    let not_found = || {
+        Ok(Err(
+            "Unable to find CNI configuration with the given ID".to_string()
+        ))
+    };
+    let Some(config) = cx.state.store.cni_config(id).await.map_err(internal)? else {
+        return not_found();
+    };
     // Users use their own account's (or the project's); admins any they can see.
     let usable = cx
         .caller
@@ -196,7 +198,7 @@ pub(super) async fn cluster_details(
         && (config.owner.account_id == owner.account_id
             || cx.caller.account_type != AccountType::User);
     if !usable {
-        return Err(not_found());
+        return not_found();
     }
     let details: BTreeMap<String, String> =
         cx.p.map("cniconfigdetails")
@@ -211,11 +213,11 @@ pub(super) async fn cluster_details(
         details,
         as_number: None,
     };
-    cni.render().map_err(|e| {
-        ApiError::invalid(format!(
+    if let Err(e) = cni.render() {
+        return Ok(Err(format!(
             "Unable to use CNI configuration {}: {e}",
             config.name
-        ))
-    })?;
-    Ok(cni.details)
+        )));
+    }
+    Ok(Ok(cni.details))
 }

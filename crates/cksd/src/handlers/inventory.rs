@@ -1,16 +1,17 @@
 //! The simulator's inventory, answered in CloudStack's formats: the read commands a client needs
 //! to pick a zone, offering, template and network, and SSH key pairs. The lists are simulator-only
 //! commands (`Availability::SimulatorOnly`: reached through `AppState::simulator`); the SSH key
-//! pair changes and `render_vm` go through the `Cloud` trait.
+//! pair changes go through the `Cloud` trait.
 
 use cks_api::ApiError;
 use cks_api::wire::iaas;
-use cks_cloud::{ObjectIds, Objects};
+use cks_cloud::ObjectIds;
 use cks_core::iaas::VmState;
 use cks_core::tenancy::Owner;
 
 use super::{Cx, Reply, keyword_matches, member_projects, name_matches, scope};
 use crate::errors::cloud_error;
+use crate::render::render_vm;
 
 pub fn list_zones(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
@@ -281,40 +282,6 @@ pub async fn list_virtual_machines(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .filter_map(|vm| render_vm(&objects, vm, admin, true, with_user_data))
         .collect();
     cx.list(items)
-}
-
-/// A VM in `listVirtualMachines`' format, with the names of what it refers to, from `objects`
-/// (a `Cloud::lookup` that holds them, e.g. with `ObjectIds::add_refs_of`). `None` when its
-/// zone, offering or template is not among them.
-pub fn render_vm(
-    objects: &Objects,
-    vm: &cks_core::iaas::Vm,
-    admin: bool,
-    stats: bool,
-    user_data: bool,
-) -> Option<serde_json::Value> {
-    let zone = objects.zones.get(&vm.zone_id)?;
-    let offering = objects.service_offerings.get(&vm.service_offering_id)?;
-    let template = objects.templates.get(&vm.template_id)?;
-    let iso = vm.iso_id.as_ref().and_then(|i| objects.isos.get(i));
-    let host = vm.host_id.as_ref().and_then(|h| objects.hosts.get(h));
-    let networks: Vec<_> = vm
-        .nics
-        .iter()
-        .filter_map(|n| objects.networks.get(&n.network_id).cloned())
-        .collect();
-    let refs = iaas::VmRefs {
-        zone,
-        offering,
-        template,
-        iso,
-        host,
-        networks: &networks,
-        admin,
-        stats,
-        user_data,
-    };
-    Some(iaas::virtual_machine(vm, &refs))
 }
 
 pub async fn get_vm_user_data(cx: &Cx<'_>) -> Result<Reply, ApiError> {

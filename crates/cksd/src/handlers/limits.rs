@@ -119,7 +119,7 @@ async fn owners_in(cx: &Cx<'_>, scope: &Scope) -> Result<Vec<Owner>, ApiError> {
                 .project_id
                 .as_ref()
                 .and_then(|id| projects.iter().find(|p| p.id == *id));
-            Some(super::owner_of(&a, domain, project))
+            Some(crate::services::tenancy::owner_of(&a, domain, project))
         })
         .filter(|o| scope.matches(o))
         .collect();

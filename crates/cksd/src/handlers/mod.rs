@@ -13,15 +13,19 @@ pub mod settings;
 pub mod tenancy;
 pub mod versions;
 
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::LazyLock;
+
 use axum::http::HeaderMap;
 use cks_api::commands::Bound;
 use cks_api::{ApiError, envelope};
 use cks_core::settings::DEFAULT_PAGE_SIZE;
 use cks_core::tenancy::{AccountAccess, Caller, Owner, path_is_within};
-use cks_store::{Account, Domain, Project};
 use serde_json::Value;
 
 use crate::errors::internal;
+use crate::services::tenancy::owner_of;
 use crate::state::AppState;
 
 /// Everything a handler gets.
@@ -92,65 +96,105 @@ impl Reply {
     }
 }
 
+/// The future a handler returns.
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Reply, ApiError>> + Send + 'a>>;
+
+/// A command's handler, as the dispatch table holds it.
+pub type Handler = for<'a, 'b> fn(&'a Cx<'b>) -> HandlerFuture<'a>;
+
+/// Commands declared in `cks_api::commands` that `api` answers itself, before authentication.
+pub const ANSWERED_BEFORE_AUTH: &[&str] = &["login"];
+
+/// `HANDLERS`: each command name with its handler (`async` ones are awaited, `sync` ones
+/// answer at once), every one a command of `cks_api::commands` (a test checks both ways).
+macro_rules! handler_table {
+    ($($name:literal => $kind:ident $module:ident::$function:ident,)*) => {
+        /// Every command's handler, by the name `cks_api::commands` declares it under.
+        pub static HANDLERS: &[(&str, Handler)] = &[
+            $(($name, {
+                fn handle<'a, 'b>(cx: &'a Cx<'b>) -> HandlerFuture<'a> {
+                    handler_table!(@call $kind $module::$function(cx))
+                }
+                handle
+            }),)*
+        ];
+    };
+    (@call async $module:ident::$function:ident($cx:ident)) => {
+        Box::pin($module::$function($cx))
+    };
+    (@call sync $module:ident::$function:ident($cx:ident)) => {
+        Box::pin(std::future::ready($module::$function($cx)))
+    };
+}
+
+handler_table! {
+    "logout" => async session::logout,
+    "listApis" => sync discovery::list_apis,
+    "listCapabilities" => sync discovery::list_capabilities,
+    "queryAsyncJobResult" => async jobs::query_async_job_result,
+    "listAsyncJobs" => async jobs::list_async_jobs,
+    "createDomain" => async tenancy::create_domain,
+    "listDomains" => async tenancy::list_domains,
+    "createAccount" => async tenancy::create_account,
+    "listAccounts" => async tenancy::list_accounts,
+    "createUser" => async tenancy::create_user,
+    "listUsers" => async tenancy::list_users,
+    "registerUserKeys" => async tenancy::register_user_keys,
+    "getUserKeys" => async tenancy::get_user_keys,
+    "createProject" => async tenancy::create_project,
+    "listProjects" => async tenancy::list_projects,
+    "listConfigurations" => sync settings::list_configurations,
+    "updateConfiguration" => async settings::update_configuration,
+    "listZones" => sync inventory::list_zones,
+    "listHosts" => sync inventory::list_hosts,
+    "listServiceOfferings" => sync inventory::list_service_offerings,
+    "listNetworkOfferings" => sync inventory::list_network_offerings,
+    "listTemplates" => async inventory::list_templates,
+    "listIsos" => async inventory::list_isos,
+    "listNetworks" => async inventory::list_networks,
+    "listPublicIpAddresses" => async inventory::list_public_ip_addresses,
+    "listVirtualMachines" => async inventory::list_virtual_machines,
+    "getVirtualMachineUserData" => async inventory::get_vm_user_data,
+    "listSSHKeyPairs" => async inventory::list_ssh_key_pairs,
+    "createSSHKeyPair" => async inventory::create_ssh_key_pair,
+    "registerSSHKeyPair" => async inventory::register_ssh_key_pair,
+    "deleteSSHKeyPair" => async inventory::delete_ssh_key_pair,
+    "addKubernetesSupportedVersion" => async versions::add,
+    "listKubernetesSupportedVersions" => async versions::list,
+    "updateKubernetesSupportedVersion" => async versions::update,
+    "deleteKubernetesSupportedVersion" => async versions::delete,
+    "createKubernetesCluster" => async clusters::create,
+    "listKubernetesClusters" => async clusters::list,
+    "startKubernetesCluster" => async clusters::start,
+    "stopKubernetesCluster" => async clusters::stop,
+    "deleteKubernetesCluster" => async clusters::delete,
+    "scaleKubernetesCluster" => async clusters::scale,
+    "upgradeKubernetesCluster" => async clusters::upgrade,
+    "getKubernetesClusterConfig" => async clusters::get_config,
+    "listKubernetesClusterOrphans" => async clusters::list_orphans,
+    "listAsyncJobSteps" => async operations::list_steps,
+    "retryKubernetesClusterOperation" => async operations::retry,
+    "abortKubernetesClusterOperation" => async operations::abort,
+    "registerCniConfiguration" => async cni::register,
+    "listCniConfiguration" => async cni::list,
+    "deleteCniConfiguration" => async cni::delete,
+    "updateResourceLimit" => async limits::update,
+    "listResourceLimits" => async limits::list,
+    "listFirewallRules" => async inventory::list_firewall_rules,
+    "listPortForwardingRules" => async inventory::list_port_forwarding_rules,
+    "listLoadBalancerRules" => async inventory::list_load_balancer_rules,
+    "injectSimulatorFault" => async inventory::inject_fault,
+}
+
+/// `HANDLERS` by name, built once.
+static HANDLERS_BY_NAME: LazyLock<HashMap<&'static str, Handler>> =
+    LazyLock::new(|| HANDLERS.iter().copied().collect());
+
+/// Runs the command's handler; the bound parameters name the command.
 pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    match cx.command() {
-        "logout" => session::logout(cx).await,
-        "listApis" => discovery::list_apis(cx),
-        "listCapabilities" => discovery::list_capabilities(cx),
-        "queryAsyncJobResult" => jobs::query_async_job_result(cx).await,
-        "listAsyncJobs" => jobs::list_async_jobs(cx).await,
-        "createDomain" => tenancy::create_domain(cx).await,
-        "listDomains" => tenancy::list_domains(cx).await,
-        "createAccount" => tenancy::create_account(cx).await,
-        "listAccounts" => tenancy::list_accounts(cx).await,
-        "createUser" => tenancy::create_user(cx).await,
-        "listUsers" => tenancy::list_users(cx).await,
-        "registerUserKeys" => tenancy::register_user_keys(cx).await,
-        "getUserKeys" => tenancy::get_user_keys(cx).await,
-        "createProject" => tenancy::create_project(cx).await,
-        "listProjects" => tenancy::list_projects(cx).await,
-        "listConfigurations" => settings::list_configurations(cx),
-        "updateConfiguration" => settings::update_configuration(cx).await,
-        "listZones" => inventory::list_zones(cx),
-        "listHosts" => inventory::list_hosts(cx),
-        "listServiceOfferings" => inventory::list_service_offerings(cx),
-        "listNetworkOfferings" => inventory::list_network_offerings(cx),
-        "listTemplates" => inventory::list_templates(cx).await,
-        "listIsos" => inventory::list_isos(cx).await,
-        "listNetworks" => inventory::list_networks(cx).await,
-        "listPublicIpAddresses" => inventory::list_public_ip_addresses(cx).await,
-        "listVirtualMachines" => inventory::list_virtual_machines(cx).await,
-        "getVirtualMachineUserData" => inventory::get_vm_user_data(cx).await,
-        "listSSHKeyPairs" => inventory::list_ssh_key_pairs(cx).await,
-        "createSSHKeyPair" => inventory::create_ssh_key_pair(cx).await,
-        "registerSSHKeyPair" => inventory::register_ssh_key_pair(cx).await,
-        "deleteSSHKeyPair" => inventory::delete_ssh_key_pair(cx).await,
-        "addKubernetesSupportedVersion" => versions::add(cx).await,
-        "listKubernetesSupportedVersions" => versions::list(cx).await,
-        "updateKubernetesSupportedVersion" => versions::update(cx).await,
-        "deleteKubernetesSupportedVersion" => versions::delete(cx).await,
-        "createKubernetesCluster" => clusters::create(cx).await,
-        "listKubernetesClusters" => clusters::list(cx).await,
-        "startKubernetesCluster" => clusters::start(cx).await,
-        "stopKubernetesCluster" => clusters::stop(cx).await,
-        "deleteKubernetesCluster" => clusters::delete(cx).await,
-        "scaleKubernetesCluster" => clusters::scale(cx).await,
-        "upgradeKubernetesCluster" => clusters::upgrade(cx).await,
-        "getKubernetesClusterConfig" => clusters::get_config(cx).await,
-        "listKubernetesClusterOrphans" => clusters::list_orphans(cx).await,
-        "listAsyncJobSteps" => operations::list_steps(cx).await,
-        "retryKubernetesClusterOperation" => operations::retry(cx).await,
-        "abortKubernetesClusterOperation" => operations::abort(cx).await,
-        "registerCniConfiguration" => cni::register(cx).await,
-        "listCniConfiguration" => cni::list(cx).await,
-        "deleteCniConfiguration" => cni::delete(cx).await,
-        "updateResourceLimit" => limits::update(cx).await,
-        "listResourceLimits" => limits::list(cx).await,
-        "listFirewallRules" => inventory::list_firewall_rules(cx).await,
-        "listPortForwardingRules" => inventory::list_port_forwarding_rules(cx).await,
-        "listLoadBalancerRules" => inventory::list_load_balancer_rules(cx).await,
-        "injectSimulatorFault" => inventory::inject_fault(cx).await,
-        other => Err(ApiError::UnknownCommand(other.to_string())),
+    match HANDLERS_BY_NAME.get(cx.command()) {
+        Some(handler) => handler(cx).await,
+        None => Err(ApiError::UnknownCommand(cx.command().to_string())),
     }
 }
 
@@ -304,19 +348,6 @@ pub async fn scope(cx: &Cx<'_>) -> Result<Scope, ApiError> {
     }
 }
 
-/// The owner block of what an account (or a project, through its hidden account) holds.
-pub fn owner_of(account: &Account, domain: &Domain, project: Option<&Project>) -> Owner {
-    Owner {
-        account_id: account.id.clone(),
-        account_name: account.name.clone(),
-        domain_id: domain.id.clone(),
-        domain_name: domain.name.clone(),
-        domain_path: domain.path.clone(),
-        project_id: project.map(|p| p.id.clone()),
-        project_name: project.map(|p| p.name.clone()),
-    }
-}
-
 /// The owner block of an account's own resources, read from the store; `param`'s 431 when the
 /// account or its domain is gone.
 pub async fn account_owner(cx: &Cx<'_>, account_id: &str) -> Result<Owner, ApiError> {
@@ -379,6 +410,40 @@ pub fn keyword_matches(keyword: Option<&str>, haystacks: &[&str]) -> bool {
         Some(k) => {
             let k = k.to_lowercase();
             haystacks.iter().any(|h| h.to_lowercase().contains(&k))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::{ANSWERED_BEFORE_AUTH, HANDLERS};
+
+    #[test]
+    fn every_declared_command_has_a_handler_and_every_handler_a_declaration() {
+        let declared: BTreeSet<&str> = cks_api::commands::COMMANDS
+            .iter()
+            .map(|c| c.name)
+            .filter(|name| !ANSWERED_BEFORE_AUTH.contains(name))
+            .collect();
+        let handled: BTreeSet<&str> = HANDLERS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(handled.len(), HANDLERS.len(), "a command has two handlers");
+        let unhandled: Vec<_> = declared.difference(&handled).collect();
+        let undeclared: Vec<_> = handled.difference(&declared).collect();
+        assert!(
+            unhandled.is_empty(),
+            "declared without a handler: {unhandled:?}"
+        );
+        assert!(
+            undeclared.is_empty(),
+            "handled without a declaration: {undeclared:?}"
+        );
+        for name in ANSWERED_BEFORE_AUTH {
+            assert!(
+                cks_api::commands::find(name).is_some(),
+                "{name} is answered before auth but not declared"
+            );
         }
     }
 }

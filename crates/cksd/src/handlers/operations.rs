@@ -11,10 +11,11 @@ use cks_core::cluster::{ClusterState, OperationParams};
 use cks_store::{Job, JobStatus, JobStep, NewJob, StepState, new_id, now};
 use serde_json::{Value, json};
 
-use super::clusters::{cluster_for, render_cluster};
+use super::clusters::cluster_for;
 use super::{Cx, Reply, member_projects};
 use crate::errors::internal;
 use crate::orchestrator::{ABORTED, Operation, before_nodes_ready};
+use crate::render::render_cluster;
 
 // === listAsyncJobSteps ===
 

@@ -45,7 +45,7 @@ use serde_json::Value;
 
 use crate::crash;
 use crate::errors::internal;
-use crate::handlers::clusters::render_cluster;
+use crate::render::render_cluster;
 use crate::state::AppState;
 
 pub use cks_core::cluster::Operation;

@@ -1,5 +1,6 @@
 //! SSH key pairs: RSA generation with aws-lc-rs, OpenSSH public-key parsing, and CloudStack's
-//! fingerprint (MD5 of the decoded key blob as `aa:bb:...`).
+//! fingerprint (MD5 of the decoded key blob as `aa:bb:...`). Used for the service's own key, for
+//! key pairs a cloud creates, and for checking the keys users register.
 //!
 //! aws-lc-rs hands out PKCS#8; CloudStack returns a PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), so the
 //! RSAPrivateKey inside is cut out with a few lines of DER reading, which also yields `n` and `e`
@@ -40,12 +41,14 @@ pub enum KeyError {
 pub struct PublicKey {
     /// `ssh-rsa AAAA...`.
     pub openssh: String,
+    /// CloudStack's fingerprint of the key blob ([`fingerprint`]).
     pub fingerprint: String,
 }
 
 /// A freshly generated RSA 2048 key pair.
 #[derive(Debug, Clone)]
 pub struct GeneratedKey {
+    /// The public half, as a cloud lists it.
     pub public: PublicKey,
     /// PKCS#1 PEM.
     pub private_key_pem: String,
