@@ -166,6 +166,23 @@ pub enum Plugin {
     Kubernetes,
 }
 
+/// Which clouds can answer a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Availability {
+    /// Answered through the `Cloud` trait or the service's own state: on every cloud.
+    AnyCloud,
+    /// Answered from the embedded simulator's inventory (its IaaS lists, hosts, account limits,
+    /// fault injection): hidden from `listApis` and refused with 432 on another cloud.
+    SimulatorOnly,
+}
+
+impl Availability {
+    /// Can the configured cloud (`simulated`: the embedded simulator) answer the command?
+    pub fn on(self, simulated: bool) -> bool {
+        simulated || self == Availability::AnyCloud
+    }
+}
+
 #[derive(Debug)]
 pub struct Command {
     pub name: &'static str,
@@ -179,6 +196,7 @@ pub struct Command {
     /// Java class CloudStack reports in a job's `cmd` field.
     pub java_class: &'static str,
     pub params: &'static [&'static [Param]],
+    pub availability: Availability,
 }
 
 impl Command {
@@ -269,8 +287,13 @@ const OWNER_FOR_CREATE: &[Param] = &[
 
 const ZONE: &str = "org.apache.cloudstack.api.command.user.zone.ListZonesCmd";
 
+/// `cmd!(name, Mode, Access, Plugin, response object, Java class, description, [params])`;
+/// `cmd!(simulator_only: name, ...)` for a command only the simulated cloud answers.
 macro_rules! cmd {
-    ($name:literal, $mode:ident, $access:ident, $plugin:ident, $obj:literal, $class:expr, $desc:literal, [$($group:expr),* $(,)?]) => {
+    (simulator_only: $($rest:tt)*) => {
+        cmd!(@with Availability::SimulatorOnly, $($rest)*)
+    };
+    (@with $availability:expr, $name:literal, $mode:ident, $access:ident, $plugin:ident, $obj:literal, $class:expr, $desc:literal, [$($group:expr),* $(,)?]) => {
         Command {
             name: $name,
             description: $desc,
@@ -281,7 +304,11 @@ macro_rules! cmd {
             response_object: $obj,
             java_class: $class,
             params: &[$($group),*],
+            availability: $availability,
         }
+    };
+    ($($rest:tt)*) => {
+        cmd!(@with Availability::AnyCloud, $($rest)*)
     };
 }
 
@@ -713,7 +740,7 @@ pub static COMMANDS: &[Command] = &[
     ),
     // Resource limits of accounts (the simulated cloud enforces them).
     cmd!(
-        "updateResourceLimit",
+        simulator_only: "updateResourceLimit",
         Sync,
         Admins,
         Core,
@@ -746,7 +773,7 @@ pub static COMMANDS: &[Command] = &[
         ]]
     ),
     cmd!(
-        "listResourceLimits",
+        simulator_only: "listResourceLimits",
         Sync,
         Everyone,
         Core,
@@ -825,7 +852,7 @@ pub static COMMANDS: &[Command] = &[
     ),
     // The simulated cloud's inventory.
     cmd!(
-        "listZones",
+        simulator_only: "listZones",
         Sync,
         Everyone,
         Core,
@@ -866,7 +893,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listHosts",
+        simulator_only: "listHosts",
         Sync,
         RootAdmin,
         Core,
@@ -885,7 +912,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listServiceOfferings",
+        simulator_only: "listServiceOfferings",
         Sync,
         Everyone,
         Core,
@@ -932,7 +959,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listNetworkOfferings",
+        simulator_only: "listNetworkOfferings",
         Sync,
         Everyone,
         Core,
@@ -964,7 +991,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listTemplates",
+        simulator_only: "listTemplates",
         Sync,
         Everyone,
         Core,
@@ -1013,7 +1040,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listIsos",
+        simulator_only: "listIsos",
         Sync,
         Everyone,
         Core,
@@ -1056,7 +1083,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listNetworks",
+        simulator_only: "listNetworks",
         Sync,
         Everyone,
         Core,
@@ -1085,7 +1112,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listPublicIpAddresses",
+        simulator_only: "listPublicIpAddresses",
         Sync,
         Everyone,
         Core,
@@ -1116,7 +1143,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listVirtualMachines",
+        simulator_only: "listVirtualMachines",
         Sync,
         Everyone,
         Core,
@@ -1157,7 +1184,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "getVirtualMachineUserData",
+        simulator_only: "getVirtualMachineUserData",
         Sync,
         Admins,
         Core,
@@ -1172,7 +1199,7 @@ pub static COMMANDS: &[Command] = &[
         )]]
     ),
     cmd!(
-        "listSSHKeyPairs",
+        simulator_only: "listSSHKeyPairs",
         Sync,
         Everyone,
         Core,
@@ -1706,7 +1733,7 @@ pub static COMMANDS: &[Command] = &[
     ),
     // Network rules of the simulated cloud.
     cmd!(
-        "listFirewallRules",
+        simulator_only: "listFirewallRules",
         Sync,
         Everyone,
         Core,
@@ -1728,7 +1755,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listPortForwardingRules",
+        simulator_only: "listPortForwardingRules",
         Sync,
         Everyone,
         Core,
@@ -1754,7 +1781,7 @@ pub static COMMANDS: &[Command] = &[
         ]
     ),
     cmd!(
-        "listLoadBalancerRules",
+        simulator_only: "listLoadBalancerRules",
         Sync,
         Everyone,
         Core,
@@ -1784,7 +1811,7 @@ pub static COMMANDS: &[Command] = &[
     ),
     // Simulator administration.
     cmd!(
-        "injectSimulatorFault",
+        simulator_only: "injectSimulatorFault",
         Sync,
         RootAdmin,
         Core,
@@ -2015,6 +2042,33 @@ impl<'a> Bound<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simulator_only_commands_are_the_simulated_inventory_and_its_controls() {
+        let simulator_only: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|c| c.availability == Availability::SimulatorOnly)
+            .map(|c| c.name)
+            .collect();
+        for name in [
+            "injectSimulatorFault",
+            "listHosts",
+            "listZones",
+            "listVirtualMachines",
+        ] {
+            assert!(simulator_only.contains(&name), "{name}");
+        }
+        for name in ["listKubernetesClusters", "createSSHKeyPair", "listApis"] {
+            assert!(!simulator_only.contains(&name), "{name}");
+        }
+        assert!(Availability::SimulatorOnly.on(true));
+        assert!(!Availability::SimulatorOnly.on(false));
+        assert!(Availability::AnyCloud.on(false));
+        assert_eq!(
+            ApiError::NotOnThisCloud("listHosts".into()).codes(),
+            (432, 9999)
+        );
+    }
 
     #[test]
     fn command_names_are_unique_and_params_lowercase() {

@@ -18,6 +18,8 @@ pub const MAX_PARAMETERS: usize = 512;
 /// One map parameter: index → field (case kept) → value.
 pub type MapParam = BTreeMap<i64, BTreeMap<String, String>>;
 
+/// Stage one of a request's parameters: decoded, names case-insensitive, `name[i].field` entries
+/// gathered into maps; nothing typed yet.
 #[derive(Debug, Default, Clone)]
 pub struct RawParams {
     /// Every pair in arrival order, names as sent, values decoded. Used for signing.
@@ -96,6 +98,7 @@ impl RawParams {
         self.plain.get(name).map(String::as_str)
     }
 
+    /// A map parameter (`name[i].field=value`) by lowercase name.
     pub fn map(&self, name: &str) -> Option<&MapParam> {
         self.maps.get(name)
     }
@@ -105,10 +108,12 @@ impl RawParams {
         &self.plain
     }
 
+    /// Every pair as it arrived (names as sent, values decoded), for the signature check.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }
 
+    /// The `command` parameter: which API command is called.
     pub fn command(&self) -> Option<&str> {
         self.get("command")
     }

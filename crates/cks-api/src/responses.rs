@@ -5,7 +5,9 @@
 /// One field of a response object: its name and the type `listApis` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
+    /// The field's name in the response object, e.g. `zoneid`.
     pub name: &'static str,
+    /// `listApis`' type: `string`, `long`, `boolean`, `double`, `list` or `map`.
     pub kind: &'static str,
 }
 

@@ -11,7 +11,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::clusters::{Server, start};
-use crate::{get_load, signed_url};
+use crate::get_load;
+use cks_client::request::signed_url;
 
 const HALF_OPEN_SOCKETS: usize = 1_100;
 const LOGIN_LOOPS: usize = 64;
@@ -244,7 +245,12 @@ async fn connect(addr: &str) -> std::io::Result<TcpStream> {
 
 /// listZones p50/p99 from `clients` signed keep-alive clients for `seconds`.
 async fn measure(server: &Server, clients: usize, seconds: u64) -> anyhow::Result<String> {
-    let url = Arc::new(signed_url(&server.base, &server.keys, "listZones", &[]));
+    let url = Arc::new(signed_url::<&str, &str>(
+        &server.base,
+        &server.keys,
+        "listZones",
+        &[],
+    ));
     let load = get_load(url, clients, seconds).await?;
     Ok(format!(
         "{:>9.0} {:>7.2} ms {:>7.2} ms {:>7}",

@@ -6,16 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
-use crate::{Keys, signed_url};
+use cks_client::{Client, Credentials, Polling};
 
 /// The default seed with hosts large enough for tens of thousands of nodes, and VXLAN-sized
 /// guest network tags (a VLAN range holds only ~4,000 isolated networks).
 fn roomy_seed() -> String {
     let seed = format!(
         "{}\n[network]\nvnet_first = 100\nvnet_last = 100000\n",
-        cks_cloud::sim::config::DEFAULT_SEED
+        cks_sim::config::DEFAULT_SEED
     );
     seed.replace("cpu_cores = 32", "cpu_cores = 100000")
         .replace("memory_gib = 128", "memory_gib = 100000")
@@ -37,7 +37,7 @@ fn rss_kib() -> (u64, u64) {
 
 pub(crate) struct Server {
     pub(crate) base: String,
-    pub(crate) keys: Keys,
+    pub(crate) keys: Credentials,
     state: cksd::state::SharedState,
     _dir: tempfile::TempDir,
 }
@@ -63,10 +63,10 @@ pub(crate) async fn start(database_url: Option<String>) -> anyhow::Result<Server
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
         dir.path().join("root-admin.json"),
     )?)?;
-    let keys = Keys {
-        api_key: doc["apikey"].as_str().context("apikey")?.into(),
-        secret_key: doc["secretkey"].as_str().context("secretkey")?.into(),
-    };
+    let keys = Credentials::new(
+        doc["apikey"].as_str().context("apikey")?,
+        doc["secretkey"].as_str().context("secretkey")?,
+    );
     Ok(Server {
         base,
         keys,
@@ -75,23 +75,18 @@ pub(crate) async fn start(database_url: Option<String>) -> anyhow::Result<Server
     })
 }
 
-async fn call(
-    http: &reqwest::Client,
-    s: &Server,
-    command: &str,
-    params: &[(&str, &str)],
-) -> anyhow::Result<serde_json::Value> {
-    let res = http
-        .get(signed_url(&s.base, &s.keys, command, params))
-        .send()
-        .await?;
-    let status = res.status();
-    let body: serde_json::Value = res.json().await?;
-    if !status.is_success() {
-        bail!("{command}: {body}");
+impl Server {
+    /// A client of its own (its own keep-alive connection), signing with the admin's keys.
+    fn client(&self) -> anyhow::Result<Client> {
+        // Without expiry, as the load loop's URLs: the server's work per call is the same.
+        Ok(Client::new(&self.base, self.keys.clone())?.without_expiry())
     }
-    Ok(body)
 }
+
+/// How the clients follow a create: a short fixed delay, as the instant simulator finishes
+/// within milliseconds.
+const CREATE_POLLING: Polling =
+    Polling::every(Duration::from_millis(25), Duration::from_secs(3600));
 
 /// Creates `count` clusters with `clients` concurrent clients; returns create-to-Running times.
 async fn create_many(
@@ -100,20 +95,20 @@ async fn create_many(
     clients: usize,
     offset: usize,
 ) -> anyhow::Result<Vec<Duration>> {
-    let http = reqwest::Client::new();
-    let zones = call(&http, s, "listZones", &[]).await?;
-    let zone = zones["listzonesresponse"]["zone"][0]["id"]
-        .as_str()
-        .context("zone")?
-        .to_string();
-    let versions = call(&http, s, "listKubernetesSupportedVersions", &[]).await?;
-    let version = versions["listkubernetessupportedversionsresponse"]["kubernetessupportedversion"]
-        [0]["id"]
+    let client = s.client()?;
+    let zones = client.call_value::<&str, &str>("listZones", &[]).await?;
+    let zone = zones["zone"][0]["id"].as_str().context("zone")?.to_string();
+    let versions = client
+        .call_value::<&str, &str>("listKubernetesSupportedVersions", &[])
+        .await?;
+    let version = versions["kubernetessupportedversion"][0]["id"]
         .as_str()
         .context("version")?
         .to_string();
-    let offerings = call(&http, s, "listServiceOfferings", &[("name", "CKS Node")]).await?;
-    let offering = offerings["listserviceofferingsresponse"]["serviceoffering"][0]["id"]
+    let offerings = client
+        .call_value("listServiceOfferings", &[("name", "CKS Node")])
+        .await?;
+    let offering = offerings["serviceoffering"][0]["id"]
         .as_str()
         .context("offering")?
         .to_string();
@@ -128,7 +123,7 @@ async fn create_many(
             offering.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
+            let client = s.client()?;
             let mut times = Vec::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -137,36 +132,23 @@ async fn create_many(
                 }
                 let name = format!("bench-{}", offset + i);
                 let started = Instant::now();
-                let body = call(
-                    &http,
-                    &s,
-                    "createKubernetesCluster",
-                    &[
-                        ("name", &name),
-                        ("zoneid", &zone),
-                        ("kubernetesversionid", &version),
-                        ("serviceofferingid", &offering),
-                        ("size", "3"),
-                    ],
-                )
-                .await?;
-                let job = body["createkubernetesclusterresponse"]["jobid"]
-                    .as_str()
-                    .context("jobid")?
-                    .to_string();
-                loop {
-                    let r = call(&http, &s, "queryAsyncJobResult", &[("jobid", &job)]).await?;
-                    let status = r["queryasyncjobresultresponse"]["jobstatus"]
-                        .as_i64()
-                        .unwrap_or(0);
-                    if status == 1 {
-                        break;
-                    }
-                    if status == 2 {
-                        bail!("create {name} failed: {r}");
-                    }
-                    tokio::time::sleep(Duration::from_millis(25)).await;
-                }
+                let body = client
+                    .call_value(
+                        "createKubernetesCluster",
+                        &[
+                            ("name", name.as_str()),
+                            ("zoneid", zone.as_str()),
+                            ("kubernetesversionid", version.as_str()),
+                            ("serviceofferingid", offering.as_str()),
+                            ("size", "3"),
+                        ],
+                    )
+                    .await?;
+                let job = body["jobid"].as_str().context("jobid")?.to_string();
+                client
+                    .wait_job(&job, &CREATE_POLLING)
+                    .await
+                    .with_context(|| format!("create {name} failed"))?;
                 times.push(started.elapsed());
             }
         }));
@@ -240,7 +222,8 @@ pub async fn run(
     scan(count).await?;
     let user_data: usize = s
         .state
-        .simulator
+        .simulator()
+        .context("the benchmark runs on the simulator")?
         .list_vms(|_| true)
         .iter()
         .map(|vm| vm.user_data.as_ref().map_or(0, String::len))

@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "cks", version, about, long_about)]
 pub struct Cli {
+    /// The group (cluster, version, ...) and its subcommand.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -47,12 +48,19 @@ pub struct GlobalArgs {
     pub output: OutputFormat,
 }
 
+/// How results are printed (`-o`). The variants' docs are for readers: `help = None` keeps them
+/// out of `--help`, where the flag's own help already names both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// Aligned columns with the fields people look at.
+    #[value(help = None::<&str>)]
     Table,
+    /// The API's objects as JSON, one document.
+    #[value(help = None::<&str>)]
     Json,
 }
 
+/// The top-level command groups.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Kubernetes clusters.
@@ -75,14 +83,18 @@ pub enum Command {
 
 // === Clusters ===
 
+/// `cks cluster ...`.
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
+    /// Profile, config file and output format.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// What to do.
     #[command(subcommand)]
     pub command: ClusterCommand,
 }
 
+/// The subcommands of `cks cluster`.
 #[derive(Debug, Subcommand)]
 pub enum ClusterCommand {
     /// List clusters (listKubernetesClusters).
@@ -111,6 +123,7 @@ pub enum ClusterCommand {
     Abort(ClusterRef),
 }
 
+/// Filters of `cks cluster list`.
 #[derive(Debug, Args)]
 pub struct ClusterListArgs {
     /// Only clusters with this name (API: name).
@@ -149,6 +162,7 @@ pub struct WaitArgs {
     pub timeout: u64,
 }
 
+/// `cks cluster create`: one flag per createKubernetesCluster parameter.
 #[derive(Debug, Args)]
 pub struct ClusterCreateArgs {
     /// Cluster name (API: name).
@@ -224,20 +238,26 @@ pub struct ClusterCreateArgs {
     /// Project to create the cluster in (API: projectid).
     #[arg(long)]
     pub project_id: Option<String>,
+    /// Whether to follow the create job.
     #[command(flatten)]
     pub wait: WaitArgs,
 }
 
+/// A cluster and how to wait for the job (start, stop, retry).
 #[derive(Debug, Args)]
 pub struct ClusterOpArgs {
+    /// The cluster.
     #[command(flatten)]
     pub cluster: ClusterRef,
+    /// Whether to follow the job.
     #[command(flatten)]
     pub wait: WaitArgs,
 }
 
+/// `cks cluster delete`.
 #[derive(Debug, Args)]
 pub struct ClusterDeleteArgs {
+    /// The cluster.
     #[command(flatten)]
     pub cluster: ClusterRef,
     /// Destroy the attached instances of an ExternalManaged cluster (API: cleanup).
@@ -250,12 +270,15 @@ pub struct ClusterDeleteArgs {
     /// (API: forced).
     #[arg(long)]
     pub force: bool,
+    /// Whether to follow the delete job.
     #[command(flatten)]
     pub wait: WaitArgs,
 }
 
+/// `cks cluster scale`: what to change; flags left out stay as they are.
 #[derive(Debug, Args)]
 pub struct ClusterScaleArgs {
+    /// The cluster.
     #[command(flatten)]
     pub cluster: ClusterRef,
     /// New number of worker nodes (API: size).
@@ -279,31 +302,39 @@ pub struct ClusterScaleArgs {
     /// Autoscaler's maximum worker count (API: maxsize).
     #[arg(long)]
     pub max_size: Option<u32>,
+    /// Whether to follow the scale job.
     #[command(flatten)]
     pub wait: WaitArgs,
 }
 
+/// `cks cluster upgrade`.
 #[derive(Debug, Args)]
 pub struct ClusterUpgradeArgs {
+    /// The cluster.
     #[command(flatten)]
     pub cluster: ClusterRef,
     /// Target version: semantic version, name or id (API: kubernetesversionid).
     #[arg(long)]
     pub version: String,
+    /// Whether to follow the upgrade job.
     #[command(flatten)]
     pub wait: WaitArgs,
 }
 
 // === Versions ===
 
+/// `cks version ...`.
 #[derive(Debug, Args)]
 pub struct VersionArgs {
+    /// Profile, config file and output format.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// What to do.
     #[command(subcommand)]
     pub command: VersionCommand,
 }
 
+/// The subcommands of `cks version`.
 #[derive(Debug, Subcommand)]
 pub enum VersionCommand {
     /// List supported versions (listKubernetesSupportedVersions).
@@ -316,6 +347,7 @@ pub enum VersionCommand {
     Delete(VersionDeleteArgs),
 }
 
+/// Filters of `cks version list`.
 #[derive(Debug, Args)]
 pub struct VersionListArgs {
     /// Only versions available in this zone (name or id) (API: zoneid).
@@ -326,6 +358,7 @@ pub struct VersionListArgs {
     pub min_version: Option<String>,
 }
 
+/// `cks version add`: one flag per addKubernetesSupportedVersion parameter.
 #[derive(Debug, Args)]
 pub struct VersionAddArgs {
     /// MAJOR.MINOR.PATCH (API: semanticversion).
@@ -357,6 +390,7 @@ pub struct VersionAddArgs {
     pub arch: Option<String>,
 }
 
+/// `cks version update`.
 #[derive(Debug, Args)]
 pub struct VersionUpdateArgs {
     /// Version: semantic version, name or id.
@@ -367,25 +401,31 @@ pub struct VersionUpdateArgs {
     pub state: String,
 }
 
+/// `cks version delete`.
 #[derive(Debug, Args)]
 pub struct VersionDeleteArgs {
     /// Version: semantic version, name or id.
     #[arg(value_name = "VERSION")]
     pub version: String,
+    /// Whether to follow the delete job.
     #[command(flatten)]
     pub wait: WaitArgs,
 }
 
 // === CNI configurations ===
 
+/// `cks cni ...`.
 #[derive(Debug, Args)]
 pub struct CniArgs {
+    /// Profile, config file and output format.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// What to do.
     #[command(subcommand)]
     pub command: CniCommand,
 }
 
+/// The subcommands of `cks cni`.
 #[derive(Debug, Subcommand)]
 pub enum CniCommand {
     /// List CNI configurations (listCniConfiguration).
@@ -396,6 +436,7 @@ pub enum CniCommand {
     Delete(CniRef),
 }
 
+/// Filters of `cks cni list`.
 #[derive(Debug, Args)]
 pub struct CniListArgs {
     /// Only configurations with this name (API: name).
@@ -403,6 +444,7 @@ pub struct CniListArgs {
     pub name: Option<String>,
 }
 
+/// `cks cni register`.
 #[derive(Debug, Args)]
 pub struct CniRegisterArgs {
     /// Name (API: name).
@@ -415,6 +457,7 @@ pub struct CniRegisterArgs {
     pub params: Option<String>,
 }
 
+/// A CNI configuration by name or id.
 #[derive(Debug, Args)]
 pub struct CniRef {
     /// CNI configuration name or id.
@@ -424,14 +467,18 @@ pub struct CniRef {
 
 // === Jobs, the generic API, config, completions ===
 
+/// `cks job ...`.
 #[derive(Debug, Args)]
 pub struct JobArgs {
+    /// Profile, config file and output format.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// What to do.
     #[command(subcommand)]
     pub command: JobCommand,
 }
 
+/// The subcommands of `cks job`.
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
     /// Show a job as queryAsyncJobResult returns it.
@@ -442,12 +489,14 @@ pub enum JobCommand {
     Steps(JobRef),
 }
 
+/// An async job by id.
 #[derive(Debug, Args)]
 pub struct JobRef {
     /// Job id.
     pub jobid: String,
 }
 
+/// `cks job wait`.
 #[derive(Debug, Args)]
 pub struct JobWaitArgs {
     /// Job id.
@@ -457,8 +506,10 @@ pub struct JobWaitArgs {
     pub timeout: u64,
 }
 
+/// `cks api`: any command by name, or `--describe`/`--list`.
 #[derive(Debug, Args)]
 pub struct ApiArgs {
+    /// Profile, config file and output format.
     #[command(flatten)]
     pub global: GlobalArgs,
     /// Command name, as CloudStack spells it (listZones).
@@ -473,18 +524,23 @@ pub struct ApiArgs {
     /// List the commands the server answers.
     #[arg(long, conflicts_with_all = ["command", "describe"])]
     pub list: bool,
+    /// Whether to follow the job of an async command.
     #[command(flatten)]
     pub wait: WaitArgs,
 }
 
+/// `cks config ...`.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
+    /// Profile, config file and output format.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// What to do.
     #[command(subcommand)]
     pub command: ConfigCommand,
 }
 
+/// The subcommands of `cks config`.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Write a profile to the config file (created with mode 0600).
@@ -493,6 +549,7 @@ pub enum ConfigCommand {
     Show,
 }
 
+/// `cks config set-profile`.
 #[derive(Debug, Args)]
 pub struct SetProfileArgs {
     /// Profile name.
@@ -512,6 +569,7 @@ pub struct SetProfileArgs {
     pub default: bool,
 }
 
+/// `cks completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// Shell to write the script for.
@@ -521,18 +579,22 @@ pub struct CompletionsArgs {
 
 // === ISOs ===
 
+/// `cks iso ...` (local: needs no API).
 #[derive(Debug, Args)]
 pub struct IsoArgs {
+    /// What to do.
     #[command(subcommand)]
     pub command: IsoCommand,
 }
 
+/// The subcommands of `cks iso`.
 #[derive(Debug, Subcommand)]
 pub enum IsoCommand {
     /// Build the binaries ISO nodes install from offline; prints its sha256 on the last line.
     Build(IsoBuildArgs),
 }
 
+/// `cks iso build`.
 #[derive(Debug, Args)]
 pub struct IsoBuildArgs {
     /// Input directory, laid out like the ISO: k8s/{kubeadm,kubelet,kubectl}, cni/*.tgz,

@@ -1,25 +1,19 @@
-//! A signed CloudStack API client: the same signing code the server verifies with
-//! (`cks_api::signing`), parameters checked against the server's command table before they are
-//! sent, and answers unwrapped from their `<command>response` envelope.
-
-use std::time::Duration;
+//! The CLI's use of `cks-client`: parameters checked against the server's command table before
+//! they are sent (a typo fails here with the valid names), and `cks-client`'s errors turned into
+//! the CLI's exit codes.
 
 use cks_api::commands::{self, ParamType, Rejection};
-use cks_api::signing;
+use cks_client::{ClientError, Credentials};
 use serde_json::Value;
 
 use crate::config::Endpoint;
 use crate::error::CliError;
 
-/// How long a signed request stays valid (as CloudStack's `cs` client: ten minutes).
-const REQUEST_VALIDITY_SECONDS: i64 = 600;
-
-/// Longer queries go in a POST form body (a CNI configuration can be large).
-const MAX_GET_QUERY: usize = 4000;
-
+/// The CLI's client: a [`cks_client::Client`] whose calls are checked against the command table
+/// first and whose failures are [`CliError`]s.
 pub struct ApiClient {
     endpoint: Endpoint,
-    http: reqwest::Client,
+    client: cks_client::Client,
 }
 
 /// Parameters in the order given; the signature sorts them.
@@ -27,98 +21,26 @@ pub type Params = Vec<(String, String)>;
 
 impl ApiClient {
     pub fn new(endpoint: Endpoint) -> Result<ApiClient, CliError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| CliError::Connection(format!("building the HTTP client: {e}")))?;
-        Ok(ApiClient { endpoint, http })
+        let credentials = Credentials::new(&endpoint.api_key, &endpoint.secret_key);
+        // Every request expires (cks-client's default), so a captured URL cannot be replayed
+        // for long.
+        let client = cks_client::Client::new(&endpoint.url, credentials).map_err(CliError::from)?;
+        Ok(ApiClient { endpoint, client })
     }
 
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
 
+    /// The underlying client, for job polling.
+    pub fn inner(&self) -> &cks_client::Client {
+        &self.client
+    }
+
     /// Calls `command` and returns the inside of its `<command>response` object.
     pub async fn call(&self, command: &str, params: &Params) -> Result<Value, CliError> {
         check_params(command, params)?;
-        // Every request expires, so a captured URL cannot be replayed for long.
-        let expires = signing::format_expires(cks_api::date::now_unix() + REQUEST_VALIDITY_SECONDS);
-        let mut pairs: Vec<(String, String)> = vec![
-            ("command".into(), command.into()),
-            ("response".into(), "json".into()),
-            ("apiKey".into(), self.endpoint.api_key.clone()),
-            ("signatureVersion".into(), "3".into()),
-            ("expires".into(), expires),
-        ];
-        pairs.extend(params.iter().cloned());
-        let signature = signing::sign(&self.endpoint.secret_key, &pairs);
-        pairs.push(("signature".into(), signature));
-        let query: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{k}={}",
-                    signing::java_url_encode(v, signing::Encoding::JAVA)
-                )
-            })
-            .collect();
-        let query = query.join("&");
-        let request = if query.len() > MAX_GET_QUERY {
-            self.http
-                .post(&self.endpoint.url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(query)
-        } else {
-            self.http.get(format!("{}?{query}", self.endpoint.url))
-        };
-        // reqwest's error names the request URL, which holds the API key and the signature:
-        // drop it, the endpoint alone says where.
-        let response = request.send().await.map_err(|e| {
-            CliError::Connection(format!(
-                "cannot reach {}: {}",
-                self.endpoint.url,
-                error_chain(&e.without_url())
-            ))
-        })?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|e| {
-            CliError::Connection(format!(
-                "reading the answer to {command}: {}",
-                error_chain(&e.without_url())
-            ))
-        })?;
-        let value: Value = serde_json::from_slice(&body).map_err(|_| {
-            let preview: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-            CliError::Connection(format!(
-                "{} did not answer {command} like a CloudStack API (HTTP {status}): {preview}",
-                self.endpoint.url
-            ))
-        })?;
-        let inner = value
-            .as_object()
-            .and_then(|o| o.values().next())
-            .cloned()
-            .unwrap_or(Value::Null);
-        if let Some(text) = inner.get("errortext").and_then(Value::as_str) {
-            return Err(CliError::Api {
-                command: command.to_string(),
-                code: inner["errorcode"]
-                    .as_i64()
-                    .unwrap_or(status.as_u16() as i64),
-                cs_code: inner["cserrorcode"].as_i64().unwrap_or(0),
-                text: text.to_string(),
-            });
-        }
-        if !status.is_success() {
-            return Err(CliError::Api {
-                command: command.to_string(),
-                code: status.as_u16() as i64,
-                cs_code: 0,
-                text: format!("HTTP {status}"),
-            });
-        }
-        Ok(inner)
+        Ok(self.client.call_value(command, params).await?)
     }
 
     /// Calls a list command and returns its items (`key` is the response object, e.g.
@@ -129,24 +51,44 @@ impl ApiClient {
         params: &Params,
         key: &str,
     ) -> Result<Vec<Value>, CliError> {
-        let inner = self.call(command, params).await?;
-        Ok(inner
-            .get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default())
+        check_params(command, params)?;
+        Ok(self.client.list(command, params, key).await?)
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut res = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        res.push_str(": ");
-        res.push_str(&s.to_string());
-        source = s.source();
+impl From<ClientError> for CliError {
+    fn from(e: ClientError) -> CliError {
+        match e {
+            ClientError::Api {
+                command,
+                errorcode,
+                cserrorcode,
+                errortext,
+            } => CliError::Api {
+                command,
+                code: errorcode,
+                cs_code: cserrorcode,
+                text: errortext,
+            },
+            ClientError::JobFailed {
+                job_id,
+                errorcode,
+                errortext,
+            } => CliError::JobFailed {
+                job_id,
+                code: errorcode,
+                text: errortext,
+            },
+            ClientError::JobTimeout { job_id, waited } => CliError::Timeout {
+                job_id,
+                seconds: waited.as_secs(),
+            },
+            other @ (ClientError::Transport { .. }
+            | ClientError::NotCloudStack { .. }
+            | ClientError::Decode { .. }
+            | ClientError::Setup(_)) => CliError::Connection(other.to_string()),
+        }
     }
-    res
 }
 
 /// Checks parameter names, required parameters and the values of numeric and boolean

@@ -27,8 +27,10 @@ use crate::error::CliError;
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
+    /// The profile used when neither `--profile` nor `CKS_PROFILE` names one; `None`: `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_profile: Option<String>,
+    /// Profiles by name (`[profiles.NAME]` tables).
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
 }
@@ -37,8 +39,11 @@ pub struct ConfigFile {
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// API endpoint; `CKS_URL` overrides it.
     pub url: Option<String>,
+    /// API key; `CKS_APIKEY` overrides it.
     pub apikey: Option<String>,
+    /// Secret key, in the clear (the file is mode 0600); `CKS_SECRETKEY` overrides it.
     pub secretkey: Option<String>,
 }
 
@@ -47,7 +52,9 @@ pub struct Profile {
 pub struct Endpoint {
     /// Full API URL, ending in `/client/api` unless the user gave another path.
     pub url: String,
+    /// The API key requests are signed for (`apikey`).
     pub api_key: String,
+    /// The secret key that signs them; never printed.
     pub secret_key: String,
     /// The profile used, if the file had it.
     pub profile: Option<String>,

@@ -7,9 +7,13 @@ pub enum CliError {
     /// The API answered an error envelope. Exit 1.
     #[error("{command}: {text} (errorcode {code}, cserrorcode {cs_code})")]
     Api {
+        /// The API command that was called.
         command: String,
+        /// `errorcode`, e.g. 431.
         code: i64,
+        /// `cserrorcode`, e.g. 4350.
         cs_code: i64,
+        /// `errortext`.
         text: String,
     },
     /// A name given for an id matched nothing, or more than one object. Exit 1.
@@ -21,15 +25,23 @@ pub enum CliError {
     /// The async job ended with `jobstatus` 2. Exit 3.
     #[error("job {job_id} failed: {text} (errorcode {code})")]
     JobFailed {
+        /// The job's id.
         job_id: String,
+        /// `jobresult.errorcode`.
         code: i64,
+        /// `jobresult.errortext`.
         text: String,
     },
     /// `--wait` gave up; the job goes on. Exit 4.
     #[error(
         "timed out after {seconds} s waiting for job {job_id}; it goes on (follow it with `cks job wait {job_id}`)"
     )]
-    Timeout { job_id: String, seconds: u64 },
+    Timeout {
+        /// The job still running.
+        job_id: String,
+        /// How long `--wait` waited.
+        seconds: u64,
+    },
     /// No endpoint or keys, an unreadable config file. Exit 5.
     #[error("{0}")]
     Config(String),
@@ -39,6 +51,8 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The process exit code: 1 API error or lookup, 2 usage, 3 job failed, 4 timeout, 5 config or
+    /// connection.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Api { .. } | CliError::Lookup(_) => 1,

@@ -11,6 +11,7 @@ use crate::cli::OutputFormat;
 /// A table column: its heading and the object field it shows.
 pub type Column = (&'static str, &'static str);
 
+/// `cks cluster list`: columns over listKubernetesClusters' fields.
 pub const CLUSTER_COLUMNS: &[Column] = &[
     ("ID", "id"),
     ("NAME", "name"),
@@ -22,6 +23,7 @@ pub const CLUSTER_COLUMNS: &[Column] = &[
     ("STEP", "step"),
 ];
 
+/// `cks version list`: columns over listKubernetesSupportedVersions' fields.
 pub const VERSION_COLUMNS: &[Column] = &[
     ("ID", "id"),
     ("NAME", "name"),
@@ -33,6 +35,7 @@ pub const VERSION_COLUMNS: &[Column] = &[
     ("MINMEMORY", "minmemory"),
 ];
 
+/// `cks job steps`: columns over listAsyncJobSteps' fields.
 pub const STEP_COLUMNS: &[Column] = &[
     ("NAME", "name"),
     ("STATE", "state"),
@@ -42,6 +45,7 @@ pub const STEP_COLUMNS: &[Column] = &[
     ("ERROR", "errortext"),
 ];
 
+/// `cks cni list`: columns over listCniConfiguration's fields.
 pub const CNI_COLUMNS: &[Column] = &[
     ("ID", "id"),
     ("NAME", "name"),
@@ -77,6 +81,7 @@ pub fn object(format: OutputFormat, item: &Value) -> anyhow::Result<()> {
     }
 }
 
+/// Pretty-printed JSON of `value` with a final newline.
 pub fn json(value: &Value) -> String {
     let mut res = serde_json::to_string_pretty(value).unwrap_or_default();
     res.push('\n');

@@ -117,14 +117,17 @@ async fn find(client: &ApiClient, kind: &Kind, text: &str) -> Result<Value, CliE
     }
 }
 
+/// A zone id from a zone name or id.
 pub async fn zone(client: &ApiClient, text: &str) -> Result<String, CliError> {
     resolve(client, &ZONE, text).await
 }
 
+/// A service offering id from an offering name or id.
 pub async fn offering(client: &ApiClient, text: &str) -> Result<String, CliError> {
     resolve(client, &OFFERING, text).await
 }
 
+/// A network id from a network id, or a name among the networks listNetworks shows by default.
 pub async fn network(client: &ApiClient, text: &str) -> Result<String, CliError> {
     resolve(client, &NETWORK, text).await
 }
@@ -134,10 +137,12 @@ pub async fn version(client: &ApiClient, text: &str) -> Result<String, CliError>
     resolve(client, &VERSION, text).await
 }
 
+/// A Kubernetes cluster id from a cluster name or id (any the caller may see).
 pub async fn cluster(client: &ApiClient, text: &str) -> Result<String, CliError> {
     resolve(client, &CLUSTER, text).await
 }
 
+/// A CNI configuration id from a configuration name or id (any the caller may see).
 pub async fn cni(client: &ApiClient, text: &str) -> Result<String, CliError> {
     resolve(client, &CNI, text).await
 }

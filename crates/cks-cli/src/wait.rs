@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use cks_client::{JobState, Polling};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
@@ -80,29 +81,16 @@ async fn follow(
     progress: &mut Progress,
 ) -> Result<Value, CliError> {
     let started = Instant::now();
-    let mut delay = Duration::from_millis(100);
+    let polling = Polling::with_timeout(timeout);
+    let mut delay = polling.first_delay;
     progress.show(format!("{}: job {job_id} submitted", watch.label));
     loop {
-        let job = client
-            .call("queryAsyncJobResult", &params([("jobid", job_id)]))
-            .await?;
-        match job["jobstatus"].as_i64() {
-            Some(1) => {
+        let job = client.inner().query_job(job_id).await?;
+        if let Some(outcome) = JobState::of(job_id, &job).outcome() {
+            if outcome.is_ok() {
                 progress.show(format!("{}: done", watch.label));
-                return Ok(job["jobresult"].clone());
             }
-            Some(2) => {
-                let result = &job["jobresult"];
-                return Err(CliError::JobFailed {
-                    job_id: job_id.to_string(),
-                    code: result["errorcode"].as_i64().unwrap_or(530),
-                    text: result["errortext"]
-                        .as_str()
-                        .unwrap_or("no error text")
-                        .to_string(),
-                });
-            }
-            _ => {}
+            return Ok(outcome?);
         }
         if let Some(id) = &watch.cluster_id {
             // Progress is best effort: a failed look-up must not fail the wait.
@@ -131,6 +119,6 @@ async fn follow(
         }
         let left = timeout.saturating_sub(started.elapsed());
         tokio::time::sleep(delay.min(left)).await;
-        delay = (delay * 3 / 2).min(Duration::from_secs(1));
+        delay = polling.next_delay(delay);
     }
 }

@@ -12,6 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::iaas::{ServiceOffering, VmState};
 
+pub mod operation;
+
+pub use operation::{
+    NodeFacts, Operation, OperationParams, ScaleRequest, Step, UnknownStep, plan_create,
+    plan_delete, plan_scale, plan_start, plan_stop, plan_upgrade,
+};
+
 cs_enum!(
     /// Where a cluster is in its life (`state` in the API).
     ClusterState {
@@ -213,15 +220,19 @@ pub fn parse_node_type_key(text: &str) -> Result<Option<NodeType>, String> {
 
 /// Worker nodes of a new cluster have a root disk of at least this many GB.
 pub const MIN_ROOT_DISK_GB: i64 = 8;
-/// Offerings of every node need this many vCPUs and MiB at least.
+/// Offerings of every node need this many vCPUs at least.
 pub const MIN_NODE_CPUS: u32 = 2;
+/// Offerings of every node need this much memory, in MiB, at least.
 pub const MIN_NODE_MEMORY_MIB: u64 = 2048;
 
 /// The node counts of a cluster, each known to fit its type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeCounts {
+    /// Control-plane nodes, at least 1 for a CloudManaged cluster.
     pub control: u32,
+    /// Worker nodes (CloudStack's `size`), at least 1 for a CloudManaged cluster.
     pub workers: u32,
+    /// Dedicated etcd nodes; 0 runs etcd on the control nodes.
     pub etcd: u32,
 }
 
@@ -285,15 +296,20 @@ pub fn recorded_node_counts(control: i64, workers: i64, etcd: i64) -> Result<Nod
 /// The minimums a Kubernetes version asks of node offerings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VersionMinimums<'a> {
+    /// The version's `semanticversion`, for the messages.
     pub semantic_version: &'a str,
+    /// vCPUs a node offering needs at least (the version's `mincpunumber`).
     pub min_cpu: i64,
+    /// MiB a node offering needs at least (the version's `minmemory`).
     pub min_memory_mib: i64,
 }
 
 /// What the offering check is for: its messages differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfferingUse {
+    /// For `createKubernetesCluster`: "cannot be created with".
     Create,
+    /// For `scaleKubernetesCluster`: "cannot be scaled with".
     Scale,
 }
 
@@ -533,15 +549,19 @@ impl fmt::Display for Verdict {
 /// Per node type values (offerings, templates).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerNodeType {
+    /// Value for control nodes; `None`: fall back to the cluster's default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub control: Option<String>,
+    /// Value for worker nodes; `None`: fall back to the cluster's default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
+    /// Value for etcd nodes; `None`: fall back to the cluster's default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub etcd: Option<String>,
 }
 
 impl PerNodeType {
+    /// The value given for node type `t`, if any (no fallback to the default).
     pub fn get(&self, t: NodeType) -> Option<&str> {
         match t {
             NodeType::Control => self.control.as_deref(),
@@ -550,6 +570,7 @@ impl PerNodeType {
         }
     }
 
+    /// Sets (or with `None` clears) the value of node type `t`.
     pub fn set(&mut self, t: NodeType, value: Option<String>) {
         match t {
             NodeType::Control => self.control = value,
@@ -564,9 +585,11 @@ impl PerNodeType {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ClusterSpec {
+    /// Control-plane nodes (`controlnodes`, also shown as `masternodes`).
     pub control_nodes: u32,
     /// Workers (`size`).
     pub workers: u32,
+    /// Dedicated etcd nodes (`etcdnodes`); 0 runs etcd on the control nodes.
     pub etcd_nodes: u32,
     /// The default offering (`serviceofferingid`).
     pub service_offering_id: Option<String>,
@@ -576,26 +599,44 @@ pub struct ClusterSpec {
     pub template_id: Option<String>,
     /// Templates given per node type (`nodetemplates`).
     pub node_templates: PerNodeType,
+    /// `hypervisor` given at creation; `None`: any.
     pub hypervisor: Option<String>,
+    /// Root disk of each node in GB (`noderootdisksize`); nodes get at least 8.
     pub root_disk_gb: i64,
+    /// SSH key pair name installed on every node (`keypair`).
     pub keypair: Option<String>,
     /// Total vCPUs and MiB over all nodes.
     pub cores: i64,
+    /// Total MiB over all nodes (shown as `memory`).
     pub memory_mib: i64,
     /// The public IP the API is reached on, and its id.
     pub endpoint_ip: Option<String>,
+    /// Id of the public IP in `endpoint_ip`, when the service acquired one.
     pub public_ip_id: Option<String>,
     /// True when the service created the network and must delete it (`networkCleanup`).
     pub network_created: bool,
+    /// `externalloadbalanceripaddress`; only on shared networks, where the service has no public IP
+    /// to forward from.
     pub external_lb_ip: Option<String>,
+    /// `autoscalingenabled`, set by `scaleKubernetesCluster autoscalingenabled=...`.
     pub autoscaling: bool,
+    /// `minsize` of the autoscaler; `None` while autoscaling is off.
     pub min_size: Option<i64>,
+    /// `maxsize` of the autoscaler; `None` while autoscaling is off.
     pub max_size: Option<i64>,
+    /// The CNI configuration its nodes apply (`cniconfigurationid`); `None`: the default CNI.
     pub cni_config_id: Option<String>,
+    /// Values for the CNI configuration's parameters (`cniconfigdetails`).
     pub cni_details: std::collections::BTreeMap<String, String>,
+    /// `csienabled`, from `enablecsi`.
     pub csi_enabled: bool,
+    /// Private Docker registry the nodes pull from (`dockerregistryurl`); its password is sealed in
+    /// the cluster's secrets.
     pub registry_url: Option<String>,
+    /// User name for `registry_url` (`dockerregistryusername`).
     pub registry_username: Option<String>,
+    /// Set once creation deployed the dashboard; until then a `Starting` cluster shows no
+    /// `endpoint`.
     pub dashboard_running: bool,
 }
 

@@ -21,27 +21,46 @@ pub type Tags = BTreeMap<String, String>;
 /// `resourcetype` CloudStack shows in tag objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ResourceKind {
+    /// An availability zone (`zone`).
     Zone,
+    /// A pod (rack) of a zone (`pod`).
     Pod,
+    /// A cluster of hypervisor hosts; stored as `cluster`, not a Kubernetes cluster.
     HostCluster,
+    /// A hypervisor host (`host`).
     Host,
+    /// A compute offering (`serviceoffering`).
     ServiceOffering,
+    /// A data-disk offering (`diskoffering`).
     DiskOffering,
+    /// A network offering (`networkoffering`).
     NetworkOffering,
+    /// A VM template (`template`).
     Template,
+    /// An ISO image (`iso`).
     Iso,
+    /// A guest network (`network`).
     Network,
+    /// A VPC (`vpc`).
     Vpc,
+    /// A public IP range; CloudStack calls it a VLAN (`vlan`, `Vlan`).
     PublicIpRange,
+    /// An allocated public IP (`publicipaddress`).
     PublicIp,
+    /// An ingress firewall rule (`firewallrule`).
     FirewallRule,
+    /// A port-forwarding rule (`portforwardingrule`).
     PortForwardingRule,
+    /// A load-balancer rule (`loadbalancerrule`; tag `resourcetype` `LoadBalancer`).
     LoadBalancerRule,
+    /// A user VM (`virtualmachine`; tag `resourcetype` `UserVm`).
     Vm,
+    /// An SSH key pair (`sshkeypair`).
     SshKeyPair,
 }
 
 impl ResourceKind {
+    /// Every kind, in declaration order (the order `as_str` names are checked in `from_str_opt`).
     pub const ALL: [ResourceKind; 18] = [
         ResourceKind::Zone,
         ResourceKind::Pod,
@@ -87,6 +106,7 @@ impl ResourceKind {
         }
     }
 
+    /// The kind whose `as_str` is exactly `s` (case-sensitive); `None` for unknown names.
     pub fn from_str_opt(s: &str) -> Option<ResourceKind> {
         ResourceKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -127,7 +147,7 @@ macro_rules! cs_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[doc = concat!("CloudStack's `", $text, "`.")] $variant),+ }
 
         impl $name {
             /// The text CloudStack prints for this value.
@@ -249,37 +269,58 @@ impl VmState {
 /// An availability zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Zone {
+    /// Zone UUID.
     pub id: String,
+    /// CloudStack's `name` of the zone, unique in the cloud.
     pub name: String,
+    /// Free text shown as `description`; `None` omits the field.
     pub description: Option<String>,
+    /// `networktype`: how guest networks are built.
     pub network_type: NetworkType,
+    /// `allocationstate`; in a `Disabled` zone only root admins may create Kubernetes clusters.
     pub allocation_state: AllocationState,
+    /// First public DNS server handed to guests (`dns1`).
     pub dns1: Ipv4Addr,
+    /// Second public DNS server (`dns2`), if any.
     pub dns2: Option<Ipv4Addr>,
+    /// First DNS server for system VMs (`internaldns1`).
     pub internal_dns1: Ipv4Addr,
+    /// Second internal DNS server (`internaldns2`), if any.
     pub internal_dns2: Option<Ipv4Addr>,
     /// Default guest CIDR of isolated networks, e.g. `10.1.1.0/24`.
     pub guest_cidr: String,
     /// Default network domain of guest networks.
     pub network_domain: Option<String>,
+    /// `securitygroupsenabled`.
     pub security_groups_enabled: bool,
+    /// `localstorageenabled`.
     pub local_storage_enabled: bool,
     /// Id of the zone's physical network (shown on networks and public IPs).
     pub physical_network_id: String,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A pod (rack) inside a zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pod {
+    /// Pod UUID.
     pub id: String,
+    /// CloudStack's `name` of the pod.
     pub name: String,
+    /// The zone it belongs to (`zoneid`).
     pub zone_id: String,
+    /// Gateway of the pod's management range.
     pub gateway: Ipv4Addr,
+    /// Netmask of the pod's management range.
     pub netmask: Ipv4Addr,
+    /// First address of the pod's management range (`startip`).
     pub start_ip: Ipv4Addr,
+    /// Last address of the pod's management range (`endip`).
     pub end_ip: Ipv4Addr,
+    /// `allocationstate`, shown as is (the simulator places VMs regardless).
     pub allocation_state: AllocationState,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
@@ -287,37 +328,56 @@ pub struct Pod {
 /// Kubernetes clusters).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostCluster {
+    /// Cluster UUID.
     pub id: String,
+    /// CloudStack's `name` of the host cluster.
     pub name: String,
+    /// The zone it belongs to (`zoneid`).
     pub zone_id: String,
+    /// The pod it belongs to (`podid`).
     pub pod_id: String,
+    /// Hypervisor of its hosts (`hypervisortype`), e.g. `KVM`.
     pub hypervisor: String,
+    /// CPU architecture of its hosts: `x86_64` or `aarch64`.
     pub arch: String,
+    /// `allocationstate`, shown as is (the simulator places VMs regardless).
     pub allocation_state: AllocationState,
     /// `cpu.overprovisioning.factor` for this cluster.
     pub cpu_overprovisioning: f64,
     /// `mem.overprovisioning.factor` for this cluster.
     pub memory_overprovisioning: f64,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A hypervisor host. The allocation fields are derived from the VMs placed on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Host {
+    /// Host UUID.
     pub id: String,
+    /// CloudStack's `name` of the host.
     pub name: String,
+    /// The zone it is in (`zoneid`).
     pub zone_id: String,
+    /// The pod it is in (`podid`).
     pub pod_id: String,
+    /// The host cluster it is in (`clusterid`).
     pub cluster_id: String,
+    /// Hypervisor type, e.g. `KVM`; must match the template of a VM placed on it.
     pub hypervisor: String,
+    /// `hypervisorversion` (also shown as `version`).
     pub hypervisor_version: String,
+    /// CPU architecture: `x86_64` or `aarch64`.
     pub arch: String,
+    /// Management address (`ipaddress`).
     pub ip_address: Ipv4Addr,
+    /// `cpusockets`.
     pub cpu_sockets: u32,
     /// Physical cores.
     pub cpu_cores: u32,
     /// MHz per core.
     pub cpu_speed_mhz: u32,
+    /// Physical memory in bytes, before the cluster's overprovisioning factor.
     pub memory_bytes: u64,
     /// MHz allocated to VMs (sum of vCPUs × speed of the VMs on this host).
     #[serde(default)]
@@ -325,16 +385,22 @@ pub struct Host {
     /// Bytes of memory allocated to VMs.
     #[serde(default)]
     pub memory_allocated_bytes: u64,
+    /// `state`; only `Up` hosts receive VMs.
     pub state: HostState,
+    /// `resourcestate`; only `Enabled` hosts receive VMs.
     pub resource_state: HostResourceState,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A compute offering.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceOffering {
+    /// Offering UUID.
     pub id: String,
+    /// CloudStack's `name` of the offering.
     pub name: String,
+    /// `displaytext`.
     pub display_text: String,
     /// vCPUs; `None` for customized offerings (the size comes with the deploy).
     pub cpu_number: Option<u32>,
@@ -342,61 +408,91 @@ pub struct ServiceOffering {
     pub cpu_speed_mhz: Option<u32>,
     /// MiB; `None` for customized offerings.
     pub memory_mib: Option<u64>,
+    /// `iscustomized`: CPU and memory come with each deploy instead of the offering.
     pub is_customized: bool,
     /// Root disk size in GiB, when the offering fixes it.
     pub root_disk_size_gib: Option<u64>,
+    /// `storagetype`: `shared` or `local`.
     pub storage_type: String,
+    /// `offerha`: VMs restart elsewhere when their host fails.
     pub offer_ha: bool,
+    /// `limitcpuuse`: VMs are capped at their CPU speed.
     pub limit_cpu_use: bool,
+    /// `issystem`: for system VMs only, never offered to users.
     pub is_system: bool,
+    /// `dynamicscalingenabled`: VMs may be rescaled while running.
     pub dynamic_scaling_enabled: bool,
+    /// `hosttags`: only hosts with these tags receive its VMs; `None` for any host.
     pub host_tags: Option<String>,
+    /// `state`, shown as is.
     pub state: OfferingState,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A disk offering (for data disks).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiskOffering {
+    /// Offering UUID.
     pub id: String,
+    /// CloudStack's `name` of the offering.
     pub name: String,
+    /// `displaytext`.
     pub display_text: String,
     /// GiB; 0 when customized.
     pub disk_size_gib: u64,
+    /// `iscustomized`: the size comes with each volume.
     pub is_customized: bool,
+    /// `storagetype`: `shared` or `local`.
     pub storage_type: String,
+    /// `provisioningtype`: `thin`, `sparse` or `fat`.
     pub provisioning_type: String,
+    /// `state`, shown as is.
     pub state: OfferingState,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A network offering: what a guest network of this kind provides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkOffering {
+    /// Offering UUID.
     pub id: String,
+    /// CloudStack's `name` of the offering.
     pub name: String,
+    /// `displaytext`.
     pub display_text: String,
+    /// `guestiptype` of the networks made from it.
     pub guest_ip_type: GuestIpType,
     /// Service names as CloudStack spells them: `Dhcp`, `Dns`, `UserData`, `SourceNat`,
     /// `StaticNat`, `PortForwarding`, `Lb`, `Firewall`, `Vpn`, `NetworkACL`.
     pub services: Vec<String>,
     /// Provider of every service (`VirtualRouter`, `VpcVirtualRouter`).
     pub service_provider: String,
+    /// `forvpc`: for VPC tiers only.
     pub for_vpc: bool,
+    /// `isdefault`: one of the cloud's built-in offerings.
     pub is_default: bool,
+    /// `ispersistent`: networks are implemented at creation, not at the first VM.
     pub is_persistent: bool,
+    /// `conservemode`: one public IP may carry several services.
     pub conserve_mode: bool,
+    /// `egressdefaultpolicy`: `true` allows egress unless a rule denies it.
     pub egress_default_policy: bool,
+    /// `specifyvlan`: networks from it need an explicit VLAN.
     pub specify_vlan: bool,
     /// `Required` or `Optional`.
     pub availability: String,
     /// Mbit/s.
     pub network_rate: Option<u32>,
+    /// `state`, shown as is.
     pub state: NetworkOfferingState,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 impl NetworkOffering {
+    /// Does it provide service `name` (CloudStack's spelling, ASCII case ignored)?
     pub fn has_service(&self, name: &str) -> bool {
         self.services.iter().any(|s| s.eq_ignore_ascii_case(name))
     }
@@ -405,16 +501,21 @@ impl NetworkOffering {
 /// A VM template (disk image).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Template {
+    /// Template UUID.
     pub id: String,
+    /// CloudStack's `name` of the template.
     pub name: String,
+    /// `displaytext`.
     pub display_text: String,
     /// `None`: available in every zone (`crossZones`).
     pub zone_id: Option<String>,
+    /// `isready`: a VM can be deployed from it.
     pub is_ready: bool,
     /// CloudStack's `status` text, e.g. `Download Complete`.
     pub status: String,
     /// `QCOW2`, `RAW`, `VHD`, `OVA`.
     pub format: String,
+    /// Hypervisor it runs on, e.g. `KVM`; a VM's host must match.
     pub hypervisor: String,
     /// `USER`, `BUILTIN`, `SYSTEM`, `ROUTING`.
     pub template_type: String,
@@ -422,52 +523,83 @@ pub struct Template {
     pub arch: String,
     /// Usable for Kubernetes cluster nodes (CloudStack 4.21 `forcks`).
     pub for_cks: bool,
+    /// `bootable`.
     pub bootable: bool,
+    /// `ispublic`: every account may use it.
     pub is_public: bool,
+    /// `isfeatured`: listed under featured templates.
     pub is_featured: bool,
+    /// `isextractable`: may be downloaded.
     pub is_extractable: bool,
+    /// `passwordenabled`: the guest takes a generated password.
     pub password_enabled: bool,
+    /// `sshkeyenabled`: the guest installs the VM's key pair.
     pub ssh_key_enabled: bool,
+    /// `isdynamicallyscalable`.
     pub is_dynamically_scalable: bool,
+    /// Virtual size in bytes (`size` and `physicalsize`).
     pub size_bytes: u64,
+    /// Guest OS type UUID (`ostypeid`).
     pub os_type_id: String,
+    /// Guest OS type name (`ostypename`).
     pub os_type_name: String,
+    /// Where it was registered from; `None` for built-in templates.
     pub url: Option<String>,
+    /// The checksum given at registration, if any.
     pub checksum: Option<String>,
     /// `None` for the built-in templates of the cloud (owned by the system).
     pub owner: Option<Owner>,
+    /// Resource tags.
     pub tags: Tags,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// An ISO image registered by URL. Its download is simulated: the URL is never fetched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Iso {
+    /// ISO UUID.
     pub id: String,
+    /// CloudStack's `name` of the ISO, unique per owner.
     pub name: String,
+    /// `displaytext`.
     pub display_text: String,
+    /// Where it was registered from (never fetched).
     pub url: String,
+    /// The checksum given at registration, if any.
     pub checksum: Option<String>,
     /// `None`: registered for every zone (`zoneid=-1`).
     pub zone_id: Option<String>,
+    /// `bootable`.
     pub bootable: bool,
+    /// `ispublic`: every account may use it.
     pub is_public: bool,
+    /// `isfeatured`.
     pub is_featured: bool,
+    /// `isextractable`: may be downloaded.
     pub is_extractable: bool,
+    /// CPU architecture: `x86_64` or `aarch64`.
     pub arch: String,
+    /// Download progress; only `Ready` ISOs can be attached.
     pub state: IsoState,
     /// CloudStack's `status` text: `<n>% Downloaded`, then `Successfully Installed`.
     pub status: String,
     /// Bytes, known once downloaded.
     pub size_bytes: Option<u64>,
+    /// Guest OS type UUID (`ostypeid`).
     pub os_type_id: String,
+    /// Guest OS type name (`ostypename`).
     pub os_type_name: String,
+    /// The account (or project) that registered it.
     pub owner: Owner,
+    /// Resource tags.
     pub tags: Tags,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 impl Iso {
+    /// Has the (simulated) download finished? CloudStack's `isready`.
     pub fn is_ready(&self) -> bool {
         self.state == IsoState::Ready
     }
@@ -476,180 +608,291 @@ impl Iso {
 /// A guest network (isolated, shared or a VPC tier).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Network {
+    /// Network UUID.
     pub id: String,
+    /// CloudStack's `name` of the network.
     pub name: String,
+    /// `displaytext`.
     pub display_text: String,
+    /// The zone it is in (`zoneid`).
     pub zone_id: String,
+    /// Its network offering (`networkofferingid`).
     pub offering_id: String,
+    /// CloudStack's `type`: `Isolated`, `Shared` or `L2`.
     pub guest_type: GuestIpType,
+    /// `state`; see `NetworkState`.
     pub state: NetworkState,
     /// e.g. `10.1.1.0/24`.
     pub cidr: String,
+    /// Guest gateway, inside `cidr`.
     pub gateway: Ipv4Addr,
+    /// Netmask of `cidr`.
     pub netmask: Ipv4Addr,
     /// VLAN, assigned when the network is implemented.
     pub vlan: Option<u32>,
+    /// DNS domain of its guests (`networkdomain`).
     pub network_domain: String,
+    /// The VPC it is a tier of (`vpcid`); `None` for a standalone network.
     pub vpc_id: Option<String>,
+    /// The account (or project) owning it.
     pub owner: Owner,
+    /// Resource tags.
     pub tags: Tags,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A VPC (minimal: its tiers are networks with `vpc_id`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vpc {
+    /// VPC UUID.
     pub id: String,
+    /// CloudStack's `name` of the VPC.
     pub name: String,
+    /// `displaytext`.
     pub display_text: String,
+    /// The zone it is in (`zoneid`).
     pub zone_id: String,
+    /// Super-CIDR its tiers are carved from, e.g. `10.0.0.0/16`.
     pub cidr: String,
+    /// `state`.
     pub state: VpcState,
+    /// `vpcofferingid`.
     pub vpc_offering_id: String,
+    /// `vpcofferingname`.
     pub vpc_offering_name: String,
+    /// DNS domain of its tiers' guests (`networkdomain`).
     pub network_domain: String,
+    /// The account (or project) owning it.
     pub owner: Owner,
+    /// Resource tags.
     pub tags: Tags,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A range of public addresses of a zone (CloudStack's public VLAN IP range).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicIpRange {
+    /// Range UUID (a public IP's `vlanid`).
     pub id: String,
+    /// The zone it serves (`zoneid`).
     pub zone_id: String,
     /// Id of the zone's public network the addresses come from.
     pub public_network_id: String,
+    /// Gateway of the public addresses.
     pub gateway: Ipv4Addr,
+    /// Netmask of the public addresses.
     pub netmask: Ipv4Addr,
+    /// First address of the range, inclusive.
     pub start_ip: Ipv4Addr,
+    /// Last address of the range, inclusive.
     pub end_ip: Ipv4Addr,
     /// `vlan://untagged`.
     pub vlan: String,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// An allocated public IP address.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicIp {
+    /// Public IP UUID (`id`, used as `ipaddressid`/`publicipid` in rules).
     pub id: String,
+    /// The address itself (`ipaddress`).
     pub address: Ipv4Addr,
+    /// The zone it belongs to (`zoneid`).
     pub zone_id: String,
     /// The range (`vlanid`) it comes from.
     pub range_id: String,
+    /// The range's VLAN URI (`vlanname`), e.g. `vlan://untagged`.
     pub vlan_name: String,
     /// The zone's public network (`networkid`).
     pub public_network_id: String,
+    /// The zone's physical network (`physicalnetworkid`).
     pub physical_network_id: String,
     /// The guest network it is associated with (`associatednetworkid`).
     pub network_id: Option<String>,
+    /// The VPC it is associated with (`vpcid`), for VPC IPs.
     pub vpc_id: Option<String>,
+    /// `issourcenat`: the network's outbound address, given when it is implemented.
     pub is_source_nat: bool,
+    /// `isstaticnat`: one-to-one NAT to a VM.
     pub is_static_nat: bool,
+    /// `state`; see `IpState`.
     pub state: IpState,
+    /// When it was acquired, Unix seconds (UTC).
     pub allocated: i64,
+    /// The account (or project) that acquired it.
     pub owner: Owner,
+    /// Resource tags.
     pub tags: Tags,
 }
 
 /// An ingress firewall rule on a public IP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FirewallRule {
+    /// Rule UUID.
     pub id: String,
+    /// The public IP it opens (`ipaddressid`).
     pub ip_id: String,
+    /// Copy of that IP's address (`ipaddress`).
     pub ip_address: Ipv4Addr,
+    /// The guest network of that IP (`networkid`).
     pub network_id: String,
+    /// `protocol`.
     pub protocol: Protocol,
+    /// First port (`startport`); `None` for ICMP and `all`.
     pub start_port: Option<u16>,
+    /// Last port, inclusive (`endport`); `None` for ICMP and `all`.
     pub end_port: Option<u16>,
+    /// Allowed source CIDRs (`cidrlist`).
     pub cidrs: Vec<String>,
+    /// ICMP type (`icmptype`), ICMP only; `-1` for any.
     pub icmp_type: Option<i32>,
+    /// ICMP code (`icmpcode`), ICMP only; `-1` for any.
     pub icmp_code: Option<i32>,
+    /// `state`; see `RuleState`.
     pub state: RuleState,
+    /// Owner of the IP.
     pub owner: Owner,
+    /// Resource tags.
     pub tags: Tags,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A port-forwarding rule from a public IP's port range to a VM's guest IP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortForwardingRule {
+    /// Rule UUID.
     pub id: String,
+    /// The public IP it forwards from (`ipaddressid`).
     pub ip_id: String,
+    /// Copy of that IP's address (`ipaddress`).
     pub ip_address: Ipv4Addr,
+    /// The guest network of the IP and the VM (`networkid`).
     pub network_id: String,
+    /// `protocol`: `tcp` or `udp`.
     pub protocol: Protocol,
+    /// First public port (`publicport`).
     pub public_start_port: u16,
+    /// Last public port, inclusive (`publicendport`).
     pub public_end_port: u16,
+    /// First VM port (`privateport`).
     pub private_start_port: u16,
+    /// Last VM port, inclusive (`privateendport`).
     pub private_end_port: u16,
+    /// Target VM (`virtualmachineid`).
     pub vm_id: String,
+    /// Target VM's guest address in `network_id` (`vmguestip`).
     pub vm_guest_ip: Ipv4Addr,
+    /// Allowed source CIDRs (`cidrlist`).
     pub cidrs: Vec<String>,
+    /// `state`; see `RuleState`.
     pub state: RuleState,
+    /// Owner of the IP.
     pub owner: Owner,
+    /// Resource tags.
     pub tags: Tags,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A load-balancer rule on a public IP, with the VMs assigned to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadBalancerRule {
+    /// Rule UUID.
     pub id: String,
+    /// CloudStack's `name` of the rule.
     pub name: String,
+    /// Free text (`description`).
     pub description: Option<String>,
+    /// The public IP it listens on (`publicipid`).
     pub ip_id: String,
+    /// Copy of that IP's address (`publicip`).
     pub ip_address: Ipv4Addr,
+    /// The guest network of its VMs (`networkid`).
     pub network_id: String,
+    /// The zone of the IP (`zoneid`).
     pub zone_id: String,
+    /// Port it listens on (`publicport`).
     pub public_port: u16,
+    /// Port on the VMs (`privateport`).
     pub private_port: u16,
+    /// `algorithm`.
     pub algorithm: LbAlgorithm,
+    /// `protocol`.
     pub protocol: LbProtocol,
+    /// Allowed source CIDRs (`cidrlist`).
     pub cidrs: Vec<String>,
     /// `Add` until VMs are assigned, then `Active`.
     pub state: RuleState,
     /// Assigned VM ids, in assignment order, no duplicates.
     pub vm_ids: Vec<String>,
+    /// Owner of the IP.
     pub owner: Owner,
+    /// Resource tags.
     pub tags: Tags,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// A VM's network interface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Nic {
+    /// NIC UUID.
     pub id: String,
+    /// The network it is plugged into (`networkid`).
     pub network_id: String,
+    /// Guest address in that network (`ipaddress`).
     pub ip_address: Ipv4Addr,
+    /// The network's netmask.
     pub netmask: Ipv4Addr,
+    /// The network's gateway.
     pub gateway: Ipv4Addr,
+    /// `macaddress`, e.g. `02:00:12:34:56:78`.
     pub mac_address: String,
+    /// `isdefault`: carries the VM's default route; one per VM.
     pub is_default: bool,
+    /// Slot number (`deviceid`); 0 is the first NIC.
     pub device_id: u32,
 }
 
 /// A user VM.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vm {
+    /// VM UUID.
     pub id: String,
     /// Host name; unique within each of its networks.
     pub name: String,
+    /// `displayname`; the `name` unless given.
     pub display_name: String,
     /// Hypervisor-side name (`instancename`), e.g. `i-1a2b3c4d-VM`.
     pub instance_name: String,
+    /// `state`; see `VmState`.
     pub state: VmState,
+    /// The zone it is in (`zoneid`).
     pub zone_id: String,
     /// Set while the VM holds a host (`VmState::holds_host`).
     pub host_id: Option<String>,
+    /// The host it last ran on, kept while stopped (CloudStack's `lasthostid`).
     pub last_host_id: Option<String>,
+    /// Hypervisor type, taken from the template.
     pub hypervisor: String,
+    /// Its compute offering (`serviceofferingid`).
     pub service_offering_id: String,
+    /// vCPUs (`cpunumber`), from the offering or the deploy for customized offerings.
     pub cpu_number: u32,
+    /// MHz per vCPU (`cpuspeed`).
     pub cpu_speed_mhz: u32,
+    /// Memory in MiB (`memory`).
     pub memory_mib: u64,
+    /// The template it was deployed from (`templateid`).
     pub template_id: String,
+    /// Root disk GiB, from the deploy or the offering; `None`: the template's size.
     pub root_disk_size_gib: Option<u64>,
+    /// Its network interfaces; the first is in the deploy's network.
     pub nics: Vec<Nic>,
     /// Base64 user data, as given.
     pub user_data: Option<String>,
@@ -657,17 +900,24 @@ pub struct Vm {
     pub keypairs: Vec<String>,
     /// The attached ISO (one at most).
     pub iso_id: Option<String>,
+    /// The account (or project) owning it.
     pub owner: Owner,
     /// The user who deployed it (`userid`/`username`), when known.
     pub user_id: Option<String>,
+    /// Name of that user (`username`), when known.
     pub user_name: Option<String>,
+    /// Free `key → value` details (`details`), rendered as given.
     pub details: BTreeMap<String, String>,
+    /// Resource tags.
     pub tags: Tags,
+    /// Unix seconds (UTC).
     pub created: i64,
+    /// Last change of state or settings, Unix seconds (`lastupdated`).
     pub last_updated: i64,
 }
 
 impl Vm {
+    /// The NIC marked default, else the first; `None` for a VM without NICs.
     pub fn default_nic(&self) -> Option<&Nic> {
         self.nics
             .iter()
@@ -675,6 +925,7 @@ impl Vm {
             .or(self.nics.first())
     }
 
+    /// Its NIC in network `network_id`, if it has one.
     pub fn nic_in(&self, network_id: &str) -> Option<&Nic> {
         self.nics.iter().find(|n| n.network_id == network_id)
     }
@@ -684,6 +935,7 @@ impl Vm {
         u64::from(self.cpu_number) * u64::from(self.cpu_speed_mhz)
     }
 
+    /// Memory in bytes (`memory_mib` × 1 MiB), for host capacity.
     pub fn memory_bytes(&self) -> u64 {
         self.memory_mib * 1024 * 1024
     }
@@ -692,6 +944,7 @@ impl Vm {
 /// An SSH key pair. The private key is never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SshKeyPair {
+    /// Key pair UUID.
     pub id: String,
     /// Unique per owner.
     pub name: String,
@@ -699,7 +952,9 @@ pub struct SshKeyPair {
     pub fingerprint: String,
     /// OpenSSH form without comment: `ssh-rsa AAAA...`.
     pub public_key: String,
+    /// The account (or project) owning it.
     pub owner: Owner,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 

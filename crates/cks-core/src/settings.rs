@@ -6,12 +6,16 @@
 /// How a setting's value is typed, as `listConfigurations` shows it in `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingType {
+    /// `true` or `false` (stored lowercase).
     Boolean,
+    /// A whole number within the setting's `range`; shown as `Number`.
     Integer,
+    /// Any text.
     String,
 }
 
 impl SettingType {
+    /// The `type` text `listConfigurations` shows: `Boolean`, `Number` or `String`.
     pub fn name(self) -> &'static str {
         match self {
             SettingType::Boolean => "Boolean",
@@ -24,11 +28,17 @@ impl SettingType {
 /// One entry of the catalog.
 #[derive(Debug)]
 pub struct SettingDef {
+    /// The dotted key, e.g. `cloud.kubernetes.cluster.max.size`.
     pub name: &'static str,
+    /// Default value as stored text, used while no row overrides it.
     pub default: &'static str,
+    /// How the value is typed and validated.
     pub kind: SettingType,
+    /// `listConfigurations`' `category`; always `Advanced`.
     pub category: &'static str,
+    /// `listConfigurations`' `component`, e.g. `KubernetesClusterService`.
     pub component: &'static str,
+    /// CloudStack's description text, shown as is.
     pub description: &'static str,
     /// False: the new value only applies after a restart.
     pub is_dynamic: bool,
@@ -42,29 +52,54 @@ pub const DEFAULT_INTEGER_RANGE: (i64, i64) = (0, i32::MAX as i64);
 /// Seconds: at least one, at most a Java `int`.
 const SECONDS: (i64, i64) = (1, i32::MAX as i64);
 
+/// Boolean, default `true`; `false` refuses every Kubernetes command. Needs a restart.
 pub const SERVICE_ENABLED: &str = "cloud.kubernetes.service.enabled";
+/// Name of the network offering of the isolated network a cluster gets when none is given. Needs a
+/// restart.
 pub const CLUSTER_NETWORK_OFFERING: &str = "cloud.kubernetes.cluster.network.offering";
+/// Seconds a create or start may take before the cluster turns `Error`; default 3600.
 pub const CLUSTER_START_TIMEOUT: &str = "cloud.kubernetes.cluster.start.timeout";
+/// Seconds a scale may take; default 3600.
 pub const CLUSTER_SCALE_TIMEOUT: &str = "cloud.kubernetes.cluster.scale.timeout";
+/// Seconds an upgrade may take; default 3600.
 pub const CLUSTER_UPGRADE_TIMEOUT: &str = "cloud.kubernetes.cluster.upgrade.timeout";
+/// Retries of a failed node upgrade; default 3.
 pub const CLUSTER_UPGRADE_RETRIES: &str = "cloud.kubernetes.cluster.upgrade.retries";
+/// Seconds adding external nodes may take; default 3600.
 pub const CLUSTER_ADD_NODE_TIMEOUT: &str = "cloud.kubernetes.cluster.add.node.timeout";
+/// Seconds removing external nodes may take; default 900.
 pub const CLUSTER_REMOVE_NODE_TIMEOUT: &str = "cloud.kubernetes.cluster.remove.node.timeout";
+/// Boolean, default `false`; `true` allows a private Docker registry on CloudManaged clusters.
 pub const EXPERIMENTAL_FEATURES: &str = "cloud.kubernetes.cluster.experimental.features.enabled";
+/// Most nodes (control + worker + etcd) per cluster; default 10, at most [`MAX_CLUSTER_SIZE`].
 pub const CLUSTER_MAX_SIZE: &str = "cloud.kubernetes.cluster.max.size";
+/// Seconds a control node waits between attempts to mount the binaries ISO; default 15.
 pub const CONTROL_INSTALL_WAIT: &str =
     "cloud.kubernetes.control.node.install.attempt.wait.duration";
+/// Attempts a control node makes to mount the binaries ISO; default 100.
 pub const CONTROL_INSTALL_ATTEMPTS: &str = "cloud.kubernetes.control.node.install.reattempt.count";
+/// Seconds a worker waits between attempts to mount the binaries ISO; default 30.
 pub const WORKER_INSTALL_WAIT: &str = "cloud.kubernetes.worker.node.install.attempt.wait.duration";
+/// Attempts a worker makes to mount the binaries ISO; default 40.
 pub const WORKER_INSTALL_ATTEMPTS: &str = "cloud.kubernetes.worker.node.install.reattempt.count";
+/// First public port of the SSH forwards to etcd nodes; default 50000.
 pub const ETCD_START_PORT: &str = "cloud.kubernetes.etcd.node.start.port";
+/// Rows a list command returns when `pagesize` is not given; default 500.
 pub const DEFAULT_PAGE_SIZE: &str = "default.page.size";
+/// The API URL written into nodes for the cloud controller manager.
 pub const ENDPOINT_URL: &str = "endpoint.url";
+/// Seconds between two runs of the cluster state scanner; default 300.
 pub const SCANNER_INTERVAL: &str = "cloud.kubernetes.cluster.scanner.interval";
+/// Most bytes of base64 user data a VM may get; default 32768, at most 1048576.
 pub const USERDATA_MAX_LENGTH: &str = "vm.userdata.max.length";
+/// Most seconds into the future a signed request's `expires` may lie; default 1200.
 pub const SIGNATURE_EXPIRES_MAX: &str = "api.signature.expires.max";
+/// Boolean, default `false`; `true` refuses key-signed requests without `signatureversion=3` and
+/// `expires`.
 pub const SIGNATURE_EXPIRES_REQUIRED: &str = "api.signature.expires.required";
+/// Consecutive failed password logins before the user is locked; default 5.
 pub const LOGIN_ATTEMPTS_ALLOWED: &str = "incorrect.login.attempts.allowed";
+/// Seconds a locked user cannot log in with a password; default 900.
 pub const LOGIN_LOCKOUT_DURATION: &str = "incorrect.login.lockout.duration";
 
 const K8S: &str = "KubernetesClusterService";
@@ -312,17 +347,30 @@ pub fn find(name: &str) -> Option<&'static SettingDef> {
     SETTINGS.iter().find(|s| s.name == name)
 }
 
+/// Why a setting name or value was refused; the texts are CloudStack's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingError {
+    /// No setting has this name.
     #[error("Config parameter with name {0} doesn't exist")]
     Unknown(String),
+    /// The value does not parse as the setting's type.
     #[error("Value [{value}] is not a valid [{kind}].")]
-    BadValue { value: String, kind: &'static str },
+    BadValue {
+        /// The refused text, as given.
+        value: String,
+        /// The type's name, as `SettingType::name` spells it.
+        kind: &'static str,
+    },
+    /// An Integer value outside the setting's inclusive range.
     #[error("Value [{value}] for {name} is out of range: it must be between {min} and {max}.")]
     OutOfRange {
+        /// The setting's key.
         name: &'static str,
+        /// The refused text, as given.
         value: String,
+        /// Lowest allowed value, inclusive.
         min: i64,
+        /// Highest allowed value, inclusive.
         max: i64,
     },
 }

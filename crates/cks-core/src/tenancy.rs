@@ -5,12 +5,16 @@ use serde::{Deserialize, Serialize};
 /// CloudStack's account types. The number is what the API shows as `accounttype`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AccountType {
+    /// A regular account (`accounttype` 0).
     User,
+    /// The cloud's administrators (`accounttype` 1): sees and may do everything.
     RootAdmin,
+    /// Administers its domain and the domains below it (`accounttype` 2).
     DomainAdmin,
 }
 
 impl AccountType {
+    /// CloudStack's `accounttype` number: 0 user, 1 root admin, 2 domain admin.
     pub fn code(self) -> i64 {
         match self {
             AccountType::User => 0,
@@ -19,6 +23,7 @@ impl AccountType {
         }
     }
 
+    /// The type of an `accounttype` number; `None` for other numbers.
     pub fn from_code(code: i64) -> Option<AccountType> {
         match code {
             0 => Some(AccountType::User),
@@ -80,6 +85,7 @@ impl AccountType {
 /// What a caller may do with an account (its users, keys, projects it owns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountAccess {
+    /// The caller may act on the account.
     Allowed,
     /// Visible to the caller, but its role outranks the caller's (531).
     Denied,
@@ -93,34 +99,50 @@ pub enum AccountAccess {
 /// projects cannot be renamed here, and listing must not join for every row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Owner {
+    /// The owning account; for a project's resource, the project's hidden account.
     pub account_id: String,
+    /// That account's name (`account`).
     pub account_name: String,
+    /// The account's domain (`domainid`).
     pub domain_id: String,
+    /// That domain's name (`domain`).
     pub domain_name: String,
     /// `ROOT/child/grandchild`: domain scoping is a prefix test on this path.
     pub domain_path: String,
+    /// The project owning it (`projectid`); `None` for an account's own resource.
     pub project_id: Option<String>,
+    /// That project's name (`project`).
     pub project_name: Option<String>,
 }
 
 /// The authenticated caller of an API command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
+    /// The authenticated user (`userid`).
     pub user_id: String,
+    /// That user's login name.
     pub username: String,
+    /// The user's account.
     pub account_id: String,
+    /// That account's name.
     pub account_name: String,
+    /// The account's type, which decides what the caller may see.
     pub account_type: AccountType,
+    /// The account's domain.
     pub domain_id: String,
+    /// That domain's name.
     pub domain_name: String,
+    /// `ROOT/child/...` of that domain; a domain admin's reach is this prefix.
     pub domain_path: String,
 }
 
 impl Caller {
+    /// Is the caller in a root-admin account?
     pub fn is_root_admin(&self) -> bool {
         self.account_type == AccountType::RootAdmin
     }
 
+    /// Is the caller in a domain-admin account (not root admin)?
     pub fn is_domain_admin(&self) -> bool {
         self.account_type == AccountType::DomainAdmin
     }

@@ -5,8 +5,9 @@ use std::fmt;
 
 /// Oldest Kubernetes release the service accepts into its catalog.
 pub const MIN_KUBERNETES_VERSION: &str = "1.11.0";
-/// Minimum vCPUs a version may demand of node offerings, and minimum memory (MiB).
+/// Minimum vCPUs a version may demand of node offerings (`mincpunumber`).
 pub const MIN_CPU_NUMBER: i64 = 2;
+/// Minimum memory, in MiB, a version may demand of node offerings (`minmemory`).
 pub const MIN_MEMORY_MIB: i64 = 2048;
 
 /// A `MAJOR.MINOR.PATCH[.more]` version, compared numerically per component.
@@ -16,32 +17,55 @@ pub struct SemanticVersion {
     text: String,
 }
 
+/// Why a version text or an upgrade between versions was refused; the texts are CKS's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
     #[error(
         "Invalid version format, {0}. Semantic version should be specified in MAJOR.MINOR.PATCH format"
     )]
+    /// Not digits separated by dots, or fewer than three components; holds the text given.
     Format(String),
     #[error(
         "New supported Kubernetes version cannot be added as {MIN_KUBERNETES_VERSION} is minimum version supported by Kubernetes Service"
     )]
+    /// Older than [`MIN_KUBERNETES_VERSION`].
     TooOld,
+    /// `mincpunumber` below [`MIN_CPU_NUMBER`].
     #[error("Invalid value for mincpunumber parameter. Minimum {MIN_CPU_NUMBER} vCPUs required.")]
     TooFewCpus,
+    /// `minmemory` below [`MIN_MEMORY_MIB`].
     #[error("Invalid value for minmemory parameter. Minimum {MIN_MEMORY_MIB}MB memory required")]
     TooLittleMemory,
     #[error(
         "Kubernetes clusters can not be upgraded, current version: {current}, upgrade version: {target}"
     )]
-    SameVersion { current: String, target: String },
+    /// The upgrade names the cluster's current version.
+    SameVersion {
+        /// The cluster's version.
+        current: String,
+        /// The version asked for.
+        target: String,
+    },
     #[error(
         "Kubernetes clusters can not be downgraded, current version: {current}, upgrade version: {target}"
     )]
-    Downgrade { current: String, target: String },
+    /// The upgrade names an older version.
+    Downgrade {
+        /// The cluster's version.
+        current: String,
+        /// The version asked for.
+        target: String,
+    },
     #[error(
         "Kubernetes clusters can be upgraded between next minor or patch version releases, current version: {current}, upgrade version: {target}"
     )]
-    SkipsMinor { current: String, target: String },
+    /// The upgrade skips a minor release (or changes the major).
+    SkipsMinor {
+        /// The cluster's version.
+        current: String,
+        /// The version asked for.
+        target: String,
+    },
 }
 
 impl SemanticVersion {
@@ -66,14 +90,17 @@ impl SemanticVersion {
         })
     }
 
+    /// The text as given to `parse`.
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
+    /// The first component.
     pub fn major(&self) -> u64 {
         self.parts[0]
     }
 
+    /// The second component.
     pub fn minor(&self) -> u64 {
         self.parts[1]
     }

@@ -10,13 +10,11 @@ use cks_bootstrap::{
     BootstrapToken, ClusterBootstrap, ClusterPki, InstallSettings, NodeIdentity, NodeUserData,
     PkiSpec, admin_kubeconfig,
 };
-use cks_cloud::{
-    Cloud, DeployVmSpec, Fault, FirewallRuleSpec, IsoSpec, NetworkSpec, PortForwardingSpec,
-    SeedSource, SimConfig, Simulator, Timings,
-};
+use cks_cloud::{Cloud, DeployVmSpec, FirewallRuleSpec, IsoSpec, NetworkSpec, PortForwardingSpec};
 use cks_core::iaas::{IsoState, Protocol, Tags};
 use cks_core::tenancy::Owner;
 use cks_kube::{KubeClient, KubeError};
+use cks_sim::{Fault, SeedSource, SimConfig, Simulator, Timings};
 use sqlx::any::AnyPoolOptions;
 use tempfile::TempDir;
 

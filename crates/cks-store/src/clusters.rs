@@ -18,16 +18,27 @@ use crate::{Backend, Result, Store, StoreError, next_seq, now};
 /// A cluster row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterRecord {
+    /// Cluster UUID.
     pub id: String,
+    /// Creation order (`next_seq`), the order lists return.
     pub seq: i64,
+    /// Name, unique among the owner's live (not removed) clusters.
     pub name: String,
+    /// `description`; the name when none was given.
     pub description: String,
+    /// The account (or project) owning it, stored as JSON.
     pub owner: Owner,
+    /// The zone it is deployed in.
     pub zone_id: String,
+    /// Its supported Kubernetes version; `None` for ExternalManaged clusters created without one.
     pub kubernetes_version_id: Option<String>,
+    /// CloudManaged (the service deploys it) or ExternalManaged (only recorded).
     pub cluster_type: ClusterType,
+    /// Lifecycle state; changed only by `transition_cluster`.
     pub state: ClusterState,
+    /// The guest network of its nodes, once known.
     pub network_id: Option<String>,
+    /// Everything else about it, stored as one JSON column.
     pub spec: ClusterSpec,
     /// Sealed JSON of the cluster's PKI, bootstrap token, kubeconfig and registry password.
     pub secrets: Option<String>,
@@ -35,42 +46,60 @@ pub struct ClusterRecord {
     pub gc: bool,
     /// The operation under way (or the last one), its job, its current step, the last error.
     pub operation: Option<String>,
+    /// The job of that operation.
     pub job_id: Option<String>,
+    /// The step that job is at (or failed in).
     pub step: Option<String>,
+    /// The message of the last failed step, if any.
     pub last_error: Option<String>,
+    /// Unix seconds (UTC).
     pub created: i64,
+    /// When it was deleted, Unix seconds; a removed row stays for the record and frees its name.
     pub removed: Option<i64>,
 }
 
 /// A node of a cluster: planned (no VM yet) or deployed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterNode {
+    /// Node UUID.
     pub id: String,
+    /// The cluster it belongs to.
     pub cluster_id: String,
+    /// Creation order; nodes are listed in it.
     pub seq: i64,
     /// Host name = VM name = Kubernetes node name.
     pub name: String,
+    /// Control, worker or etcd.
     pub node_type: NodeType,
+    /// Its VM, once deployed; `None` while planned.
     pub vm_id: Option<String>,
+    /// Its address in the cluster's network, once deployed.
     pub guest_ip: Option<String>,
     /// The Kubernetes version the node runs (none for etcd nodes).
     pub kubernetes_version: Option<String>,
     /// Upgrades leave it alone (etcd nodes, some external nodes).
     pub manual_upgrade: bool,
+    /// An existing VM added by `addNodesToKubernetesCluster`, not deployed by the service.
     pub external: bool,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
 /// Where a step of an operation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepState {
+    /// Not begun, or to run again after a retry.
     Pending,
+    /// Begun; a crash leaves it so and the next runner repeats it.
     Running,
+    /// Finished; a retry skips it.
     Done,
+    /// Finished with `error`.
     Failed,
 }
 
 impl StepState {
+    /// The stored text: `pending`, `running`, `done` or `failed`.
     pub fn as_str(self) -> &'static str {
         match self {
             StepState::Pending => "pending",
@@ -93,13 +122,21 @@ impl StepState {
 /// One step of a job's plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobStep {
+    /// The job whose plan it belongs to.
     pub job_id: String,
+    /// Position in the plan, from 0.
     pub idx: i64,
+    /// The step's name, e.g. `deploy-first-control-node`.
     pub name: String,
+    /// Where it is.
     pub state: StepState,
+    /// How often it has begun, over retries of the job.
     pub attempts: i64,
+    /// When its first attempt began, Unix seconds.
     pub started: Option<i64>,
+    /// When its last attempt ended, Unix seconds.
     pub finished: Option<i64>,
+    /// The message of its failure, when `Failed`.
     pub error: Option<String>,
 }
 
@@ -200,8 +237,11 @@ fn placeholders(from: usize, n: usize) -> String {
 /// Which clusters a list query returns.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterFilter<'a> {
+    /// Only this cluster.
     pub id: Option<&'a str>,
+    /// Only clusters of this owning account.
     pub account_id: Option<&'a str>,
+    /// Only clusters in this state.
     pub state: Option<ClusterState>,
 }
 
@@ -437,6 +477,7 @@ impl Store {
 
     // === Nodes ===
 
+    /// A cluster's nodes in creation order.
     pub async fn nodes(&self, cluster_id: &str) -> Result<Vec<ClusterNode>> {
         let sql = format!(
             "SELECT {NODE_COLS} FROM kubernetes_cluster_nodes WHERE cluster_id = $1 ORDER BY seq"
@@ -490,6 +531,7 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a node row (its VM is the caller's business); no error when it is gone.
     pub async fn delete_node(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM kubernetes_cluster_nodes WHERE id = $1")
             .bind(id)

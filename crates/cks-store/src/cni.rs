@@ -10,13 +10,17 @@ use crate::{Result, Store, StoreError, next_seq, unique};
 /// A CNI configuration row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CniConfigRecord {
+    /// Configuration UUID.
     pub id: String,
+    /// Name, unique per owner account.
     pub name: String,
+    /// The account (or project) that registered it.
     pub owner: Owner,
     /// The content, base64 as registered (re-encoded with padding).
     pub user_data: String,
     /// The declared parameter names, comma-separated as registered.
     pub params: Option<String>,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
@@ -48,6 +52,7 @@ impl Store {
         Ok(())
     }
 
+    /// The configuration with this id, if any.
     pub async fn cni_config(&self, id: &str) -> Result<Option<CniConfigRecord>> {
         let sql = format!("SELECT {COLS} FROM cni_configurations WHERE id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))

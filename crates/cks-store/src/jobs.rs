@@ -9,10 +9,14 @@ use sqlx::any::AnyRow;
 
 use crate::{Backend, Result, Store, next_seq};
 
+/// Where an async job is, as `queryAsyncJobResult` reports it in `jobstatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {
+    /// Not finished (`jobstatus` 0): waiting for a runner or running.
     Pending,
+    /// Finished with a result (`jobstatus` 1).
     Succeeded,
+    /// Finished with an error (`jobstatus` 2).
     Failed,
 }
 
@@ -35,38 +39,63 @@ impl JobStatus {
     }
 }
 
+/// A job to insert: pending, unclaimed, with no result yet.
 #[derive(Debug, Clone)]
 pub struct NewJob {
+    /// Job UUID, the `jobid` the API returns.
     pub id: String,
+    /// The API command it runs, e.g. `createKubernetesCluster`.
     pub command: String,
+    /// CloudStack's Java class of that command (`cmd`), from the command table.
     pub cmd_class: String,
+    /// The user who issued it (`system` for the scanner's own jobs).
     pub user_id: String,
+    /// That user's account (`accountid`).
     pub account_id: String,
+    /// That account's domain (`domainid`).
     pub domain_id: String,
     /// The bound parameters, as JSON; the runner re-reads them after a restart.
     pub params: String,
+    /// `jobinstancetype`, e.g. `KubernetesCluster`.
     pub instance_type: Option<String>,
+    /// `jobinstanceid`: the object it acts on.
     pub instance_id: Option<String>,
 }
 
+/// An async job row.
 #[derive(Debug, Clone)]
 pub struct Job {
+    /// Job UUID (`jobid`).
     pub id: String,
+    /// The API command it runs.
     pub command: String,
+    /// CloudStack's Java class of that command (`cmd`).
     pub cmd_class: String,
+    /// The user who issued it (`userid`).
     pub user_id: String,
+    /// That user's account (`accountid`).
     pub account_id: String,
+    /// That account's domain (`domainid`).
     pub domain_id: String,
+    /// The bound parameters as JSON, without credentials or passwords.
     pub params: String,
+    /// Pending, succeeded or failed.
     pub status: JobStatus,
+    /// `jobresultcode`: 0 while pending or on success, the error code on failure.
     pub result_code: i64,
     /// JSON of `jobresult`, once finished.
     pub result: Option<String>,
+    /// `jobinstancetype`, e.g. `KubernetesCluster`.
     pub instance_type: Option<String>,
+    /// `jobinstanceid`: the object it acts on.
     pub instance_id: Option<String>,
+    /// The instance holding (or that last held) its lease.
     pub management_server_id: Option<String>,
+    /// How often a runner has claimed it; above 1 after a takeover.
     pub attempts: i64,
+    /// Unix seconds (UTC).
     pub created: i64,
+    /// When it finished, Unix seconds; `None` while pending.
     pub completed: Option<i64>,
 }
 
@@ -104,11 +133,13 @@ pub(crate) async fn insert_job_in(conn: &mut sqlx::AnyConnection, j: &NewJob) ->
 }
 
 impl Store {
+    /// Inserts a pending job on its own (see `begin_operation` to start one with a cluster change).
     pub async fn insert_job(&self, j: &NewJob) -> Result<()> {
         let mut conn = self.pool().acquire().await?;
         insert_job_in(&mut conn, j).await
     }
 
+    /// The job with this id, if any.
     pub async fn job(&self, id: &str) -> Result<Option<Job>> {
         let sql = format!("SELECT {COLS} FROM async_jobs WHERE id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -192,6 +223,7 @@ impl Store {
         Ok(rows)
     }
 
+    /// Replaces a job's stored parameters (JSON).
     pub async fn set_job_params(&self, id: &str, params: &str) -> Result<()> {
         sqlx::query("UPDATE async_jobs SET params = $1 WHERE id = $2")
             .bind(params)

@@ -65,6 +65,7 @@ impl Store {
 }
 
 impl StartupLock {
+    /// Releases the lock so the next starting instance goes on.
     pub async fn release(self) -> Result<()> {
         if let Some(mut conn) = self.0 {
             sqlx::query("SELECT pg_advisory_unlock($1)")

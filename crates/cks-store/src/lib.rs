@@ -31,6 +31,7 @@ pub use leases::StartupLock;
 pub use rows::*;
 pub use versions::KubernetesVersion;
 
+/// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database refused or failed a statement.
@@ -41,14 +42,50 @@ pub enum StoreError {
     Duplicate(&'static str),
     /// A stored value could not be decoded (a bug or a hand-edited database).
     #[error("corrupt row in {table}: {detail}")]
-    Corrupt { table: &'static str, detail: String },
+    Corrupt {
+        /// The table the row is in.
+        table: &'static str,
+        /// What failed to decode.
+        detail: String,
+    },
 }
 
+impl StoreError {
+    /// Would the same statement likely succeed later without any change: the database could not
+    /// be reached or was busy (a lost connection, a pool timeout, a serialization failure or
+    /// deadlock on PostgreSQL, a busy or locked database on SQLite)? Duplicates, corrupt rows
+    /// and refused statements are not.
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                let code = code.as_ref();
+                // PostgreSQL: connection exceptions, serialization failure, deadlock, shutdown.
+                code.starts_with("08")
+                    || matches!(code, "40001" | "40P01" | "57P01" | "57P03")
+                    // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
+                    || code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// The store's result: errors are [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The SQL database behind a [`Store`], chosen by the URL's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// Embedded SQLite: one writer at a time, one process.
     Sqlite,
+    /// PostgreSQL: several instances may share it.
     Postgres,
 }
 
@@ -119,10 +156,12 @@ impl Store {
         })
     }
 
+    /// The connection pool, for repositories' queries.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
+    /// Which database this is, for the few statements that differ.
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -154,6 +193,7 @@ pub fn next_seq() -> i64 {
     }
 }
 
+/// A new random (v4) UUID, the form of every id the store keeps.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -202,4 +242,28 @@ pub(crate) fn test_database() -> TestDb {
 pub(crate) async fn test_store() -> (Store, TestDb) {
     let db = test_database();
     (Store::open(&db.url).await.expect("open store"), db)
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_an_unreachable_or_busy_database_is_transient() {
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_transient());
+        assert!(!StoreError::Duplicate("cluster").is_transient());
+        let corrupt = StoreError::Corrupt {
+            table: "clusters",
+            detail: "bad spec".into(),
+        };
+        assert!(!corrupt.is_transient());
+        // A statement the database refuses stays refused.
+        let (store, _db) = test_store().await;
+        let refused = sqlx::query("SELECT * FROM no_such_table")
+            .execute(&store.pool)
+            .await
+            .map_err(StoreError::from)
+            .expect_err("no such table");
+        assert!(!refused.is_transient(), "{refused}");
+    }
 }

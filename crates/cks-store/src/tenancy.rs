@@ -92,6 +92,7 @@ fn insert_user_query(u: &User) -> AnyQuery<'_> {
 impl Store {
     // === Domains ===
 
+    /// Inserts a domain; `Duplicate("domain")` when its parent has one of that name.
     pub async fn insert_domain(&self, d: &Domain) -> Result<()> {
         sqlx::query("INSERT INTO domains (id, seq, name, parent_id, path, level, network_domain, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&d.id).bind(next_seq()).bind(&d.name).bind(&d.parent_id).bind(&d.path)
@@ -100,6 +101,7 @@ impl Store {
         Ok(())
     }
 
+    /// The domain with this id, if any.
     pub async fn domain(&self, id: &str) -> Result<Option<Domain>> {
         let sql = format!("SELECT {DOMAIN_COLS} FROM domains WHERE id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -111,6 +113,7 @@ impl Store {
             .transpose()
     }
 
+    /// The domain at `ROOT/...` path `path`, if any.
     pub async fn domain_by_path(&self, path: &str) -> Result<Option<Domain>> {
         let sql = format!("SELECT {DOMAIN_COLS} FROM domains WHERE path = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -122,6 +125,7 @@ impl Store {
             .transpose()
     }
 
+    /// The `ROOT` domain; `None` only before the first start seeded it.
     pub async fn root_domain(&self) -> Result<Option<Domain>> {
         self.domain_by_path("ROOT").await
     }
@@ -139,6 +143,7 @@ impl Store {
 
     // === Accounts ===
 
+    /// Inserts an account; `Duplicate("account")` when its domain has one of that name.
     pub async fn insert_account(&self, a: &Account) -> Result<()> {
         insert_account_query(a)
             .execute(self.pool())
@@ -147,6 +152,7 @@ impl Store {
         Ok(())
     }
 
+    /// The account with this id (project accounts included), if any.
     pub async fn account(&self, id: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -158,6 +164,7 @@ impl Store {
             .transpose()
     }
 
+    /// The account named `name` in domain `domain_id`, if any.
     pub async fn account_by_name(&self, domain_id: &str, name: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE domain_id = $1 AND name = $2");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -184,6 +191,7 @@ impl Store {
 
     // === Users ===
 
+    /// Inserts a user; `Duplicate("user")` when its domain has one of that name.
     pub async fn insert_user(&self, u: &User) -> Result<()> {
         insert_user_query(u)
             .execute(self.pool())
@@ -207,6 +215,7 @@ impl Store {
         Ok(())
     }
 
+    /// The user with this id, if any.
     pub async fn user(&self, id: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -218,6 +227,7 @@ impl Store {
             .transpose()
     }
 
+    /// The user whose API key is `api_key`, if any (keys are unique).
     pub async fn user_by_api_key(&self, api_key: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE api_key = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -229,6 +239,7 @@ impl Store {
             .transpose()
     }
 
+    /// The user logging in as `username` in domain `domain_id`, if any.
     pub async fn user_by_name(&self, domain_id: &str, username: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE domain_id = $1 AND username = $2");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -241,6 +252,7 @@ impl Store {
             .transpose()
     }
 
+    /// Every user, in creation order.
     pub async fn users(&self) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users ORDER BY seq");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -251,6 +263,7 @@ impl Store {
             .collect()
     }
 
+    /// The users of one account, in creation order.
     pub async fn users_of_account(&self, account_id: &str) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE account_id = $1 ORDER BY seq");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -315,6 +328,7 @@ impl Store {
 
     // === Sessions (keyed by a hash of the session key, so a database dump cannot log anyone in) ===
 
+    /// Stores a new session under the hash of its key.
     pub async fn insert_session(&self, key_hash: &str, s: &Session) -> Result<()> {
         sqlx::query(
             "INSERT INTO sessions (key_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)",
@@ -328,6 +342,7 @@ impl Store {
         Ok(())
     }
 
+    /// The session stored under this key hash, expired or not (the caller checks `expires`).
     pub async fn session(&self, key_hash: &str) -> Result<Option<Session>> {
         let row = sqlx::query("SELECT user_id, created, expires FROM sessions WHERE key_hash = $1")
             .bind(key_hash)
@@ -343,6 +358,7 @@ impl Store {
         .transpose()
     }
 
+    /// Ends a session (logout); no error when it is gone.
     pub async fn delete_session(&self, key_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE key_hash = $1")
             .bind(key_hash)
@@ -351,6 +367,7 @@ impl Store {
         Ok(())
     }
 
+    /// Moves a session's expiry to `expires` (Unix seconds), on each use.
     pub async fn extend_session(&self, key_hash: &str, expires: i64) -> Result<()> {
         sqlx::query("UPDATE sessions SET expires = $1 WHERE key_hash = $2")
             .bind(expires)
@@ -386,6 +403,7 @@ impl Store {
         Ok(())
     }
 
+    /// The project with this id, if any.
     pub async fn project(&self, id: &str) -> Result<Option<Project>> {
         let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -397,6 +415,7 @@ impl Store {
             .transpose()
     }
 
+    /// Every project, in creation order.
     pub async fn projects(&self) -> Result<Vec<Project>> {
         let sql = format!("SELECT {PROJECT_COLS} FROM projects ORDER BY seq");
         sqlx::query(sqlx::AssertSqlSafe(sql))

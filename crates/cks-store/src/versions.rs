@@ -5,21 +5,30 @@ use sqlx::any::AnyRow;
 
 use crate::{Result, Store, next_seq};
 
+/// A supported Kubernetes version: its binaries ISO and what it asks of node offerings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KubernetesVersion {
+    /// Version UUID.
     pub id: String,
+    /// Display name (`name`), e.g. `v1.33.1`.
     pub name: String,
+    /// `MAJOR.MINOR.PATCH` (`semanticversion`), checked by `SemanticVersion::parse`.
     pub semantic_version: String,
     /// The binaries ISO registered with the cloud.
     pub iso_id: Option<String>,
     /// `None`: available in every zone.
     pub zone_id: Option<String>,
+    /// CPU architecture of the binaries: `x86_64` or `aarch64`.
     pub arch: String,
     /// `Enabled` or `Disabled`.
     pub state: String,
+    /// vCPUs a node offering needs at least (`mincpunumber`).
     pub min_cpu: i64,
+    /// MiB a node offering needs at least (`minmemory`).
     pub min_memory: i64,
+    /// `directdownload`: the ISO is fetched by the hypervisor, not cached.
     pub direct_download: bool,
+    /// Unix seconds (UTC).
     pub created: i64,
 }
 
@@ -42,6 +51,7 @@ fn version(row: &AnyRow) -> Result<KubernetesVersion> {
 }
 
 impl Store {
+    /// Adds a version to the catalog.
     pub async fn insert_version(&self, v: &KubernetesVersion) -> Result<()> {
         sqlx::query("INSERT INTO kubernetes_versions (id, seq, name, semantic_version, iso_id, zone_id, arch, state, min_cpu, min_memory, direct_download, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
             .bind(&v.id).bind(next_seq()).bind(&v.name).bind(&v.semantic_version).bind(&v.iso_id)
@@ -76,6 +86,7 @@ impl Store {
             .collect()
     }
 
+    /// Sets `state` (`Enabled` or `Disabled`).
     pub async fn set_version_state(&self, id: &str, state: &str) -> Result<()> {
         sqlx::query("UPDATE kubernetes_versions SET state = $1 WHERE id = $2")
             .bind(state)

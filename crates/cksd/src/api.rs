@@ -151,6 +151,9 @@ async fn handle(
     if command.plugin == Plugin::Kubernetes && !state.kubernetes_enabled() {
         return Err(ApiError::internal("Kubernetes Service plugin is disabled"));
     }
+    if !command.availability.on(state.cloud_kind.is_simulated()) {
+        return Err(ApiError::NotOnThisCloud(command.name.to_string()));
+    }
     let bound: Bound = commands::bind(command, raw)?;
     let cx = Cx {
         state,

@@ -129,7 +129,7 @@ pub async fn first_start(
     if state.setting(SSH_PUBLIC_KEY).is_none() {
         // The service's own key: every node authorizes it for the `cloud` user (CKS's
         // `ssh.publickey`). The private half is sealed like every other secret.
-        let key = cks_cloud::keys::generate_rsa()
+        let key = cks_sim::keys::generate_rsa()
             .map_err(|e| anyhow::anyhow!("generating the management SSH key: {e}"))?;
         store
             .set_setting(

@@ -39,7 +39,7 @@ pub fn arm_from_env() {
         return;
     };
     CRASH_AT.store(at, Ordering::SeqCst);
-    cks_cloud::set_after_commit_hook(|| point(Point::CloudCommit));
+    cks_sim::set_after_commit_hook(|| point(Point::CloudCommit));
     tracing::info!(at, "crash points armed: this process will kill itself");
 }
 

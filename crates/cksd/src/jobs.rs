@@ -123,7 +123,8 @@ async fn body(
         "deleteKubernetesSupportedVersion" => versions::run_delete(state, params).await,
         "createProject" => tenancy::run_create_project(state, job).await,
         c if crate::orchestrator::Operation::of_command(c).is_some() => {
-            crate::orchestrator::run(state, job, params).await
+            let params = cks_core::cluster::OperationParams::from_stored(params.clone());
+            crate::orchestrator::run(state, job, &params).await
         }
         other => Err(ApiError::internal(format!("No job handler for {other}"))),
     }

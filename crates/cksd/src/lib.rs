@@ -26,7 +26,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::any;
-use cks_cloud::{RangeClaims, SeedSource, SimConfig, Simulator, Timings};
+use cks_sim::{RangeClaims, SeedSource, SimConfig, Simulator, Timings};
 use cks_store::Store;
 use tokio::net::TcpListener;
 

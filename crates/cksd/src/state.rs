@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use cks_cloud::{Cloud, Simulator};
+use cks_cloud::{Cloud, ObjectIds};
 use cks_core::settings;
 use cks_core::tenancy::Caller;
+use cks_sim::Simulator;
 use cks_store::{KubernetesVersion, Store, StoreError};
 use tokio::sync::Notify;
 
@@ -17,10 +18,13 @@ use crate::throttle::LoginThrottle;
 
 pub struct AppState {
     pub store: Store,
-    /// The cloud the orchestrator drives.
+    /// The cloud the orchestrator drives; every cluster path goes through it.
     pub cloud: Arc<dyn Cloud>,
-    /// The same simulator, for the inventory read commands it answers.
-    pub simulator: Arc<Simulator>,
+    /// Which cloud `cloud` is.
+    pub cloud_kind: CloudKind,
+    /// The same cloud as the simulator, when it is one: for the commands only it answers
+    /// (`Availability::SimulatorOnly`), reached through `simulator()`.
+    simulator: Option<Arc<Simulator>>,
     pub master_key: MasterKey,
     /// This instance's `managementserverid`.
     pub server_id: String,
@@ -42,6 +46,20 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
 }
 
+/// Which cloud the service drives (today only the embedded simulator exists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloudKind {
+    /// The embedded simulated cloud (`cks-sim`).
+    Simulator,
+}
+
+impl CloudKind {
+    /// Is this the simulated cloud, which answers the simulator-only commands?
+    pub fn is_simulated(self) -> bool {
+        matches!(self, CloudKind::Simulator)
+    }
+}
+
 /// A version with its rendered API object (which includes its ISO's state).
 pub struct CatalogEntry {
     pub version: KubernetesVersion,
@@ -61,7 +79,8 @@ impl AppState {
         AppState {
             store,
             cloud: simulator.clone(),
-            simulator,
+            cloud_kind: CloudKind::Simulator,
+            simulator: Some(simulator),
             master_key,
             server_id,
             settings: RwLock::new(stored_settings),
@@ -76,6 +95,12 @@ impl AppState {
         }
     }
 
+    /// The simulated cloud when it is the cloud, for the commands only it answers (see
+    /// `Cx::simulator`) and the benchmarks' look inside.
+    pub fn simulator(&self) -> Option<&Simulator> {
+        self.simulator.as_deref()
+    }
+
     /// The live version catalog with each version rendered, from memory. It is read on every
     /// catalog page and written rarely; writes here clear the copy, and its age (two seconds)
     /// bounds what another instance sharing the database, or an ISO finishing its download, may
@@ -88,24 +113,32 @@ impl AppState {
             return Ok(catalog.clone());
         }
         let versions = self.store.versions().await?;
-        let isos = self.simulator.list_isos(|i| {
-            versions
-                .iter()
-                .any(|v| v.iso_id.as_deref() == Some(i.id.as_str()))
-        });
+        let ids = ObjectIds {
+            isos: versions.iter().filter_map(|v| v.iso_id.clone()).collect(),
+            zones: versions.iter().filter_map(|v| v.zone_id.clone()).collect(),
+            ..ObjectIds::default()
+        };
+        // A cloud that cannot answer now shows versions without their ISOs' state, as an ISO
+        // that is gone does; the copy is not kept, so the next read asks again.
+        let (objects, answered) = match self.cloud.lookup(&ids).await {
+            Ok(objects) => (objects, true),
+            Err(e) => {
+                tracing::warn!(error = %e, "the cloud did not answer for the version catalog's ISOs");
+                (Default::default(), false)
+            }
+        };
         let catalog: Arc<Vec<CatalogEntry>> = Arc::new(
             versions
                 .into_iter()
                 .map(|version| {
-                    let iso = version
-                        .iso_id
-                        .as_ref()
-                        .and_then(|id| isos.iter().find(|i| i.id == *id));
-                    let rendered = crate::handlers::versions::render(self, &version, iso);
+                    let rendered = crate::handlers::versions::render(&version, &objects);
                     CatalogEntry { version, rendered }
                 })
                 .collect(),
         );
+        if !answered {
+            return Ok(catalog);
+        }
         if let Ok(mut cached) = self.versions.write() {
             *cached = Some((Instant::now(), catalog.clone()));
         }

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use harness::{Client, TestServer, inner};
+use harness::{Catalog, Client, TestServer, catalog, inner};
 use serde_json::Value;
 
 /// The tag every resource a cluster's operations create carries.
@@ -210,14 +210,6 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-}
-
-struct Catalog {
-    zone: String,
-    old_version: String,
-    new_version: String,
-    offering: String,
-    large_offering: String,
 }
 
 /// What one run ended with.
@@ -498,7 +490,7 @@ fn create_params<'a>(cat: &'a Catalog, name: &'a str, workers: &'a str) -> Vec<(
         ("name", name),
         ("zoneid", &cat.zone),
         ("kubernetesversionid", &cat.old_version),
-        ("serviceofferingid", &cat.offering),
+        ("serviceofferingid", &cat.node_offering),
         ("size", workers),
         ("noderootdisksize", "10"),
     ]
@@ -811,50 +803,6 @@ async fn check_inventory(admin: &Client, v: &mut Verdict) {
     }
 }
 
-async fn catalog(c: &Client) -> Catalog {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let versions = loop {
-        let versions = list(
-            c,
-            "listKubernetesSupportedVersions",
-            "kubernetessupportedversion",
-        )
-        .await;
-        if !versions.is_empty() && versions.iter().all(|v| v["isostate"] == "Ready") {
-            break versions;
-        }
-        assert!(Instant::now() < deadline, "ISOs never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let version = |semver: &str| {
-        versions
-            .iter()
-            .find(|v| v["semanticversion"] == semver)
-            .map(|v| str_of(v, "id"))
-            .unwrap_or_else(|| panic!("version {semver} in the seed"))
-    };
-    let zone = list(c, "listZones", "zone")
-        .await
-        .first()
-        .map(|z| str_of(z, "id"))
-        .expect("a zone");
-    let offerings = list(c, "listServiceOfferings", "serviceoffering").await;
-    let offering = |name: &str| {
-        offerings
-            .iter()
-            .find(|o| o["name"] == name)
-            .map(|o| str_of(o, "id"))
-            .unwrap_or_else(|| panic!("offering {name} in the seed"))
-    };
-    Catalog {
-        zone,
-        old_version: version("1.32.4"),
-        new_version: version("1.33.1"),
-        offering: offering("CKS Node"),
-        large_offering: offering("CKS Large"),
-    }
-}
-
 /// Calls and waits for the job; the job as `queryAsyncJobResult` shows it.
 async fn run_job(c: &Client, command: &str, params: &[(&str, &str)]) -> Result<Value, String> {
     let (status, body) = c.call(command, params).await;
@@ -867,14 +815,16 @@ async fn run_job(c: &Client, command: &str, params: &[(&str, &str)]) -> Result<V
 
 /// A call to a server that may die meanwhile: None on a connection error.
 async fn try_call(c: &Client, command: &str, params: &[(&str, &str)]) -> Option<Value> {
-    let query = c.signed_query(command, params);
-    let res = reqwest::Client::new()
-        .get(format!("{}?{query}", c.url))
+    let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
-        .send()
-        .await
+        .build()
         .ok()?;
-    res.json().await.ok()
+    let client = cks_client::Client::with_http(&c.url, c.keys.clone(), http).without_expiry();
+    client
+        .send(&client.request(command, params))
+        .await
+        .ok()?
+        .json()
 }
 
 async fn list(c: &Client, command: &str, key: &str) -> Vec<Value> {

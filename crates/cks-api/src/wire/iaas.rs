@@ -813,6 +813,8 @@ mod tests {
     use cks_core::iaas::*;
 
     use super::*;
+    use crate::wire::objects;
+    use crate::wire::objects::tests::decode;
 
     fn fixture(command: &str) -> Value {
         let path: PathBuf = [
@@ -1456,6 +1458,8 @@ mod tests {
             created: 1_738_318_830,
         };
         let rendered = firewall_rule(&fw);
+        let typed: objects::FirewallRule = decode("firewallrule", &rendered);
+        assert_eq!(typed.ipaddressid.as_deref(), Some(fw.ip_id.as_str()));
         let recorded = fixture("createFirewallRule");
         assert_shape(
             "createFirewallRule",
@@ -1492,6 +1496,8 @@ mod tests {
             created: 1_738_318_830,
         };
         let rendered = load_balancer_rule(&lb, &w.zone);
+        let typed: objects::LoadBalancerRule = decode("loadbalancer", &rendered);
+        assert_eq!(typed.publicport, Some(lb.public_port.to_string()));
         let recorded = fixture("createLoadBalancerRule");
         assert_shape(
             "createLoadBalancerRule",
@@ -1527,6 +1533,8 @@ mod tests {
             created: 1_738_318_830,
         };
         let rendered = port_forwarding_rule(&pf, Some(&w.vm));
+        let typed: objects::PortForwardingRule = decode("portforwardingrule", &rendered);
+        assert_eq!(typed.virtualmachinename.as_deref(), Some("c1-control-0"));
         assert_eq!(
             (
                 rendered["publicport"].clone(),
@@ -1573,5 +1581,59 @@ mod tests {
             listed.get("privatekey").is_none(),
             "the private key is shown once"
         );
+        let typed: objects::SshKeyPair = decode("keypair", &created);
+        assert_eq!(typed.id.as_deref(), Some("kp-1"));
+        assert!(typed.privatekey.is_some());
+    }
+
+    #[test]
+    fn our_renderings_decode_as_the_wire_objects_and_round_trip() {
+        let w = world();
+        let zone: objects::Zone = decode("zone", &super::zone(&w.zone));
+        assert_eq!(
+            (zone.id.as_str(), zone.name.as_str()),
+            ("zone-1", "Sim-Zone-1")
+        );
+        assert_eq!(zone.dns1.as_deref(), Some("127.0.0.53"));
+        let h: objects::Host = decode("host", &host(&w.host, &w.zone, &w.pod, &w.cluster));
+        assert_eq!(h.cpunumber, Some(32));
+        assert_eq!(h.host_type.as_deref(), Some("Routing"));
+        let so: objects::ServiceOffering =
+            decode("serviceoffering", &service_offering(&w.offering));
+        assert_eq!((so.cpunumber, so.memory), (Some(2), Some(2048)));
+        let no: objects::NetworkOffering =
+            decode("networkoffering", &network_offering(&w.net_offering));
+        assert_eq!(no.guestiptype.as_deref(), Some("Isolated"));
+        assert!(no.service.iter().any(|s| s.name == "SourceNat"));
+        let t: objects::Template = decode("template", &template(&w.template, Some(&w.zone)));
+        assert_eq!(t.id, w.template.id);
+        assert_eq!(t.zoneid.as_deref(), Some("zone-1"));
+        let i: objects::Iso = decode("iso", &iso(&w.iso, None));
+        assert_eq!(i.url.as_deref(), Some(w.iso.url.as_str()));
+        assert_eq!(i.owner.account.as_deref(), Some("admin"));
+        let n: objects::Network = decode(
+            "network",
+            &network(&w.network, &w.zone, &w.net_offering, None),
+        );
+        assert_eq!(n.cidr.as_deref(), Some(w.network.cidr.as_str()));
+        assert_eq!(n.tags[0].key, "cks.cluster");
+        let tier = network(&w.network, &w.zone, &w.net_offering, Some(&w.vpc));
+        let v: objects::Vpc = decode("vpc", &vpc(&w.vpc, &w.zone, vec![tier]));
+        assert_eq!(v.network.len(), 1);
+        let ip: objects::PublicIpAddress = decode(
+            "ipaddress",
+            &public_ip(&w.ip, &w.zone, Some(&w.network), None),
+        );
+        assert_eq!(ip.ipaddress, "127.10.0.2");
+        assert_eq!(
+            ip.associatednetworkname.as_deref(),
+            Some(w.network.name.as_str())
+        );
+        let vm: objects::VirtualMachine = decode("virtualmachine", &vm_value(&w, true));
+        assert_eq!(vm.name, "c1-control-0");
+        assert_eq!(vm.nic[0].ipaddress.as_deref(), Some("10.1.1.2"));
+        assert_eq!(vm.keypairs.as_deref(), Some("deploy"));
+        assert_eq!(vm.isoid.as_deref(), Some(w.iso.id.as_str()));
+        assert_eq!(vm.tags[0].resourcetype.as_deref(), Some("UserVm"));
     }
 }

@@ -2,6 +2,7 @@
 //! [`Obj`] so an absent `Option` never becomes `null`.
 
 pub mod iaas;
+pub mod objects;
 
 use serde_json::{Map, Value};
 

@@ -50,6 +50,8 @@ pub fn describe(format: OutputFormat, args: &ApiArgs) -> anyhow::Result<()> {
     )
 }
 
+/// Calls the command named in `cks api` with its KEY=VALUE parameters and prints the answer
+/// (following the job with `--wait`).
 pub async fn run(ctx: &Ctx, args: &ApiArgs) -> anyhow::Result<()> {
     let name = args.command.as_deref().unwrap_or_default();
     let mut query = Params::new();

@@ -14,6 +14,7 @@ use crate::output::{self, CLUSTER_COLUMNS};
 use crate::resolve;
 use crate::wait::Watch;
 
+/// Runs one `cks cluster ...` subcommand and prints its result.
 pub async fn run(ctx: &Ctx, command: ClusterCommand) -> anyhow::Result<()> {
     match command {
         ClusterCommand::List(args) => list(ctx, &args).await,

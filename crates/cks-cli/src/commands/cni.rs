@@ -8,6 +8,7 @@ use crate::client::{Params, params};
 use crate::output::{self, CNI_COLUMNS};
 use crate::resolve;
 
+/// Runs one `cks cni ...` subcommand and prints its result.
 pub async fn run(ctx: &Ctx, command: CniCommand) -> anyhow::Result<()> {
     match command {
         CniCommand::List(args) => {

@@ -7,6 +7,7 @@ use crate::config::{self, Profile};
 use crate::error::CliError;
 use crate::output;
 
+/// Runs one `cks config ...` subcommand and prints its result.
 pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> anyhow::Result<()> {
     let env = |k: &str| std::env::var(k).ok();
     match command {

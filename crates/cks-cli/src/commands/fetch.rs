@@ -14,6 +14,7 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sources {
+    /// The `[[file]]` entries, in download order.
     #[serde(rename = "file", default)]
     pub files: Vec<Source>,
 }
@@ -22,6 +23,7 @@ pub struct Sources {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
+    /// Where to download it from (`http` or `https`).
     pub url: String,
     /// Lowercase or uppercase hex.
     pub sha256: String,
@@ -32,7 +34,9 @@ pub struct Source {
 /// What [`fetch_all`] did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Fetched {
+    /// Files downloaded (they were missing or had another sha256).
     pub downloaded: usize,
+    /// Files already there with the right sha256.
     pub present: usize,
 }
 

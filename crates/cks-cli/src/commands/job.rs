@@ -8,6 +8,7 @@ use crate::client::params;
 use crate::output::{self, STEP_COLUMNS};
 use crate::wait::{self, Watch};
 
+/// Runs one `cks job ...` subcommand and prints its result.
 pub async fn run(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
     match command {
         JobCommand::Show(args) => {

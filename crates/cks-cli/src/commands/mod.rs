@@ -22,7 +22,9 @@ use crate::wait::{self, Watch};
 
 /// What every API command runs with.
 pub struct Ctx {
+    /// Signs and sends the requests.
     pub client: ApiClient,
+    /// How results are printed (`-o`).
     pub format: OutputFormat,
 }
 

@@ -7,6 +7,7 @@ use crate::output::{self, VERSION_COLUMNS};
 use crate::resolve;
 use crate::wait::Watch;
 
+/// Runs one `cks version ...` subcommand and prints its result.
 pub async fn run(ctx: &Ctx, command: VersionCommand) -> anyhow::Result<()> {
     match command {
         VersionCommand::List(args) => list(ctx, &args).await,

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use cks_api::ApiError;
 use cks_api::wire::Obj;
+use cks_cloud::ObjectIds;
 use cks_core::cluster::{
-    ClusterSpec, ClusterState, ClusterType, MIN_ROOT_DISK_GB, NodeType, OfferingUse, PerNodeType,
-    VersionMinimums, check_max_size, check_node_counts, check_node_offering, is_upscale,
-    node_resources, parse_cluster_type, parse_node_type_key, recorded_node_counts,
+    ClusterSpec, ClusterState, ClusterType, MIN_ROOT_DISK_GB, NodeType, OfferingUse,
+    OperationParams, PerNodeType, VersionMinimums, check_max_size, check_node_counts,
+    check_node_offering, is_upscale, node_resources, parse_cluster_type, parse_node_type_key,
+    recorded_node_counts,
 };
 use cks_core::iaas::{GuestIpType, IsoState, ServiceOffering};
 use cks_core::settings as s;
@@ -30,9 +32,6 @@ const INSTANCE_TYPE: &str = "KubernetesCluster";
 
 /// The `kubernetescluster` object (spec §2.4), plus `operation`, `step` and `lasterror`.
 pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) -> Value {
-    let sim = &state.simulator;
-    let offering_name =
-        |id: Option<&str>| id.and_then(|id| sim.service_offering(id)).map(|o| o.name);
     let spec = &c.spec;
     let version = match &c.kubernetes_version_id {
         Some(id) => state.store.version(id).await.ok().flatten(),
@@ -48,15 +47,52 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
             .map(|c| c.name),
         None => None,
     };
-    let zone = sim.zone(&c.zone_id);
-    let network = c.network_id.as_ref().and_then(|id| sim.network(id));
-    let template = spec.template_id.as_ref().and_then(|id| sim.template(id));
     let nodes = state.store.nodes(&c.id).await.unwrap_or_default();
+    // Everything shown by name, and the nodes' VMs with what they refer to: one cloud call.
+    let ids = ObjectIds {
+        zones: vec![c.zone_id.clone()],
+        service_offerings: [
+            spec.service_offering_id.as_deref(),
+            spec.node_offerings.worker.as_deref(),
+            spec.node_offerings.control.as_deref(),
+            spec.node_offerings.etcd.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::to_string)
+        .collect(),
+        templates: spec.template_id.iter().cloned().collect(),
+        networks: c.network_id.iter().cloned().collect(),
+        vms: nodes.iter().filter_map(|n| n.vm_id.clone()).collect(),
+        with_vm_refs: true,
+        // CKS's `etcdips` need the rules of the cluster's IP; only clusters with etcd nodes ask.
+        port_forwards_on_ips: spec
+            .public_ip_id
+            .iter()
+            .filter(|_| spec.etcd_nodes > 0)
+            .cloned()
+            .collect(),
+        ..ObjectIds::default()
+    };
+    let objects = state.cloud.lookup(&ids).await.unwrap_or_default();
+    let offering_name = |id: Option<&str>| {
+        id.and_then(|id| objects.service_offerings.get(id))
+            .map(|o| o.name.clone())
+    };
+    let zone = objects.zones.get(&c.zone_id);
+    let network = c
+        .network_id
+        .as_ref()
+        .and_then(|id| objects.networks.get(id));
+    let template = spec
+        .template_id
+        .as_ref()
+        .and_then(|id| objects.templates.get(id));
     let vms: Vec<Value> = nodes
         .iter()
         .filter_map(|n| {
-            let vm = sim.vm(n.vm_id.as_ref()?)?;
-            let mut v = render_vm(sim, &vm, admin, false, false)?;
+            let vm = objects.vms.get(n.vm_id.as_ref()?)?;
+            let mut v = render_vm(&objects, vm, admin, false, false)?;
             if let Value::Object(m) = &mut v {
                 m.insert("isexternalnode".into(), json!(n.external));
                 m.insert("isetcdnode".into(), json!(n.node_type == NodeType::Etcd));
@@ -69,16 +105,18 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
         .collect();
     let per_type = |t: NodeType| spec.node_offerings.get(t).map(str::to_string);
     // CKS's `etcdips`: the public IPs (id → address) that forward the etcd start port, i.e.
-    // reach the first etcd node. Only clusters with etcd nodes pay for the rule lookup.
+    // reach the first etcd node (the rules came with the lookup above).
     let mut etcd_ips: BTreeMap<String, String> = BTreeMap::new();
     if spec.etcd_nodes > 0
         && let Some(ip_id) = &spec.public_ip_id
     {
         let start = state.setting_i64(s::ETCD_START_PORT);
-        for rule in sim.list_port_forwarding_rules(|r| {
-            r.ip_id == *ip_id && i64::from(r.public_start_port) == start
-        }) {
-            etcd_ips.insert(rule.ip_id, rule.ip_address.to_string());
+        for rule in objects
+            .port_forwards
+            .iter()
+            .filter(|r| r.ip_id == *ip_id && i64::from(r.public_start_port) == start)
+        {
+            etcd_ips.insert(rule.ip_id.clone(), rule.ip_address.to_string());
         }
     }
     let obj = Obj::new()
@@ -86,7 +124,7 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
         .set("name", c.name.clone())
         .set("description", c.description.clone())
         .set("zoneid", c.zone_id.clone())
-        .opt("zonename", zone.map(|z| z.name))
+        .opt("zonename", zone.map(|z| z.name.clone()))
         .opt("serviceofferingid", spec.service_offering_id.clone())
         .opt(
             "serviceofferingname",
@@ -109,9 +147,9 @@ pub async fn render_cluster(state: &AppState, c: &ClusterRecord, admin: bool) ->
         )
         .set("etcdnodes", spec.etcd_nodes)
         .opt("templateid", spec.template_id.clone())
-        .opt("templatename", template.map(|t| t.name))
+        .opt("templatename", template.map(|t| t.name.clone()))
         .opt("networkid", c.network_id.clone())
-        .opt("associatednetworkname", network.map(|n| n.name))
+        .opt("associatednetworkname", network.map(|n| n.name.clone()))
         .opt("kubernetesversionid", c.kubernetes_version_id.clone())
         .opt("kubernetesversionname", version.map(|v| v.name))
         .owner(&c.owner)
@@ -182,8 +220,14 @@ fn version_minimums(v: &KubernetesVersion) -> VersionMinimums<'_> {
     }
 }
 
-fn offering(state: &AppState, id: &str) -> Option<ServiceOffering> {
-    state.simulator.service_offering(id)
+/// A service offering by id, asked of the cloud; `None` when there is none.
+async fn offering(state: &AppState, id: &str) -> Result<Option<ServiceOffering>, ApiError> {
+    let ids = ObjectIds {
+        service_offerings: vec![id.to_string()],
+        ..ObjectIds::default()
+    };
+    let mut found = state.cloud.lookup(&ids).await.map_err(cloud_error)?;
+    Ok(found.service_offerings.remove(id))
 }
 
 /// `nodeofferings`/`nodetemplates` entries: `{node: type, <field>: uuid}`.
@@ -266,7 +310,7 @@ fn check_endpoint_url(state: &AppState) -> Result<(), ApiError> {
 }
 
 /// A version a cluster may use in this zone (spec §4.1). `upgrade` picks the upgrade wording.
-fn check_version_usable(
+async fn check_version_usable(
     state: &AppState,
     v: &KubernetesVersion,
     zone_id: &str,
@@ -286,10 +330,17 @@ fn check_version_usable(
             v.id
         )));
     }
-    let iso = v
-        .iso_id
-        .as_ref()
-        .and_then(|id| state.simulator.list_isos(|i| i.id == *id).pop());
+    let iso = match &v.iso_id {
+        Some(id) => {
+            let ids = ObjectIds {
+                isos: vec![id.clone()],
+                ..ObjectIds::default()
+            };
+            let mut found = state.cloud.lookup(&ids).await.map_err(cloud_error)?;
+            found.isos.remove(id)
+        }
+        None => None,
+    };
     let Some(iso) = iso else {
         return Err(ApiError::invalid(format!(
             "Invalid ISO associated with version ID: {}",
@@ -415,7 +466,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         let version = version
             .as_ref()
             .ok_or_else(|| ApiError::invalid("Invalid Kubernetes version ID"))?;
-        check_version_usable(state, version, &zone.id, &zone.name, false)?;
+        check_version_usable(state, version, &zone.id, &zone.name, false).await?;
         let semver = SemanticVersion::parse(&version.semantic_version)
             .map_err(|e| ApiError::invalid(e.to_string()))?;
         if control > 1 && !semver.supports_ha() {
@@ -436,7 +487,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                     "When serviceofferingid is not specified, service offerings for each node type must be specified in the nodeofferings parameter.",
                 ));
             };
-            let o = offering(state, &id).ok_or_else(|| {
+            let o = offering(state, &id).await?.ok_or_else(|| {
                 ApiError::invalid(format!("Cannot find a service offering with ID {id}"))
             })?;
             check_node_offering(&o, version_minimums(version), OfferingUse::Create).map_err(|inner| {
@@ -545,18 +596,18 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         let template = match default_template_from_map {
             Some(t) => Some(t),
             None => state
-                .simulator
-                .list_templates(|t| {
-                    t.for_cks
-                        && t.is_ready
-                        && t.zone_id.as_deref().is_none_or(|z| z == zone.id)
+                .cloud
+                .kubernetes_templates(&zone.id)
+                .await
+                .map_err(cloud_error)?
+                .into_iter()
+                .find(|t| {
+                    t.is_ready
                         && spec
                             .hypervisor
                             .as_deref()
                             .is_none_or(|h| t.hypervisor.eq_ignore_ascii_case(h))
                 })
-                .into_iter()
-                .next()
                 .map(|t| t.id),
         };
         let Some(template) = template else {
@@ -565,9 +616,17 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                 zone.id
             )));
         };
+        let ids = ObjectIds {
+            templates: [NodeType::Control, NodeType::Worker, NodeType::Etcd]
+                .into_iter()
+                .filter_map(|t| spec.node_templates.get(t).map(str::to_string))
+                .collect(),
+            ..ObjectIds::default()
+        };
+        let found = state.cloud.lookup(&ids).await.map_err(cloud_error)?;
         for t in [NodeType::Control, NodeType::Worker, NodeType::Etcd] {
             if let Some(id) = spec.node_templates.get(t)
-                && state.simulator.template(id).is_none()
+                && !found.templates.contains_key(id)
             {
                 return Err(ApiError::invalid(format!(
                     "Cannot find a template with ID {id}"
@@ -610,9 +669,9 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         cx,
         &id,
         if cluster_type == ClusterType::ExternalManaged {
-            no_op_params()
+            OperationParams::no_op()
         } else {
-            BTreeMap::new()
+            OperationParams::default()
         },
     );
     let mut record = record;
@@ -714,13 +773,8 @@ async fn check_network_rules(
     Ok(())
 }
 
-fn new_job(cx: &Cx<'_>, cluster_id: &str, params: BTreeMap<String, String>) -> NewJob {
-    super::jobs::job_for(cx, INSTANCE_TYPE, Some(cluster_id), params)
-}
-
-/// Marks a job with nothing to do (see `orchestrator::NO_OP`).
-fn no_op_params() -> BTreeMap<String, String> {
-    BTreeMap::from([(crate::orchestrator::NO_OP.to_string(), "true".to_string())])
+fn new_job(cx: &Cx<'_>, cluster_id: &str, params: OperationParams) -> NewJob {
+    super::jobs::job_for(cx, INSTANCE_TYPE, Some(cluster_id), params.to_stored())
 }
 
 /// Begins an operation and answers with its job id; CKS's 531 text when the state forbids it.
@@ -732,9 +786,11 @@ async fn begin(
     op: &str,
     params: BTreeMap<String, String>,
 ) -> Result<Reply, ApiError> {
-    let mut params = params;
-    // A retry re-enters this state (a scale of a stopped cluster runs in its own).
-    params.insert(crate::orchestrator::RUNS_IN.into(), to.as_str().into());
+    let params = OperationParams {
+        // A retry re-enters this state (a scale of a stopped cluster runs in its own).
+        runs_in: Some(to),
+        ..OperationParams::for_request(params)
+    };
     let job = new_job(cx, &c.id, params);
     let begun = cx
         .state
@@ -769,7 +825,7 @@ async fn begin(
 
 /// A job that succeeds at once (start of a running cluster, stop of a stopped one).
 async fn no_op(cx: &Cx<'_>, c: &ClusterRecord) -> Result<Reply, ApiError> {
-    super::jobs::queue(cx, &new_job(cx, &c.id, no_op_params())).await
+    super::jobs::queue(cx, &new_job(cx, &c.id, OperationParams::no_op())).await
 }
 
 fn cloud_managed_only(c: &ClusterRecord, what: &str) -> Result<(), ApiError> {
@@ -1063,12 +1119,15 @@ pub async fn scale(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         if t == NodeType::Etcd && c.spec.etcd_nodes == 0 {
             continue;
         }
-        let new = offering(state, id).ok_or_else(|| {
+        let new = offering(state, id).await?.ok_or_else(|| {
             ApiError::invalid(format!("Failed to find service offering ID: {id}"))
         })?;
         check_node_offering(&new, version_minimums(&version), OfferingUse::Scale)
             .map_err(ApiError::invalid)?;
-        let current = c.spec.offering_for(t).and_then(|o| offering(state, o));
+        let current = match c.spec.offering_for(t) {
+            Some(o) => offering(state, o).await?,
+            None => None,
+        };
         if current.as_ref().is_some_and(|cur| cur.id == new.id) {
             continue;
         }
@@ -1134,10 +1193,17 @@ pub async fn upgrade(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             c.name
         )));
     }
+    let ids = ObjectIds {
+        zones: vec![c.zone_id.clone()],
+        ..ObjectIds::default()
+    };
     let zone_name = state
-        .simulator
-        .list_zones(|z| z.id == c.zone_id)
-        .pop()
+        .cloud
+        .lookup(&ids)
+        .await
+        .map_err(cloud_error)?
+        .zones
+        .remove(&c.zone_id)
         .map(|z| z.name)
         .unwrap_or_default();
     if target.state != "Enabled" {
@@ -1146,13 +1212,16 @@ pub async fn upgrade(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             target.id
         )));
     }
-    if let Some(o) = c
+    let control_offering = match c.spec.service_offering_id.as_deref().or(c
         .spec
-        .service_offering_id
-        .as_deref()
-        .or(c.spec.node_offerings.control.as_deref())
-        .and_then(|o| offering(state, o))
+        .node_offerings
+        .control
+        .as_deref())
     {
+        Some(o) => offering(state, o).await?,
+        None => None,
+    };
+    if let Some(o) = control_offering {
         let cpus = i64::from(o.cpu_number.unwrap_or(0));
         let mem = o.memory_mib.unwrap_or(0) as i64;
         if cpus < target.min_cpu {
@@ -1181,7 +1250,7 @@ pub async fn upgrade(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .map_err(|e| ApiError::invalid(e.to_string()))?;
     from.check_upgrade_to(&to)
         .map_err(|e| ApiError::invalid(e.to_string()))?;
-    check_version_usable(state, &target, &c.zone_id, &zone_name, true)?;
+    check_version_usable(state, &target, &c.zone_id, &zone_name, true).await?;
     let params = BTreeMap::from([("kubernetesversionid".to_string(), target.id.clone())]);
     begin(
         cx,
@@ -1209,8 +1278,10 @@ pub async fn list_orphans(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .collect();
     let items: Vec<Value> = cx
         .state
-        .simulator
+        .cloud
         .tagged_with(cks_core::cluster::CLUSTER_TAG)
+        .await
+        .map_err(cloud_error)?
         .into_iter()
         .filter(|(_, cluster)| !live.contains(cluster))
         .map(|(r, cluster)| json!({ "resourcetype": r.kind.as_str(), "id": r.id, "name": r.name, "clusterid": cluster }))

@@ -3,15 +3,18 @@
 use cks_api::ApiError;
 use cks_api::commands::{COMMANDS, Command, Plugin};
 use cks_core::settings::{DEFAULT_PAGE_SIZE, EXPERIMENTAL_FEATURES};
+use cks_core::tenancy::AccountType;
 use serde_json::{Value, json};
 
 use super::{Cx, Reply};
 
 pub fn list_apis(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let k8s = cx.state.kubernetes_enabled();
-    let visible = |c: &&Command| {
-        c.access.allows(cx.caller.account_type) && (k8s || c.plugin != Plugin::Kubernetes)
+    let listed = Listed {
+        account_type: cx.caller.account_type,
+        kubernetes: cx.state.kubernetes_enabled(),
+        simulated: cx.state.cloud_kind.is_simulated(),
     };
+    let visible = |c: &&Command| listed.shows(c);
     let apis: Vec<Value> = match cx.p.str("name") {
         Some(name) => {
             let found: Vec<&Command> = COMMANDS
@@ -31,6 +34,23 @@ pub fn list_apis(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         body: cks_api::envelope::list("listApis", "api", &apis, count),
         cookies: Vec::new(),
     })
+}
+
+/// Which commands `listApis` shows a caller: those its role may call, of enabled plugins, that
+/// the configured cloud answers.
+struct Listed {
+    account_type: AccountType,
+    kubernetes: bool,
+    /// The cloud is the simulator, which answers the simulator-only commands.
+    simulated: bool,
+}
+
+impl Listed {
+    fn shows(&self, c: &Command) -> bool {
+        c.access.allows(self.account_type)
+            && (self.kubernetes || c.plugin != Plugin::Kubernetes)
+            && c.availability.on(self.simulated)
+    }
 }
 
 fn describe(c: &Command) -> Value {
@@ -90,4 +110,55 @@ pub fn list_capabilities(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         "dynamicscalingenabled": true,
         "instanceleaseenabled": false,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use cks_api::commands::Availability;
+
+    use super::*;
+
+    fn listed(simulated: bool) -> Vec<&'static str> {
+        let listed = Listed {
+            account_type: AccountType::RootAdmin,
+            kubernetes: true,
+            simulated,
+        };
+        COMMANDS
+            .iter()
+            .filter(|c| listed.shows(c))
+            .map(|c| c.name)
+            .collect()
+    }
+
+    #[test]
+    fn another_cloud_hides_the_simulator_only_commands_and_keeps_the_rest() {
+        let on_simulator = listed(true);
+        let elsewhere = listed(false);
+        assert_eq!(
+            on_simulator.len(),
+            COMMANDS.len(),
+            "a root admin sees everything"
+        );
+        for c in COMMANDS {
+            let simulator_only = c.availability == Availability::SimulatorOnly;
+            assert_eq!(elsewhere.contains(&c.name), !simulator_only, "{}", c.name);
+        }
+        for name in [
+            "injectSimulatorFault",
+            "listHosts",
+            "listZones",
+            "listResourceLimits",
+        ] {
+            assert!(!elsewhere.contains(&name), "{name}");
+        }
+        for name in [
+            "listKubernetesClusters",
+            "createKubernetesCluster",
+            "listApis",
+            "login",
+        ] {
+            assert!(elsewhere.contains(&name), "{name}");
+        }
+    }
 }

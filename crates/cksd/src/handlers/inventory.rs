@@ -1,8 +1,11 @@
 //! The simulator's inventory, answered in CloudStack's formats: the read commands a client needs
-//! to pick a zone, offering, template and network, and SSH key pairs.
+//! to pick a zone, offering, template and network, and SSH key pairs. The lists are simulator-only
+//! commands (`Availability::SimulatorOnly`: reached through `AppState::simulator`); the SSH key
+//! pair changes and `render_vm` go through the `Cloud` trait.
 
 use cks_api::ApiError;
 use cks_api::wire::iaas;
+use cks_cloud::{ObjectIds, Objects};
 use cks_core::iaas::VmState;
 use cks_core::tenancy::Owner;
 
@@ -12,7 +15,7 @@ use crate::errors::cloud_error;
 pub fn list_zones(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let ids = p.list("ids");
-    let zones = cx.state.simulator.list_zones(|z| {
+    let zones = cx.simulator()?.list_zones(|z| {
         p.str("id").is_none_or(|id| z.id == id)
             && ids.as_ref().is_none_or(|ids| ids.contains(&z.id.as_str()))
             && name_matches(p.str("name"), &z.name)
@@ -25,7 +28,7 @@ pub fn list_zones(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 
 pub fn list_hosts(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
-    let sim = &cx.state.simulator;
+    let sim = cx.simulator()?;
     let hosts = sim.list_hosts(|h| {
         p.str("id").is_none_or(|id| h.id == id)
             && name_matches(p.str("name"), &h.name)
@@ -50,7 +53,7 @@ pub fn list_hosts(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 
 pub fn list_service_offerings(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
-    let offerings = cx.state.simulator.list_service_offerings(|o| {
+    let offerings = cx.simulator()?.list_service_offerings(|o| {
         p.str("id").is_none_or(|id| o.id == id)
             && name_matches(p.str("name"), &o.name)
             && (o.is_system == p.flag("issystem"))
@@ -65,7 +68,7 @@ pub fn list_service_offerings(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 
 pub fn list_network_offerings(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
-    let offerings = cx.state.simulator.list_network_offerings(|o| {
+    let offerings = cx.simulator()?.list_network_offerings(|o| {
         p.str("id").is_none_or(|id| o.id == id)
             && name_matches(p.str("name"), &o.name)
             && p.str("guestiptype")
@@ -113,7 +116,7 @@ pub async fn list_templates(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let filter = p.req("templatefilter");
     image_visible(cx, filter, true, true, None)?;
-    let sim = &cx.state.simulator;
+    let sim = cx.simulator()?;
     let ids = p.list("ids");
     let mut items = Vec::new();
     for t in sim.list_templates(|_| true) {
@@ -144,7 +147,7 @@ pub async fn list_isos(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let filter = p.str("isofilter").unwrap_or("executable");
     image_visible(cx, filter, true, true, None)?;
-    let sim = &cx.state.simulator;
+    let sim = cx.simulator()?;
     let mut items = Vec::new();
     for iso in sim.list_isos(|_| true) {
         let wanted = image_visible(cx, filter, iso.is_public, iso.is_featured, Some(&iso.owner))?
@@ -171,7 +174,7 @@ pub async fn list_isos(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 pub async fn list_networks(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let scope = scope(cx).await?;
-    let sim = &cx.state.simulator;
+    let sim = cx.simulator()?;
     let networks = sim.list_networks(|n| {
         scope.matches(&n.owner)
             && p.str("id").is_none_or(|id| n.id == id)
@@ -206,7 +209,7 @@ pub async fn list_networks(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 pub async fn list_public_ip_addresses(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let scope = scope(cx).await?;
-    let sim = &cx.state.simulator;
+    let sim = cx.simulator()?;
     let ips = sim.list_public_ips(|ip| {
         scope.matches(&ip.owner)
             && p.str("id").is_none_or(|id| ip.id == id)
@@ -241,7 +244,7 @@ pub async fn list_public_ip_addresses(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 pub async fn list_virtual_machines(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let scope = scope(cx).await?;
-    let sim = &cx.state.simulator;
+    let sim = cx.simulator()?;
     let ids = p.list("ids");
     let state = p.str("state");
     let mut vms = sim.list_vms(|vm| {
@@ -270,37 +273,42 @@ pub async fn list_virtual_machines(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         sim.fill_user_data(&mut vms).await.map_err(cloud_error)?;
     }
     let admin = cx.caller.is_root_admin();
+    let mut ids = ObjectIds::default();
+    vms.iter().for_each(|vm| ids.add_refs_of(vm));
+    let objects = sim.objects(&ids);
     let items = vms
         .iter()
-        .filter_map(|vm| render_vm(sim, vm, admin, true, with_user_data))
+        .filter_map(|vm| render_vm(&objects, vm, admin, true, with_user_data))
         .collect();
     cx.list(items)
 }
 
-/// A VM in `listVirtualMachines`' format, with the names of what it refers to.
+/// A VM in `listVirtualMachines`' format, with the names of what it refers to, from `objects`
+/// (a `Cloud::lookup` that holds them, e.g. with `ObjectIds::add_refs_of`). `None` when its
+/// zone, offering or template is not among them.
 pub fn render_vm(
-    sim: &cks_cloud::Simulator,
+    objects: &Objects,
     vm: &cks_core::iaas::Vm,
     admin: bool,
     stats: bool,
     user_data: bool,
 ) -> Option<serde_json::Value> {
-    let zone = sim.zone(&vm.zone_id)?;
-    let offering = sim.service_offering(&vm.service_offering_id)?;
-    let template = sim.template(&vm.template_id)?;
-    let iso = vm.iso_id.as_ref().and_then(|i| sim.iso(i));
-    let host = vm.host_id.as_ref().and_then(|h| sim.host(h));
+    let zone = objects.zones.get(&vm.zone_id)?;
+    let offering = objects.service_offerings.get(&vm.service_offering_id)?;
+    let template = objects.templates.get(&vm.template_id)?;
+    let iso = vm.iso_id.as_ref().and_then(|i| objects.isos.get(i));
+    let host = vm.host_id.as_ref().and_then(|h| objects.hosts.get(h));
     let networks: Vec<_> = vm
         .nics
         .iter()
-        .filter_map(|n| sim.network(&n.network_id))
+        .filter_map(|n| objects.networks.get(&n.network_id).cloned())
         .collect();
     let refs = iaas::VmRefs {
-        zone: &zone,
-        offering: &offering,
-        template: &template,
-        iso: iso.as_ref(),
-        host: host.as_ref(),
+        zone,
+        offering,
+        template,
+        iso,
+        host,
         networks: &networks,
         admin,
         stats,
@@ -312,16 +320,14 @@ pub fn render_vm(
 pub async fn get_vm_user_data(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let id = cx.p.req("virtualmachineid");
     let mut vm = cx
-        .state
-        .simulator
+        .simulator()?
         .list_vms(|vm| vm.id == id)
         .pop()
         .ok_or_else(|| cx.p.not_found("virtualmachineid"))?;
     if !cx.caller.can_access(&vm.owner, &member_projects(cx).await?) {
         return Err(cx.p.not_found("virtualmachineid"));
     }
-    cx.state
-        .simulator
+    cx.simulator()?
         .fill_user_data(std::slice::from_mut(&mut vm))
         .await
         .map_err(cloud_error)?;
@@ -345,7 +351,7 @@ async fn key_owner(cx: &Cx<'_>) -> Result<Owner, ApiError> {
 pub async fn list_ssh_key_pairs(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let scope = scope(cx).await?;
-    let pairs = cx.state.simulator.list_ssh_key_pairs(|k| {
+    let pairs = cx.simulator()?.list_ssh_key_pairs(|k| {
         scope.matches(&k.owner)
             && p.str("id").is_none_or(|id| k.id == id)
             && name_matches(p.str("name"), &k.name)
@@ -404,7 +410,7 @@ pub async fn delete_ssh_key_pair(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 pub async fn list_firewall_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let scope = scope(cx).await?;
-    let rules = cx.state.simulator.list_firewall_rules(|r| {
+    let rules = cx.simulator()?.list_firewall_rules(|r| {
         p.str("id").is_none_or(|id| r.id == id)
             && p.str("ipaddressid").is_none_or(|ip| r.ip_id == ip)
             && p.str("networkid").is_none_or(|n| r.network_id == n)
@@ -420,7 +426,7 @@ pub async fn list_firewall_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 pub async fn list_port_forwarding_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let scope = scope(cx).await?;
-    let sim = &cx.state.simulator;
+    let sim = cx.simulator()?;
     let rules = sim.list_port_forwarding_rules(|r| {
         p.str("id").is_none_or(|id| r.id == id)
             && p.str("ipaddressid").is_none_or(|ip| r.ip_id == ip)
@@ -440,7 +446,7 @@ pub async fn list_port_forwarding_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> 
 pub async fn list_load_balancer_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let p = cx.p;
     let scope = scope(cx).await?;
-    let sim = &cx.state.simulator;
+    let sim = cx.simulator()?;
     let rules = sim.list_load_balancer_rules(|r| {
         p.str("id").is_none_or(|id| r.id == id)
             && name_matches(p.str("name"), &r.name)
@@ -464,7 +470,7 @@ pub async fn list_load_balancer_rules(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 
 /// `injectSimulatorFault`: the admin's handle on the simulated cloud's failures.
 pub async fn inject_fault(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    use cks_cloud::Fault;
+    use cks_sim::Fault;
     let p = cx.p;
     let enabled = p.bool("enabled").unwrap_or(true);
     let count = p.int("count").unwrap_or(1).clamp(0, i64::from(u32::MAX)) as u32;
@@ -490,7 +496,7 @@ pub async fn inject_fault(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             }
         }
         "clear" => {
-            cx.state.simulator.clear_faults();
+            cx.simulator()?.clear_faults();
             return Ok(Reply::json(cks_api::envelope::flat(
                 cx.command(),
                 cks_api::envelope::success_body(None),
@@ -502,11 +508,7 @@ pub async fn inject_fault(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             )));
         }
     };
-    cx.state
-        .simulator
-        .inject(fault)
-        .await
-        .map_err(cloud_error)?;
+    cx.simulator()?.inject(fault).await.map_err(cloud_error)?;
     Ok(Reply::json(cks_api::envelope::flat(
         cx.command(),
         cks_api::envelope::success_body(None),

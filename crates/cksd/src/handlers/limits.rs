@@ -4,8 +4,8 @@
 
 use cks_api::ApiError;
 use cks_api::wire::Obj;
-use cks_cloud::LimitKind;
 use cks_core::tenancy::{AccountType, Owner};
+use cks_sim::LimitKind;
 use cks_store::{Account, Domain};
 use serde_json::Value;
 
@@ -58,8 +58,7 @@ pub async fn update(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         )));
     }
     let max = u64::try_from(max).ok();
-    cx.state
-        .simulator
+    cx.simulator()?
         .set_resource_limit(&owner.account_id, kind, max)
         .await
         .map_err(cloud_error)?;
@@ -74,7 +73,7 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let owners = owners_in(cx, &scope(cx).await?).await?;
     let mut items = Vec::new();
     for owner in &owners {
-        for limit in cx.state.simulator.resource_limits(&owner.account_id) {
+        for limit in cx.simulator()?.resource_limits(&owner.account_id) {
             if wanted.is_none_or(|k| k == limit.kind) {
                 items.push(render(owner, limit.kind, limit.max));
             }

@@ -37,6 +37,14 @@ impl Cx<'_> {
         self.p.command.name
     }
 
+    /// The simulated cloud, for a simulator-only command (`Availability::SimulatorOnly`); on
+    /// another cloud the 432 such commands get (`api` refuses them before dispatch already).
+    pub fn simulator(&self) -> Result<&cks_sim::Simulator, ApiError> {
+        self.state
+            .simulator()
+            .ok_or_else(|| ApiError::NotOnThisCloud(self.command().to_string()))
+    }
+
     /// `{"<cmd>response": {"<object>": value}}` for this command.
     pub fn object(&self, value: Value) -> Reply {
         Reply::json(envelope::object(

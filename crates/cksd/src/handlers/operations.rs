@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use cks_api::ApiError;
 use cks_api::date::format_date;
 use cks_api::wire::Obj;
-use cks_core::cluster::ClusterState;
+use cks_core::cluster::{ClusterState, OperationParams};
 use cks_store::{Job, JobStatus, JobStep, NewJob, StepState, new_id, now};
 use serde_json::{Value, json};
 
 use super::clusters::{cluster_for, render_cluster};
 use super::{Cx, Reply, member_projects};
 use crate::errors::internal;
-use crate::orchestrator::{ABORTED, NO_OP, Operation, RETRY_OF, RUNS_IN, before_nodes_ready};
+use crate::orchestrator::{ABORTED, Operation, before_nodes_ready};
 
 // === listAsyncJobSteps ===
 
@@ -177,9 +177,10 @@ pub async fn retry(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let Some(op) = Operation::of_command(&job.command) else {
         return Err(nothing());
     };
-    let mut params: BTreeMap<String, String> = serde_json::from_str(&job.params)
+    let stored: BTreeMap<String, String> = serde_json::from_str(&job.params)
         .map_err(|e| ApiError::internal(format!("Unreadable parameters of job {job_id}: {e}")))?;
-    if params.get(NO_OP).is_some_and(|v| v == "true") {
+    let mut params = OperationParams::from_stored(stored);
+    if params.no_op {
         return Err(nothing());
     }
     let eligible = match job.status {
@@ -195,15 +196,12 @@ pub async fn retry(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                     .map_err(internal)?
         }
     };
-    let runs_in = params
-        .get(RUNS_IN)
-        .and_then(|s| ClusterState::parse(s))
-        .unwrap_or(runs_in(op));
+    let runs_in = params.runs_in.unwrap_or(runs_in(op));
     let Some(to) = c.state.on_retry(runs_in).filter(|_| eligible) else {
         return Err(nothing());
     };
-    params.insert(RETRY_OF.into(), job_id.clone());
-    params.insert(RUNS_IN.into(), to.as_str().into());
+    params.retry_of = Some(job_id.clone());
+    params.runs_in = Some(to);
     // The same command (so the runner resumes it as that operation), on behalf of the account
     // that asked for it; the admin who retried is the job's user.
     let again = NewJob {
@@ -213,7 +211,7 @@ pub async fn retry(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         user_id: cx.caller.user_id.clone(),
         account_id: job.account_id.clone(),
         domain_id: job.domain_id.clone(),
-        params: serde_json::to_string(&params).unwrap_or_default(),
+        params: serde_json::to_string(&params.to_stored()).unwrap_or_default(),
         instance_type: job.instance_type.clone(),
         instance_id: Some(c.id.clone()),
     };

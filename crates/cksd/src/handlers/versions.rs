@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use cks_api::ApiError;
 use cks_api::date::format_date;
 use cks_api::wire::Obj;
-use cks_cloud::{CloudError, IsoSpec};
-use cks_core::iaas::Iso;
+use cks_cloud::{CloudError, IsoSpec, ObjectIds, Objects};
 use cks_core::tenancy::Owner;
 use cks_core::version::{SemanticVersion, validate_new_version};
 use cks_store::{KubernetesVersion, new_id, now};
@@ -19,16 +18,16 @@ use crate::state::AppState;
 
 const ARCHES: &[&str] = &["x86_64", "aarch64"];
 
-/// The version object, with its ISO's and zone's names and the ISO's state.
-pub fn render(state: &AppState, v: &KubernetesVersion, iso: Option<&Iso>) -> Value {
+/// The version object, with its ISO's and zone's names and the ISO's state, from `objects` (a
+/// `Cloud::lookup` of them).
+pub fn render(v: &KubernetesVersion, objects: &Objects) -> Value {
     let semver = SemanticVersion::parse(&v.semantic_version).ok();
-    let zone_name = v.zone_id.as_ref().and_then(|z| {
-        state
-            .simulator
-            .list_zones(|zone| zone.id == *z)
-            .pop()
-            .map(|zone| zone.name)
-    });
+    let iso = v.iso_id.as_ref().and_then(|id| objects.isos.get(id));
+    let zone_name = v
+        .zone_id
+        .as_ref()
+        .and_then(|z| objects.zones.get(z))
+        .map(|zone| zone.name.clone());
     Obj::new()
         .set("id", v.id.clone())
         .set("name", v.name.clone())
@@ -57,9 +56,15 @@ pub fn render(state: &AppState, v: &KubernetesVersion, iso: Option<&Iso>) -> Val
         .build()
 }
 
-fn iso_of(state: &AppState, v: &KubernetesVersion) -> Option<Iso> {
-    let id = v.iso_id.as_ref()?;
-    state.simulator.list_isos(|i| i.id == *id).pop()
+/// One version rendered, with its ISO and zone looked up in one cloud call.
+async fn render_one(state: &AppState, v: &KubernetesVersion) -> Result<Value, ApiError> {
+    let ids = ObjectIds {
+        isos: v.iso_id.iter().cloned().collect(),
+        zones: v.zone_id.iter().cloned().collect(),
+        ..ObjectIds::default()
+    };
+    let objects = state.cloud.lookup(&ids).await.map_err(cloud_error)?;
+    Ok(render(v, &objects))
 }
 
 /// The account that owns what the service itself registers (binaries ISOs).
@@ -95,13 +100,19 @@ pub struct NewVersion {
 /// Registers the binaries ISO and stores the version (shared by the API and first-start seeding).
 pub async fn add_version(state: &AppState, new: NewVersion) -> Result<KubernetesVersion, ApiError> {
     let zone = match &new.zone_id {
-        Some(id) => Some(
-            state
-                .simulator
-                .list_zones(|z| z.id == *id)
-                .pop()
-                .ok_or_else(|| ApiError::invalid("Invalid zone specified"))?,
-        ),
+        Some(id) => {
+            let ids = ObjectIds {
+                zones: vec![id.clone()],
+                ..ObjectIds::default()
+            };
+            let mut found = state.cloud.lookup(&ids).await.map_err(cloud_error)?;
+            Some(
+                found
+                    .zones
+                    .remove(id)
+                    .ok_or_else(|| ApiError::invalid("Invalid zone specified"))?,
+            )
+        }
         None => None,
     };
     let name = new.name.clone().unwrap_or_else(|| match &zone {
@@ -185,11 +196,7 @@ pub async fn add(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         },
     )
     .await?;
-    Ok(cx.object(render(
-        cx.state,
-        &version,
-        iso_of(cx.state, &version).as_ref(),
-    )))
+    Ok(cx.object(render_one(cx.state, &version).await?))
 }
 
 pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
@@ -263,11 +270,7 @@ pub async fn update(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .await
         .map_err(internal)?
         .ok_or_else(|| cx.p.not_found("id"))?;
-    Ok(cx.object(render(
-        cx.state,
-        &version,
-        iso_of(cx.state, &version).as_ref(),
-    )))
+    Ok(cx.object(render_one(cx.state, &version).await?))
 }
 
 pub async fn delete(cx: &Cx<'_>) -> Result<Reply, ApiError> {

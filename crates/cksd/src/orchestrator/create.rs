@@ -9,7 +9,7 @@ use cks_core::iaas::{NetworkState, Tags};
 use cks_store::{ClusterNode, new_id, now};
 
 use super::nodes::{cluster_bootstrap, kube_client};
-use super::{ClusterSecrets, StepCx, StepResult};
+use super::{ClusterSecrets, ErrorClass, StepCx, StepResult};
 use crate::errors::cloud_error;
 
 /// The tags of everything a cluster's operations create.
@@ -26,7 +26,7 @@ pub async fn network(cx: &mut StepCx<'_>) -> StepResult {
         Some(id) => cloud
             .get_network(&id)
             .await
-            .map_err(|e| cx.fail(cloud_error(e).to_string()))?,
+            .map_err(|e| cx.fail_as(ErrorClass::of_cloud(&e), cloud_error(e).to_string()))?,
         None => {
             let offering_name = cx
                 .state
@@ -35,7 +35,7 @@ pub async fn network(cx: &mut StepCx<'_>) -> StepResult {
             let offering = cloud
                 .find_network_offering(&offering_name)
                 .await
-                .map_err(|e| cx.fail(e.to_string()))?
+                .map_err(|e| cx.cloud(&e, e.to_string()))?
                 .ok_or_else(|| cx.fail("Kubernetes service has not been configured properly to provision Kubernetes clusters"))?;
             let spec = NetworkSpec {
                 name: format!("{}-network", cx.cluster.name),
@@ -50,9 +50,10 @@ pub async fn network(cx: &mut StepCx<'_>) -> StepResult {
                 tags: cluster_tags(&cx.cluster.id),
             };
             let network = cloud.create_network(&spec).await.map_err(|e| {
-                cx.fail(format!(
-                    "Unable to create network for the Kubernetes cluster: {e}"
-                ))
+                cx.cloud(
+                    &e,
+                    format!("Unable to create network for the Kubernetes cluster: {e}"),
+                )
             })?;
             cx.cluster.network_id = Some(network.id.clone());
             cx.cluster.spec.network_created = true;
@@ -62,9 +63,10 @@ pub async fn network(cx: &mut StepCx<'_>) -> StepResult {
     };
     if network.state == NetworkState::Allocated {
         cloud.implement_network(&network.id).await.map_err(|e| {
-            cx.fail(format!(
-                "Failed to setup network for the Kubernetes cluster: {e}"
-            ))
+            cx.cloud(
+                &e,
+                format!("Failed to setup network for the Kubernetes cluster: {e}"),
+            )
         })?;
     }
     Ok(())
@@ -81,7 +83,7 @@ pub async fn public_ip(cx: &mut StepCx<'_>) -> StepResult {
         .cloud
         .find_source_nat_ip(&network_id)
         .await
-        .map_err(|e| cx.fail(e.to_string()))?
+        .map_err(|e| cx.cloud(&e, e.to_string()))?
         .ok_or_else(|| {
             cx.fail(format!(
                 "Failed to setup Kubernetes cluster : {} as no public IP found for the cluster",
@@ -176,11 +178,11 @@ pub async fn free_guest_ips(cx: &StepCx<'_>, n: usize) -> Result<Vec<Ipv4Addr>, 
     let network = cloud
         .get_network(&network_id)
         .await
-        .map_err(|e| cx.fail(e.to_string()))?;
+        .map_err(|e| cx.cloud(&e, e.to_string()))?;
     let mut used: Vec<Ipv4Addr> = cloud
         .vms_in_network(&network_id)
         .await
-        .map_err(|e| cx.fail(e.to_string()))?
+        .map_err(|e| cx.cloud(&e, e.to_string()))?
         .iter()
         .filter_map(|vm| vm.nic_in(&network_id).map(|nic| nic.ip_address))
         .collect();

@@ -13,7 +13,7 @@ use cks_core::iaas::ResourceKind;
 use cks_store::JobStatus;
 use futures::future::join_all;
 
-use super::{ABORTED, StepCx, StepResult};
+use super::{ABORTED, ErrorClass, StepCx, StepResult};
 
 fn forced(cx: &StepCx<'_>) -> bool {
     cx.params
@@ -24,7 +24,7 @@ fn forced(cx: &StepCx<'_>) -> bool {
 /// The operation a delete interrupted stops at its next step boundary; wait for it, so that
 /// nothing it is creating appears after the sweep.
 pub async fn await_operation(cx: &mut StepCx<'_>) -> StepResult {
-    let Some(previous) = cx.params.get("previousjobid").cloned() else {
+    let Some(previous) = cx.params.get("previousjobid").map(String::from) else {
         return Ok(());
     };
     let store = &cx.state.store;
@@ -72,7 +72,7 @@ pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
     let tagged = cloud
         .find_by_tag(CLUSTER_TAG, &cx.cluster.id)
         .await
-        .map_err(|e| cx.fail(e.to_string()))?;
+        .map_err(|e| cx.cloud(&e, e.to_string()))?;
     let strays: Vec<String> = tagged
         .into_iter()
         .filter(|r| {
@@ -84,6 +84,7 @@ pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
         .map(|r| r.id)
         .collect();
     let mut failed = Vec::new();
+    let mut errors = Vec::new();
     for vm in &strays {
         if let Err(e) = cloud.destroy_vm(vm).await {
             let message = format!(
@@ -91,9 +92,10 @@ pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
                 cx.cluster.name
             );
             if !forced(cx) {
-                return Err(cx.fail(message));
+                return Err(cx.cloud(&e, message));
             }
             failed.push(message);
+            errors.push(e);
         }
     }
     let results = join_all(nodes.iter().map(|n| async move {
@@ -111,7 +113,10 @@ pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
                 .delete_node(&node.id)
                 .await
                 .map_err(|e| cx.store(e))?,
-            Err(e) => failed.push(format!("{}: {e}", node.name)),
+            Err(e) => {
+                failed.push(format!("{}: {e}", node.name));
+                errors.push(e);
+            }
         }
     }
     if !failed.is_empty() {
@@ -120,18 +125,18 @@ pub async fn destroy_vms(cx: &mut StepCx<'_>) -> StepResult {
             cx.cluster.name,
             failed.join("; ")
         );
-        return leave_to_sweep(cx, message);
+        return leave_to_sweep(cx, ErrorClass::of_all(&errors), message);
     }
     Ok(())
 }
 
 /// A failed removal fails the delete, unless it is forced: then the sweep tries again.
-fn leave_to_sweep(cx: &StepCx<'_>, message: String) -> StepResult {
+fn leave_to_sweep(cx: &StepCx<'_>, class: ErrorClass, message: String) -> StepResult {
     if forced(cx) {
         tracing::warn!(cluster = %cx.cluster.id, error = %message, "forced delete: leaving it to the sweep");
         return Ok(());
     }
-    Err(cx.fail(message))
+    Err(cx.fail_as(class, message))
 }
 
 /// The network the service made goes with its IPs and rules; on a network the user gave, the
@@ -157,7 +162,7 @@ pub async fn release_network(cx: &mut StepCx<'_>) -> StepResult {
             "Failed to cleanup network : {network} of Kubernetes cluster : {}: {e}",
             cx.cluster.name
         );
-        return leave_to_sweep(cx, message);
+        return leave_to_sweep(cx, ErrorClass::of_cloud(&e), message);
     }
     Ok(())
 }
@@ -168,7 +173,7 @@ pub async fn sweep(cx: &mut StepCx<'_>) -> StepResult {
     let left = cloud
         .find_by_tag(CLUSTER_TAG, &cx.cluster.id)
         .await
-        .map_err(|e| cx.fail(e.to_string()))?;
+        .map_err(|e| cx.cloud(&e, e.to_string()))?;
     // Rules before VMs and IPs, networks last.
     let order = |k: ResourceKind| match k {
         ResourceKind::PortForwardingRule
@@ -181,6 +186,7 @@ pub async fn sweep(cx: &mut StepCx<'_>) -> StepResult {
     let mut left = left;
     left.sort_by_key(|r| order(r.kind));
     let mut failed = Vec::new();
+    let mut errors = Vec::new();
     for r in &left {
         let done = match r.kind {
             ResourceKind::PortForwardingRule => cloud.delete_port_forwarding_rule(&r.id).await,
@@ -193,14 +199,18 @@ pub async fn sweep(cx: &mut StepCx<'_>) -> StepResult {
         };
         if let Err(e) = done {
             failed.push(format!("{} {}: {e}", r.kind, r.id));
+            errors.push(e);
         }
     }
     if !failed.is_empty() {
-        return Err(cx.fail(format!(
-            "Failed to clean up resources of Kubernetes cluster : {}: {}",
-            cx.cluster.name,
-            failed.join("; ")
-        )));
+        return Err(cx.fail_as(
+            ErrorClass::of_all(&errors),
+            format!(
+                "Failed to clean up resources of Kubernetes cluster : {}: {}",
+                cx.cluster.name,
+                failed.join("; ")
+            ),
+        ));
     }
     Ok(())
 }

@@ -1,11 +1,17 @@
 //! Cluster operations as persisted, idempotent steps.
 //!
 //! A cluster command moves the cluster into its transient state and inserts its job in one
-//! transaction (`Store::begin_operation`). The job body ([`run`]) makes the operation's plan (a
-//! list of step names, recorded once in `job_steps`) and runs the first step not done, recording
-//! each step's start and end. After a crash the job is claimed again and resumes at the step it
-//! was in; every step is safe to run twice because it finds what an earlier attempt made (VMs by
-//! name in the network, rules by their ports, the PKI in the sealed secrets) before making more.
+//! transaction (`Store::begin_operation`). The job body ([`run`]) makes the operation's plan (the
+//! pure `cks_core::cluster::plan_*` of facts read here, recorded once in `job_steps` by the
+//! steps' names) and runs the first step not done, recording each step's start and end. After a
+//! crash the job is claimed again and resumes at the step it was in; every step is safe to run
+//! twice because it finds what an earlier attempt made (VMs by name in the network, rules by
+//! their ports, the PKI in the sealed secrets) before making more.
+//!
+//! A failed step's [`StepError`] says what happens next ([`ErrorClass`]): a transient failure (an
+//! unavailable cloud, a busy database, an unreachable Kubernetes API) runs the step again after a
+//! doubling backoff while its budget lasts; a permanent one, or the budget spent, fails the
+//! operation with the step's reason.
 //!
 //! Between steps the job checks that it still owns the cluster ([`owns`]): a delete or a retry
 //! takes the cluster over (the cluster names its job), an administrator's abort settles the
@@ -22,13 +28,18 @@ pub mod scanner;
 mod secrets;
 mod upgrade;
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use cks_api::ApiError;
-use cks_core::cluster::{ClusterEvent, ClusterState};
+use cks_cloud::CloudError;
+use cks_core::cluster::{
+    ClusterEvent, ClusterState, NodeFacts, OperationParams, ScaleRequest, Step, plan_create,
+    plan_delete, plan_scale, plan_start, plan_stop, plan_upgrade,
+};
+use cks_kube::KubeError;
+use cks_store::StoreError;
 use cks_store::{ClusterRecord, Job, JobStatus, JobStep, StepState};
 use serde_json::Value;
 
@@ -37,61 +48,65 @@ use crate::errors::internal;
 use crate::handlers::clusters::render_cluster;
 use crate::state::AppState;
 
+pub use cks_core::cluster::Operation;
 pub use secrets::ClusterSecrets;
 
-/// Which operation a job runs; the command name decides.
+/// Whether running a failed step again may succeed without anyone changing anything: it decides
+/// what the orchestrator does next (as kube-runtime's `error_policy` does for a reconciler).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    Create,
-    Start,
-    Stop,
-    Scale,
-    Upgrade,
-    Delete,
+pub enum ErrorClass {
+    /// The cloud, the database or the cluster's API was unreachable or busy: the step runs
+    /// again, with backoff, until its budget (the operation's timeout) is spent.
+    Transient,
+    /// Anything else: the operation fails with the step's reason.
+    Permanent,
 }
 
-impl Operation {
-    pub fn of_command(command: &str) -> Option<Operation> {
-        Some(match command {
-            "createKubernetesCluster" => Operation::Create,
-            "startKubernetesCluster" => Operation::Start,
-            "stopKubernetesCluster" => Operation::Stop,
-            "scaleKubernetesCluster" => Operation::Scale,
-            "upgradeKubernetesCluster" => Operation::Upgrade,
-            "deleteKubernetesCluster" => Operation::Delete,
-            _ => return None,
-        })
+impl ErrorClass {
+    /// As `CloudError::is_transient` says.
+    pub fn of_cloud(e: &CloudError) -> ErrorClass {
+        ErrorClass::transient_if(e.is_transient())
     }
 
-    /// The name shown in the cluster's `operation` field.
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::Create => "create",
-            Operation::Start => "start",
-            Operation::Stop => "stop",
-            Operation::Scale => "scale",
-            Operation::Upgrade => "upgrade",
-            Operation::Delete => "delete",
-        }
+    /// As `StoreError::is_transient` says.
+    pub fn of_store(e: &StoreError) -> ErrorClass {
+        ErrorClass::transient_if(e.is_transient())
     }
 
-    /// The setting that bounds how long each waiting step of this operation may take.
-    fn timeout_setting(self) -> &'static str {
-        use cks_core::settings as s;
-        match self {
-            Operation::Create | Operation::Start | Operation::Stop | Operation::Delete => {
-                s::CLUSTER_START_TIMEOUT
+    /// As `KubeError::is_transient` says.
+    pub fn of_kube(e: &KubeError) -> ErrorClass {
+        ErrorClass::transient_if(e.is_transient())
+    }
+
+    /// Several calls failed (a wave of VMs): running them again helps only if every failure is
+    /// transient.
+    pub fn of_all<'e>(errors: impl IntoIterator<Item = &'e CloudError>) -> ErrorClass {
+        let mut any = false;
+        for e in errors {
+            if !e.is_transient() {
+                return ErrorClass::Permanent;
             }
-            Operation::Scale => s::CLUSTER_SCALE_TIMEOUT,
-            Operation::Upgrade => s::CLUSTER_UPGRADE_TIMEOUT,
+            any = true;
+        }
+        ErrorClass::transient_if(any)
+    }
+
+    fn transient_if(transient: bool) -> ErrorClass {
+        if transient {
+            ErrorClass::Transient
+        } else {
+            ErrorClass::Permanent
         }
     }
 }
 
-/// Why a step failed, and what that does to the cluster.
+/// Why a step failed, what the orchestrator does next, and what a failure does to the cluster.
 #[derive(Debug)]
 pub struct StepError {
+    /// The reason: the job's `errortext`, the step's error and the cluster's `lasterror`.
     pub message: String,
+    /// Run the step again, or fail the operation.
+    pub class: ErrorClass,
     /// `CreateFailed` (→ Error) or `OperationFailed` (→ Alert, or Destroying for a delete).
     pub event: ClusterEvent,
     /// The API error the job reports.
@@ -100,11 +115,12 @@ pub struct StepError {
 
 impl StepError {
     /// A failure with CKS's 530 and the given event.
-    pub fn new(event: ClusterEvent, message: impl Into<String>) -> StepError {
+    pub fn new(event: ClusterEvent, class: ErrorClass, message: impl Into<String>) -> StepError {
         let message = message.into();
         StepError {
             api: ApiError::internal(message.clone()),
             message,
+            class,
             event,
         }
     }
@@ -116,11 +132,9 @@ pub type StepResult = Result<(), StepError>;
 pub struct StepCx<'a> {
     pub state: &'a AppState,
     pub job: &'a Job,
-    pub params: &'a BTreeMap<String, String>,
+    pub params: &'a OperationParams,
     pub op: Operation,
     pub cluster: ClusterRecord,
-    /// The step's argument (after `:` in its name), e.g. a node id.
-    pub arg: Option<String>,
     /// When waiting steps give up.
     pub deadline: tokio::time::Instant,
     /// What a failure of this step does to the cluster.
@@ -128,19 +142,44 @@ pub struct StepCx<'a> {
 }
 
 impl StepCx<'_> {
-    /// A failure of this step.
+    /// A permanent failure of this step.
     pub fn fail(&self, message: impl Into<String>) -> StepError {
-        StepError::new(self.failure, message)
+        StepError::new(self.failure, ErrorClass::Permanent, message)
     }
 
-    /// A store failure inside a step: the step is retried when the job runs again.
-    pub fn store(&self, e: cks_store::StoreError) -> StepError {
+    /// A failure of this step, retried or not as `class` says.
+    pub fn fail_as(&self, class: ErrorClass, message: impl Into<String>) -> StepError {
+        StepError::new(self.failure, class, message)
+    }
+
+    /// A failed cloud call, with the reason `message` gives; retried when the cloud says the
+    /// call may succeed later.
+    pub fn cloud(&self, e: &CloudError, message: impl Into<String>) -> StepError {
+        self.fail_as(ErrorClass::of_cloud(e), message)
+    }
+
+    /// A failed Kubernetes call, with the reason `message` gives; retried when the API was
+    /// unreachable or overloaded.
+    pub fn kube(&self, e: &KubeError, message: impl Into<String>) -> StepError {
+        self.fail_as(ErrorClass::of_kube(e), message)
+    }
+
+    /// A store failure inside a step (its detail goes to the log); retried when the database
+    /// was unreachable or busy.
+    pub fn store(&self, e: StoreError) -> StepError {
+        let class = ErrorClass::of_store(&e);
         let api = internal(e);
         StepError {
             message: api.to_string(),
+            class,
             event: self.failure,
             api,
         }
+    }
+
+    /// A scale job's request.
+    pub fn scale_request(&self) -> ScaleRequest {
+        ScaleRequest::from_params(&self.params.request)
     }
 
     /// Polls `check` every `every` until it returns `Ok(Some(_))`, the deadline passes, or the
@@ -232,50 +271,41 @@ pub fn poll_interval(state: &AppState) -> Duration {
 
 type StepFuture<'a> = Pin<Box<dyn Future<Output = StepResult> + Send + 'a>>;
 
-/// Runs one named step.
+/// Runs one step of the journal, by its stored name.
 fn step<'a>(cx: &'a mut StepCx<'_>, name: &'a str) -> StepFuture<'a> {
     Box::pin(async move {
-        match name {
-            "network" => create::network(cx).await,
-            "public-ip" => create::public_ip(cx).await,
-            "plan-nodes" => create::plan_nodes(cx).await,
-            "pki" => create::pki(cx).await,
-            "deploy-etcd-nodes" => nodes::deploy(cx, nodes::Wave::Etcd).await,
-            "deploy-first-control-node" => nodes::deploy(cx, nodes::Wave::FirstControl).await,
-            "deploy-other-nodes" => nodes::deploy(cx, nodes::Wave::Rest).await,
-            "network-rules" => rules::apply(cx).await,
-            "attach-iso" => nodes::attach_iso(cx, None).await,
-            "wait-api" => nodes::wait_api(cx).await,
-            "wait-nodes-ready" => nodes::wait_ready(cx).await,
-            "detach-iso" => nodes::detach_iso(cx).await,
-            "kubeconfig" => create::kubeconfig(cx).await,
-            "dashboard" => create::dashboard(cx).await,
-            "start-vms" => lifecycle::start_vms(cx).await,
-            "stop-vms" => lifecycle::stop_vms(cx).await,
-            "scale-offerings" => scale::offerings(cx).await,
-            "remove-nodes" => scale::remove_nodes(cx).await,
-            "add-workers" => scale::add_workers(cx).await,
-            "autoscaling" => scale::autoscaling(cx).await,
-            "attach-upgrade-iso" => upgrade::attach_iso(cx).await,
-            "upgrade-node" => upgrade::node(cx).await,
-            "finish-upgrade" => upgrade::finish(cx).await,
-            "await-operation" => destroy::await_operation(cx).await,
-            "destroy-vms" => destroy::destroy_vms(cx).await,
-            "release-network" => destroy::release_network(cx).await,
-            "sweep" => destroy::sweep(cx).await,
-            other => Err(cx.fail(format!("Unknown step {other}"))),
+        let step = name.parse::<Step>().map_err(|e| cx.fail(e.to_string()))?;
+        match step {
+            Step::Network => create::network(cx).await,
+            Step::PublicIp => create::public_ip(cx).await,
+            Step::PlanNodes => create::plan_nodes(cx).await,
+            Step::Pki => create::pki(cx).await,
+            Step::DeployEtcdNodes => nodes::deploy(cx, nodes::Wave::Etcd).await,
+            Step::DeployFirstControlNode => nodes::deploy(cx, nodes::Wave::FirstControl).await,
+            Step::DeployOtherNodes => nodes::deploy(cx, nodes::Wave::Rest).await,
+            Step::NetworkRules => rules::apply(cx).await,
+            Step::AttachIso => nodes::attach_iso(cx, None).await,
+            Step::WaitApi => nodes::wait_api(cx).await,
+            Step::WaitNodesReady => nodes::wait_ready(cx).await,
+            Step::DetachIso => nodes::detach_iso(cx).await,
+            Step::Kubeconfig => create::kubeconfig(cx).await,
+            Step::Dashboard => create::dashboard(cx).await,
+            Step::StartVms => lifecycle::start_vms(cx).await,
+            Step::StopVms => lifecycle::stop_vms(cx).await,
+            Step::ScaleOfferings => scale::offerings(cx).await,
+            Step::RemoveNodes => scale::remove_nodes(cx).await,
+            Step::AddWorkers => scale::add_workers(cx).await,
+            Step::Autoscaling => scale::autoscaling(cx).await,
+            Step::AttachUpgradeIso => upgrade::attach_iso(cx).await,
+            Step::UpgradeNode { node_id } => upgrade::node(cx, &node_id).await,
+            Step::FinishUpgrade => upgrade::finish(cx).await,
+            Step::AwaitOperation => destroy::await_operation(cx).await,
+            Step::DestroyVms => destroy::destroy_vms(cx).await,
+            Step::ReleaseNetwork => destroy::release_network(cx).await,
+            Step::Sweep => destroy::sweep(cx).await,
         }
     })
 }
-
-/// The job parameter that marks a job with nothing to do.
-pub const NO_OP: &str = "cks.noop";
-
-/// The job parameter of a retry: the job whose attempt it repeats (and whose done steps it keeps).
-pub const RETRY_OF: &str = "cks.retryof";
-
-/// The job parameter naming the transient state an operation runs in (a retry re-enters it).
-pub const RUNS_IN: &str = "cks.runsin";
 
 /// The failure an administrator's abort leaves in the job and the cluster's `lasterror`.
 pub const ABORTED: &str = "Operation aborted by an administrator";
@@ -329,49 +359,40 @@ pub fn before_nodes_ready(op: Operation, steps: &[JobStep], at: usize) -> bool {
             || steps
                 .iter()
                 .skip(at)
-                .any(|s| s.name.split(':').next() == Some(LAST_CREATE_STEP_FATAL)))
+                .any(|s| s.name.parse::<Step>() == Ok(LAST_CREATE_STEP_FATAL)))
 }
 
 /// Steps up to this one failing leave a new cluster in `Error`; later ones in `Alert`.
-const LAST_CREATE_STEP_FATAL: &str = "wait-nodes-ready";
+const LAST_CREATE_STEP_FATAL: Step = Step::WaitNodesReady;
 
-/// The steps of an operation for this cluster, decided when the job first runs.
+/// The steps of an operation for this cluster, decided when the job first runs: the facts a
+/// plan needs are read here, the plan itself is pure (`cks_core::cluster::plan_*`).
 async fn plan(
     state: &AppState,
     op: Operation,
     cluster: &ClusterRecord,
-    params: &BTreeMap<String, String>,
-) -> Result<Vec<String>, ApiError> {
-    let names: Vec<String> = match op {
-        Operation::Create => [
-            "network",
-            "public-ip",
-            "plan-nodes",
-            "pki",
-            "deploy-etcd-nodes",
-            "deploy-first-control-node",
-            "deploy-other-nodes",
-            "network-rules",
-            "attach-iso",
-            "wait-api",
-            "wait-nodes-ready",
-            "detach-iso",
-            "kubeconfig",
-            "dashboard",
-        ]
-        .map(String::from)
-        .to_vec(),
-        Operation::Start => ["start-vms", "wait-api", "wait-nodes-ready"]
-            .map(String::from)
-            .to_vec(),
-        Operation::Stop => vec!["stop-vms".into()],
-        Operation::Scale => scale::plan(state, cluster, params).await?,
-        Operation::Upgrade => upgrade::plan(state, cluster).await?,
-        Operation::Delete => ["await-operation", "destroy-vms", "release-network", "sweep"]
-            .map(String::from)
-            .to_vec(),
-    };
-    Ok(names)
+    params: &OperationParams,
+) -> Result<Vec<Step>, ApiError> {
+    Ok(match op {
+        Operation::Create => plan_create(),
+        Operation::Start => plan_start(),
+        Operation::Stop => plan_stop(),
+        Operation::Scale => plan_scale(&cluster.spec, &ScaleRequest::from_params(&params.request)),
+        Operation::Upgrade => {
+            let nodes = state.store.nodes(&cluster.id).await.map_err(internal)?;
+            let facts: Vec<NodeFacts> = nodes
+                .into_iter()
+                .map(|n| NodeFacts {
+                    id: n.id,
+                    node_type: n.node_type,
+                    manual_upgrade: n.manual_upgrade,
+                    seq: n.seq,
+                })
+                .collect();
+            plan_upgrade(&facts)
+        }
+        Operation::Delete => plan_delete(),
+    })
 }
 
 /// The cluster a job drives, removed or not; it cannot vanish while its job runs.
@@ -385,11 +406,7 @@ async fn load(state: &AppState, cluster_id: &str) -> Result<ClusterRecord, ApiEr
 }
 
 /// The job body of every cluster operation. Returns the job result.
-pub async fn run(
-    state: &AppState,
-    job: &Job,
-    params: &BTreeMap<String, String>,
-) -> Result<Value, ApiError> {
+pub async fn run(state: &AppState, job: &Job, params: &OperationParams) -> Result<Value, ApiError> {
     let result = run_operation(state, job, params).await;
     if Operation::of_command(&job.command) != Some(Operation::Delete) {
         return result;
@@ -460,7 +477,7 @@ async fn follow_delete(state: &AppState, job: &Job, other: &str) -> Result<Value
 async fn run_operation(
     state: &AppState,
     job: &Job,
-    params: &BTreeMap<String, String>,
+    params: &OperationParams,
 ) -> Result<Value, ApiError> {
     let op = Operation::of_command(&job.command)
         .ok_or_else(|| ApiError::internal("not a cluster operation"))?;
@@ -471,7 +488,7 @@ async fn run_operation(
     };
     // Nothing to do: a start of a running cluster, a stop of a stopped one, an externally
     // managed cluster's create or delete.
-    if params.get(NO_OP).is_some_and(|v| v == "true") {
+    if params.no_op {
         return Ok(success_result(op, state, &cluster).await);
     }
     // A job that no longer drives its cluster (a delete or retry took over while it was queued,
@@ -483,7 +500,7 @@ async fn run_operation(
     let timeout = Duration::from_secs(state.setting_i64(op.timeout_setting()).max(1) as u64);
     let mut steps = store.steps(&job.id).await.map_err(internal)?;
     if steps.is_empty()
-        && let Some(previous) = params.get(RETRY_OF)
+        && let Some(previous) = &params.retry_of
     {
         // Steps the failed attempt finished are not done again; its job must have stopped
         // first, or both would run the same step.
@@ -494,17 +511,17 @@ async fn run_operation(
             .map_err(internal)?;
     }
     if steps.is_empty() {
-        let names = plan(state, op, &cluster, params).await?;
+        let names: Vec<String> = plan(state, op, &cluster, params)
+            .await?
+            .iter()
+            .map(Step::to_string)
+            .collect();
         steps = store
             .insert_steps(&job.id, &names)
             .await
             .map_err(internal)?;
     }
     for (i, s) in steps.iter().enumerate() {
-        let (base, arg) = match s.name.split_once(':') {
-            Some((b, a)) => (b.to_string(), Some(a.to_string())),
-            None => (s.name.clone(), None),
-        };
         let failure = if before_nodes_ready(op, &steps, i) {
             ClusterEvent::CreateFailed
         } else {
@@ -540,12 +557,11 @@ async fn run_operation(
             params,
             op,
             cluster,
-            arg,
             deadline,
             failure,
         };
         tracing::debug!(job = %job.id, cluster = %cluster_id, step = %s.name, "step");
-        let outcome = step(&mut cx, &base).await;
+        let outcome = run_step(&mut cx, &s.name).await;
         crash::point(crash::Point::StepBodyDone);
         match outcome {
             Ok(()) => {
@@ -599,6 +615,32 @@ async fn run_operation(
     let cluster = load(state, &cluster_id).await?;
     Ok(success_result(op, state, &cluster).await)
 }
+
+/// Runs a step until it succeeds or fails for good: a transient failure runs it again after a
+/// backoff (doubling from the poll interval) while its budget lasts and the job still drives
+/// the cluster; the last failure is the step's.
+async fn run_step(cx: &mut StepCx<'_>, name: &str) -> StepResult {
+    let first = poll_interval(cx.state);
+    let mut backoff = first;
+    loop {
+        let err = match step(cx, name).await {
+            Ok(()) => return Ok(()),
+            Err(err) => err,
+        };
+        let now = tokio::time::Instant::now();
+        if err.class == ErrorClass::Permanent || now >= cx.deadline || !cx.still_ours().await {
+            return Err(err);
+        }
+        tracing::info!(job = %cx.job.id, cluster = %cx.cluster.id, step = %name, error = %err.message, retry_in = ?backoff, "transient step failure");
+        tokio::time::sleep(backoff.min(cx.deadline - now)).await;
+        backoff = (backoff * 2).min(first * MAX_BACKOFF_FACTOR);
+        // What the failed attempt changed in memory may not have reached the store.
+        cx.reload().await?;
+    }
+}
+
+/// A transient failure's backoff grows to at most this many poll intervals.
+const MAX_BACKOFF_FACTOR: u32 = 30;
 
 /// The end of a job that does not drive its cluster (see [`owns`]).
 async fn settled(
@@ -695,4 +737,24 @@ async fn fail(
             .map_err(internal)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wave_is_retried_only_when_every_failure_is_transient() {
+        let down = CloudError::Unavailable("down".into());
+        let full = CloudError::InsufficientCapacity("no host".into());
+        assert_eq!(ErrorClass::of_cloud(&down), ErrorClass::Transient);
+        assert_eq!(ErrorClass::of_cloud(&full), ErrorClass::Permanent);
+        assert_eq!(ErrorClass::of_all([&down, &down]), ErrorClass::Transient);
+        assert_eq!(ErrorClass::of_all([&down, &full]), ErrorClass::Permanent);
+        assert_eq!(ErrorClass::of_all([]), ErrorClass::Permanent);
+        let unreachable = KubeError::Unreachable("refused".into());
+        assert_eq!(ErrorClass::of_kube(&unreachable), ErrorClass::Transient);
+        let tls = KubeError::Tls("bad certificate".into());
+        assert_eq!(ErrorClass::of_kube(&tls), ErrorClass::Permanent);
+    }
 }

@@ -14,7 +14,7 @@ use cks_store::ClusterNode;
 use futures::future::join_all;
 
 use super::create::cluster_tags;
-use super::{ClusterSecrets, StepCx, StepError, StepResult};
+use super::{ClusterSecrets, ErrorClass, StepCx, StepError, StepResult};
 
 /// Which nodes a deploy step brings up. etcd first (control nodes need it), then the node that
 /// runs `kubeadm init`, then every other node at once (they join it).
@@ -285,6 +285,7 @@ pub async fn deploy(cx: &mut StepCx<'_>, wave: Wave) -> StepResult {
     }))
     .await;
     let mut errors = Vec::new();
+    let mut causes = Vec::new();
     for ((node, _), result) in specs.iter().zip(results) {
         match result {
             Ok(vm) => {
@@ -298,11 +299,14 @@ pub async fn deploy(cx: &mut StepCx<'_>, wave: Wave) -> StepResult {
                         .map_err(|e| cx.store(e))?;
                 }
             }
-            Err(e) => errors.push(format!("{}: {e}", node.name)),
+            Err(e) => {
+                errors.push(format!("{}: {e}", node.name));
+                causes.push(e);
+            }
         }
     }
     if !errors.is_empty() {
-        return Err(cx.fail(format!(
+        return Err(cx.fail_as(ErrorClass::of_all(&causes), format!(
             "Provisioning the cluster failed due to error while deploying node VMs of the Kubernetes cluster : {}: {}",
             cx.cluster.name,
             errors.join("; ")
@@ -379,15 +383,15 @@ pub async fn attach_iso(cx: &mut StepCx<'_>, iso_id: Option<String>) -> StepResu
     let vms = node_vms(cx).await?;
     let cloud = &cx.state.cloud;
     let results = join_all(vms.iter().map(|(_, vm)| cloud.attach_iso(vm, &iso))).await;
-    let failed: Vec<String> = results
-        .into_iter()
-        .filter_map(|r| r.err().map(|e| e.to_string()))
-        .collect();
+    let failed: Vec<_> = results.into_iter().filter_map(|r| r.err()).collect();
     if let Some(first) = failed.first() {
-        return Err(cx.fail(format!(
-            "Failed to attach binaries ISO to node VMs of the Kubernetes cluster : {}: {first}",
-            cx.cluster.name
-        )));
+        return Err(cx.fail_as(
+            ErrorClass::of_all(&failed),
+            format!(
+                "Failed to attach binaries ISO to node VMs of the Kubernetes cluster : {}: {first}",
+                cx.cluster.name
+            ),
+        ));
     }
     Ok(())
 }
@@ -397,11 +401,15 @@ pub async fn detach_iso(cx: &mut StepCx<'_>) -> StepResult {
     let vms = node_vms(cx).await?;
     let cloud = &cx.state.cloud;
     let results = join_all(vms.iter().map(|(_, vm)| cloud.detach_iso(vm))).await;
-    if let Some(e) = results.into_iter().find_map(|r| r.err()) {
-        return Err(cx.fail(format!(
-            "Failed to detach binaries ISO from node VMs of the Kubernetes cluster : {}: {e}",
-            cx.cluster.name
-        )));
+    let failed: Vec<_> = results.into_iter().filter_map(|r| r.err()).collect();
+    if let Some(e) = failed.first() {
+        return Err(cx.fail_as(
+            ErrorClass::of_all(&failed),
+            format!(
+                "Failed to detach binaries ISO from node VMs of the Kubernetes cluster : {}: {e}",
+                cx.cluster.name
+            ),
+        ));
     }
     Ok(())
 }

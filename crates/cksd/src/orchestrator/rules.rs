@@ -52,10 +52,13 @@ pub async fn apply(cx: &mut StepCx<'_>) -> StepResult {
     let etcd_ports = ports_from(etcd_start, &etcd)?;
     let ssh_end = ssh_ports.last().map_or(SSH_START_PORT, |(p, _)| *p);
     let fail = |what: &str, e: cks_cloud::CloudError| {
-        cx.fail(format!(
-            "Failed to provision {what} for Kubernetes cluster : {}: {e}",
-            cx.cluster.name
-        ))
+        cx.cloud(
+            &e,
+            format!(
+                "Failed to provision {what} for Kubernetes cluster : {}: {e}",
+                cx.cluster.name
+            ),
+        )
     };
 
     // Desired port forwards: public port → VM.

@@ -1,52 +1,16 @@
 //! Scale: new offerings per node type, workers added or removed (by count or by id), autoscaling
-//! bounds. The handler has validated the request and put the decisions in the job parameters:
-//! `size`, `offering.<type>`, `serviceofferingid`, `nodeids`, `autoscalingenabled`, `minsize`,
-//! `maxsize`.
+//! bounds. The handler has validated the request and put the decisions in the job parameters,
+//! read back as a `ScaleRequest` (its plan is `cks_core::cluster::plan_scale`).
 
-use std::collections::BTreeMap;
-
-use cks_api::ApiError;
+use cks_core::cluster::operation::{AutoscalingRequest, SCALED_TYPES as TYPES};
 use cks_core::cluster::{ClusterSpec, NodeType, node_resources};
-use cks_store::{ClusterNode, ClusterRecord};
+use cks_store::ClusterNode;
 use futures::future::join_all;
 
 use super::create::{free_guest_ips, new_nodes};
 use super::nodes::{Wave, deploy, kube_client};
-use super::{StepCx, StepResult};
+use super::{ErrorClass, StepCx, StepResult};
 use crate::state::AppState;
-
-const TYPES: [NodeType; 3] = [NodeType::Control, NodeType::Etcd, NodeType::Worker];
-
-pub async fn plan(
-    _state: &AppState,
-    cluster: &ClusterRecord,
-    params: &BTreeMap<String, String>,
-) -> Result<Vec<String>, ApiError> {
-    let mut steps = Vec::new();
-    if TYPES
-        .iter()
-        .any(|t| params.contains_key(&format!("offering.{t}")))
-    {
-        steps.push("scale-offerings");
-    }
-    let size = params.get("size").and_then(|s| s.parse::<u32>().ok());
-    if params.contains_key("nodeids") || size.is_some_and(|s| s < cluster.spec.workers) {
-        steps.extend(["remove-nodes", "network-rules"]);
-    }
-    if size.is_some_and(|s| s > cluster.spec.workers) {
-        steps.extend([
-            "add-workers",
-            "network-rules",
-            "attach-iso",
-            "wait-nodes-ready",
-            "detach-iso",
-        ]);
-    }
-    if params.contains_key("autoscalingenabled") {
-        steps.push("autoscaling");
-    }
-    Ok(steps.into_iter().map(String::from).collect())
-}
 
 /// Recomputes the cluster's total vCPUs and memory from its nodes and their offerings.
 pub(super) async fn recount(cx: &mut StepCx<'_>) -> StepResult {
@@ -87,26 +51,28 @@ pub(crate) async fn recounted(
 pub async fn offerings(cx: &mut StepCx<'_>) -> StepResult {
     let nodes = cx.nodes().await?;
     let cloud = &cx.state.cloud;
-    for t in TYPES {
-        let Some(offering) = cx.params.get(&format!("offering.{t}")).cloned() else {
-            continue;
-        };
+    let request = cx.scale_request();
+    for (t, offering) in request.offerings {
         let vms: Vec<String> = nodes
             .iter()
             .filter(|n| n.node_type == t)
             .filter_map(|n| n.vm_id.clone())
             .collect();
         let results = join_all(vms.iter().map(|vm| cloud.scale_vm(vm, &offering, None))).await;
-        if let Some(e) = results.into_iter().find_map(|r| r.err()) {
-            return Err(cx.fail(format!(
-                "Scaling Kubernetes cluster : {} failed, unable to scale {t} node VMs: {e}",
-                cx.cluster.name
-            )));
+        let errors: Vec<_> = results.into_iter().filter_map(|r| r.err()).collect();
+        if let Some(e) = errors.first() {
+            return Err(cx.fail_as(
+                ErrorClass::of_all(&errors),
+                format!(
+                    "Scaling Kubernetes cluster : {} failed, unable to scale {t} node VMs: {e}",
+                    cx.cluster.name
+                ),
+            ));
         }
         cx.cluster.spec.node_offerings.set(t, Some(offering));
     }
-    if let Some(default) = cx.params.get("serviceofferingid") {
-        cx.cluster.spec.service_offering_id = Some(default.clone());
+    if let Some(default) = request.service_offering_id {
+        cx.cluster.spec.service_offering_id = Some(default);
     }
     recount(cx).await
 }
@@ -114,23 +80,17 @@ pub async fn offerings(cx: &mut StepCx<'_>) -> StepResult {
 /// Drains, deletes and destroys the workers the request removes (newest first).
 pub async fn remove_nodes(cx: &mut StepCx<'_>) -> StepResult {
     let nodes = cx.nodes().await?;
-    let mut victims: Vec<_> = match cx.params.get("nodeids") {
-        Some(ids) => {
-            let ids: Vec<&str> = ids.split(',').collect();
-            nodes
-                .iter()
-                .filter(|n| !n.external && n.vm_id.as_deref().is_some_and(|v| ids.contains(&v)))
-                .cloned()
-                .collect()
-        }
+    let request = cx.scale_request();
+    let mut victims: Vec<_> = match &request.node_ids {
+        Some(ids) => nodes
+            .iter()
+            .filter(|n| !n.external && n.vm_id.as_ref().is_some_and(|v| ids.contains(v)))
+            .cloned()
+            .collect(),
         None => {
             // FIX: CKS's victim index counts control nodes in a worker-only list, so HA clusters
             // kept extra workers; here the newest workers beyond the new size go.
-            let size = cx
-                .params
-                .get("size")
-                .and_then(|s| s.parse::<usize>().ok())
-                .unwrap_or(usize::MAX);
+            let size = request.size.map_or(usize::MAX, |s| s as usize);
             let workers: Vec<_> = nodes
                 .iter()
                 .filter(|n| n.node_type == NodeType::Worker && !n.external)
@@ -151,10 +111,13 @@ pub async fn remove_nodes(cx: &mut StepCx<'_>) -> StepResult {
         }
         if let Some(vm) = &node.vm_id {
             cx.state.cloud.destroy_vm(vm).await.map_err(|e| {
-                cx.fail(format!(
-                    "Scaling Kubernetes cluster : {} failed, unable to remove VM : {}: {e}",
-                    cx.cluster.name, node.name
-                ))
+                cx.cloud(
+                    &e,
+                    format!(
+                        "Scaling Kubernetes cluster : {} failed, unable to remove VM : {}: {e}",
+                        cx.cluster.name, node.name
+                    ),
+                )
             })?;
         }
         cx.state
@@ -168,11 +131,7 @@ pub async fn remove_nodes(cx: &mut StepCx<'_>) -> StepResult {
 
 /// Plans and deploys the new workers; they join through the public endpoint.
 pub async fn add_workers(cx: &mut StepCx<'_>) -> StepResult {
-    let size = cx
-        .params
-        .get("size")
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(0);
+    let size = cx.scale_request().size.map_or(0, |s| s as usize);
     let nodes = cx.nodes().await?;
     let workers = nodes
         .iter()
@@ -195,18 +154,18 @@ pub async fn add_workers(cx: &mut StepCx<'_>) -> StepResult {
 
 /// Records the autoscaling switch and bounds.
 pub async fn autoscaling(cx: &mut StepCx<'_>) -> StepResult {
-    let enabled = cx
-        .params
-        .get("autoscalingenabled")
-        .is_some_and(|v| v == "true");
+    // Planned only when the request has the switch; without it, it is off.
+    let asked = cx
+        .scale_request()
+        .autoscaling
+        .unwrap_or(AutoscalingRequest {
+            enabled: false,
+            min_size: None,
+            max_size: None,
+        });
     let spec = &mut cx.cluster.spec;
-    spec.autoscaling = enabled;
-    if enabled {
-        spec.min_size = cx.params.get("minsize").and_then(|v| v.parse().ok());
-        spec.max_size = cx.params.get("maxsize").and_then(|v| v.parse().ok());
-    } else {
-        spec.min_size = None;
-        spec.max_size = None;
-    }
+    spec.autoscaling = asked.enabled;
+    spec.min_size = asked.min_size;
+    spec.max_size = asked.max_size;
     cx.save().await
 }

@@ -1,35 +1,14 @@
 //! Upgrade: node by node (control nodes first), each drained, upgraded from the target version's
 //! binaries ISO through the node channel, uncordoned, and checked for the new kubelet version.
 
-use cks_api::ApiError;
-use cks_core::cluster::NodeType;
-use cks_store::ClusterRecord;
-
 use super::nodes::kube_client;
 use super::{StepCx, StepResult};
-use crate::errors::internal;
-use crate::state::AppState;
-
-/// `attach-upgrade-iso`, `upgrade-node:<node id>` for each node that follows upgrades, `finish-upgrade`.
-pub async fn plan(state: &AppState, cluster: &ClusterRecord) -> Result<Vec<String>, ApiError> {
-    let mut nodes = state.store.nodes(&cluster.id).await.map_err(internal)?;
-    nodes.retain(|n| !n.manual_upgrade && n.node_type != NodeType::Etcd);
-    nodes.sort_by_key(|n| (n.node_type != NodeType::Control, n.seq));
-    let mut steps = vec!["attach-upgrade-iso".to_string()];
-    steps.extend(nodes.iter().map(|n| format!("upgrade-node:{}", n.id)));
-    steps.push("finish-upgrade".into());
-    Ok(steps)
-}
 
 async fn target(cx: &StepCx<'_>) -> Result<cks_store::KubernetesVersion, super::StepError> {
-    let id = cx
-        .params
-        .get("kubernetesversionid")
-        .cloned()
-        .unwrap_or_default();
+    let id = cx.params.get("kubernetesversionid").unwrap_or_default();
     cx.state
         .store
-        .version(&id)
+        .version(id)
         .await
         .map_err(|e| cx.store(e))?
         .ok_or_else(|| cx.fail("Invalid Kubernetes version ID"))
@@ -40,9 +19,8 @@ pub async fn attach_iso(cx: &mut StepCx<'_>) -> StepResult {
     super::nodes::attach_iso(cx, version.iso_id).await
 }
 
-pub async fn node(cx: &mut StepCx<'_>) -> StepResult {
+pub async fn node(cx: &mut StepCx<'_>, node_id: &str) -> StepResult {
     let version = target(cx).await?;
-    let node_id = cx.arg.clone().unwrap_or_default();
     let Some(mut node) = cx.nodes().await?.into_iter().find(|n| n.id == node_id) else {
         return Ok(()); // removed meanwhile
     };
@@ -61,9 +39,9 @@ pub async fn node(cx: &mut StepCx<'_>) -> StepResult {
     {
         return Ok(());
     }
-    client.drain(&node.name).await.map_err(|e| cx.fail(format!("Failed to upgrade Kubernetes cluster : {name}, unable to drain Kubernetes node on VM : {}: {e}", node.name)))?;
+    client.drain(&node.name).await.map_err(|e| cx.kube(&e, format!("Failed to upgrade Kubernetes cluster : {name}, unable to drain Kubernetes node on VM : {}: {e}", node.name)))?;
     let argv = ["sudo", "/opt/cks/bin/cks-upgrade", semver.as_str()].map(String::from);
-    cx.state.cloud.run_on_node(&vm, &argv).await.map_err(|e| cx.fail(format!("Failed to upgrade Kubernetes cluster : {name}, unable to upgrade Kubernetes node on VM : {}: {e}", node.name)))?;
+    cx.state.cloud.run_on_node(&vm, &argv).await.map_err(|e| cx.cloud(&e, format!("Failed to upgrade Kubernetes cluster : {name}, unable to upgrade Kubernetes node on VM : {}: {e}", node.name)))?;
     let every = super::poll_interval(cx.state);
     let node_name = node.name.clone();
     cx.wait_for("Waiting for the upgraded node", every, || async {

@@ -5,82 +5,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Client, TestServer, error_text, inner};
+use crate::harness::{Client, TestServer, error_text, inner, wait_for_step};
 
 /// Parameters, and the status and error text they must give.
 type Case<P, M> = (Vec<(&'static str, P)>, u16, M);
 
-const CKS_NODE: &str = "CKS Node";
-const CKS_LARGE: &str = "CKS Large";
-
-pub(crate) struct Catalog {
-    pub(crate) zone: String,
-    pub(crate) old_version: String,
-    pub(crate) new_version: String,
-    pub(crate) node_offering: String,
-    pub(crate) large_offering: String,
-}
-
-/// The catalog, once the seeded versions' ISOs are downloaded (a few seconds with realistic timings).
-pub(crate) async fn catalog(c: &Client) -> Catalog {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, versions) = c.call("listKubernetesSupportedVersions", &[]).await;
-        let all = versions["listkubernetessupportedversionsresponse"]["kubernetessupportedversion"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if !all.is_empty() && all.iter().all(|v| v["isostate"] == "Ready") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ISOs never became ready: {versions}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (_, zones) = c.call("listZones", &[]).await;
-    let zone = zones["listzonesresponse"]["zone"][0]["id"]
-        .as_str()
-        .expect("a zone")
-        .to_string();
-    let (_, versions) = c.call("listKubernetesSupportedVersions", &[]).await;
-    let versions =
-        versions["listkubernetessupportedversionsresponse"]["kubernetessupportedversion"]
-            .as_array()
-            .cloned()
-            .unwrap();
-    let version = |semver: &str| {
-        versions
-            .iter()
-            .find(|v| v["semanticversion"] == semver)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let (_, offerings) = c.call("listServiceOfferings", &[]).await;
-    let offerings = offerings["listserviceofferingsresponse"]["serviceoffering"]
-        .as_array()
-        .cloned()
-        .unwrap();
-    let offering = |name: &str| {
-        offerings
-            .iter()
-            .find(|o| o["name"] == name)
-            .unwrap_or_else(|| panic!("offering {name}"))["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    Catalog {
-        zone,
-        old_version: version("1.32.4"),
-        new_version: version("1.33.1"),
-        node_offering: offering(CKS_NODE),
-        large_offering: offering(CKS_LARGE),
-    }
-}
+pub(crate) use crate::harness::{Catalog, catalog};
 
 /// Submits a create and returns (cluster id, job id).
 pub(crate) async fn submit_create(c: &Client, params: &[(&str, &str)]) -> (String, String) {
@@ -1033,18 +963,7 @@ async fn the_scanner_raises_alert_on_faults_and_recovers_after_them() {
 
 /// Waits until a create is deploying VMs (realistic timings leave seconds to act in).
 async fn wait_for_deploy_step(admin: &Client, id: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let c = get(admin, id).await;
-        if c["step"].as_str().is_some_and(|s| s.starts_with("deploy-")) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "create never reached a deploy step: {c}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_step(admin, id, "a deploy step", |s| s.starts_with("deploy-")).await;
 }
 
 #[tokio::test]
@@ -1196,6 +1115,57 @@ async fn a_failed_scale_leaves_the_cluster_in_alert_and_its_delete_leaves_nothin
     assert_no_leaks(&admin).await;
 }
 
+/// Runs a delete while the cloud refuses every call for longer than the delete's budget (a
+/// second: a transient failure is retried while the budget lasts), then heals the cloud and
+/// restores the budget. Returns the delete's job.
+pub(crate) async fn delete_while_the_cloud_is_unavailable(admin: &Client, id: &str) -> Value {
+    let timeout = "cloud.kubernetes.cluster.start.timeout";
+    let (status, body) = admin
+        .call("updateConfiguration", &[("name", timeout), ("value", "1")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    admin
+        .call(
+            "injectSimulatorFault",
+            &[("fault", "unavailable"), ("count", "1000000")],
+        )
+        .await;
+    let job = run_job(admin, "deleteKubernetesCluster", &[("id", id)]).await;
+    admin
+        .call("injectSimulatorFault", &[("fault", "clear")])
+        .await;
+    let (status, body) = admin
+        .call(
+            "updateConfiguration",
+            &[("name", timeout), ("value", "3600")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    job
+}
+
+#[tokio::test]
+async fn a_delete_retries_a_cloud_unavailable_for_a_moment_and_leaves_nothing() {
+    let srv = TestServer::start();
+    let admin = srv.admin();
+    let cat = catalog(&admin).await;
+    let id = cluster_of(&create(&admin, &cat, "patient", &cat.old_version, &[]).await)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Unavailable is transient: the step that meets it runs again after a backoff.
+    admin
+        .call(
+            "injectSimulatorFault",
+            &[("fault", "unavailable"), ("count", "3")],
+        )
+        .await;
+    let job = run_job(&admin, "deleteKubernetesCluster", &[("id", &id)]).await;
+    assert_eq!(job["jobstatus"], 1, "{job}");
+    assert_eq!(vm_count(&admin).await, 0);
+    assert_no_leaks(&admin).await;
+}
+
 #[tokio::test]
 async fn the_garbage_collector_finishes_a_delete_that_failed() {
     let srv = TestServer::start();
@@ -1205,14 +1175,8 @@ async fn the_garbage_collector_finishes_a_delete_that_failed() {
         .as_str()
         .unwrap()
         .to_string();
-    // The cloud refuses the next calls: the delete fails part-way.
-    admin
-        .call(
-            "injectSimulatorFault",
-            &[("fault", "unavailable"), ("count", "3")],
-        )
-        .await;
-    let job = run_job(&admin, "deleteKubernetesCluster", &[("id", &id)]).await;
+    // The cloud refuses calls for longer than the delete's budget: the delete fails part-way.
+    let job = delete_while_the_cloud_is_unavailable(&admin, &id).await;
     assert_eq!(job["jobstatus"], 2, "{job}");
     let cluster = get(&admin, &id).await;
     assert_eq!(cluster["state"], "Destroying", "{cluster}");

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::clusters::{
-    assert_no_leaks, catalog, cluster_of, create, get, run_job, submit_create, vm_count,
+    assert_no_leaks, catalog, cluster_of, create, delete_while_the_cloud_is_unavailable, get,
+    run_job, submit_create, vm_count,
 };
 use crate::harness::{Client, TestServer, error_text, inner};
 
@@ -420,13 +421,7 @@ async fn a_forced_delete_clears_a_cluster_in_error_and_one_whose_delete_failed()
         .as_str()
         .unwrap()
         .to_string();
-    admin
-        .call(
-            "injectSimulatorFault",
-            &[("fault", "unavailable"), ("count", "1")],
-        )
-        .await;
-    let job = run_job(&admin, "deleteKubernetesCluster", &[("id", &sticky)]).await;
+    let job = delete_while_the_cloud_is_unavailable(&admin, &sticky).await;
     assert_eq!(job["jobstatus"], 2, "{job}");
     let cluster = get(&admin, &sticky).await;
     assert_eq!(cluster["state"], "Destroying", "{cluster}");

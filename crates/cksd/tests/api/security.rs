@@ -233,17 +233,14 @@ fn signed(keys: &Keys, pairs: &[(&str, &str)]) -> (Vec<(String, String)>, String
         ("command".into(), "listZones".into()),
     ];
     all.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let signature = signing::sign(&keys.secret_key, &all);
+    let signature = cks_client::request::sign_pairs(keys, &all);
     (all, signature)
 }
 
 fn query(pairs: &[(String, String)], signature: &str) -> String {
-    let mut parts: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect();
-    parts.push(format!("signature={}", encode(signature)));
-    parts.join("&")
+    let mut all = pairs.to_vec();
+    all.push(("signature".into(), signature.to_string()));
+    cks_client::request::encode_query(&all)
 }
 
 #[tokio::test]

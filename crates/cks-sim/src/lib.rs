@@ -1,35 +1,62 @@
-//! The simulator: an in-process CloudStack-like IaaS with a persisted inventory, host capacity,
-//! simulated latencies and fault injection.
+//! cks-sim: the embedded simulated cloud, an in-process CloudStack-like IaaS that implements
+//! cks-cloud's `Cloud` trait, with the simulated Kubernetes clusters its VMs boot into.
+//!
+//! Why a simulator with this much realism: the orchestrator's failure handling is only as good
+//! as the failures it meets. The simulator has hosts with CPU and memory capacity, account
+//! resource limits, CloudStack's VM and network states with configurable latencies, rule
+//! conflicts with CloudStack's texts, a persisted inventory (so a restarted `cksd` finds its VMs
+//! again), and fault injection (failed deploys, exhausted capacity, unreachable endpoints, VMs
+//! stopping behind the service's back).
+//!
+//! Two sides, one dependency direction: the IaaS inventory (`inventory`, `store`, `seed`,
+//! `network`, `vm`, `image`, `keypair`, `limits`, `faults`, `claims`) knows nothing of
+//! Kubernetes; the simulated Kubernetes side (`kube`: the guest agent, the API servers, their
+//! endpoints) keeps its records in the inventory as opaque records (`inventory::Record`) and asks
+//! `routing` the pure questions about rules ("which VMs does this public IP and port reach").
+//! This file and `cloud_impl` wire the two (no IaaS module imports `kube`): each mutation runs as
+//! a closure over the inventory, then the guest agent reacts to what it touched.
 //!
 //! State lives in memory behind a `RwLock` (so the API layer can list synchronously) and every
 //! change is written through to the `sim_objects` table before the call returns. Mutations are
 //! serialized by an async gate; each runs as a closure over the inventory whose journal becomes
 //! one database transaction, or is rolled back if that write fails.
 //!
-//! After the closure, still inside the mutation, the guest agent (`guest`) reacts to what it
-//! touched: VMs that became installable install (now, or after `Timings::node_install`), waiting
-//! nodes join clusters whose API server came up. Once the transaction is committed, the API
-//! endpoints of the public IPs the journal touched are brought up to date (`endpoints`), and
-//! each listening endpoint is served by `kube_api`. So when a mutating call returns, what it
-//! changed is already visible through kubectl; `Simulator::settle` waits for delayed installs.
+//! After the closure, still inside the mutation, the guest agent (`kube::guest`) reacts to what
+//! it touched: VMs that became installable install (now, or after `Timings::node_install`),
+//! waiting nodes join clusters whose API server came up. Once the transaction is committed, the
+//! API endpoints of the public IPs the journal touched are brought up to date
+//! (`kube::endpoints`), and each listening endpoint is served by `kube::api`. So when a mutating
+//! call returns, what it changed is already visible through kubectl; `Simulator::settle` waits
+//! for delayed installs.
+//!
+//! **Invariant:** it never sends traffic beyond 127.0.0.0/8 and listens only on loopback (public
+//! IPs come from a loopback range), and never fetches a URL (ISO downloads are simulated).
 
 mod claims;
 mod cloud_impl;
 pub mod config;
-mod endpoints;
 pub mod faults;
-mod guest;
 mod image;
 mod inventory;
 mod keypair;
-mod kube_api;
-mod kube_objects;
+pub mod keys;
+mod kube;
 pub mod limits;
 mod network;
+mod routing;
 mod rules;
 pub mod seed;
 mod store;
 mod vm;
+
+/// The kinds of records other parts keep in the inventory (`inventory::Record`): what a stored
+/// inventory is decoded with.
+pub(crate) static RECORD_KINDS: &[inventory::RecordKind] = kube::RECORD_KINDS;
+
+pub use config::{RangeClaims, SeedSource, SimConfig, Timings};
+pub use faults::Fault;
+pub use limits::{LimitKind, ResourceLimit};
+pub use seed::SeedError;
 
 use std::collections::{BTreeSet, HashSet};
 use std::net::SocketAddrV4;
@@ -39,20 +66,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use cks_core::iaas::{
     DiskOffering, FirewallRule, Host, HostCluster, Iso, IsoState, LoadBalancerRule, Network,
-    NetworkOffering, NetworkState, Pod, PortForwardingRule, PublicIp, PublicIpRange, ResourceKind,
+    NetworkOffering, NetworkState, Pod, PortForwardingRule, PublicIp, PublicIpRange,
     ServiceOffering, SshKeyPair, Template, Vm, VmState, Vpc, Zone,
 };
 use sqlx::AnyPool;
 
-use crate::cloud::{TaggedResource, VpcSpec};
-use crate::error::CloudError;
-use config::{SeedSource, SimConfig, Timings};
-use endpoints::Endpoints;
-use faults::{Fault, FaultState};
-use guest::GuestState;
-use inventory::{Inventory, Kind, Noun, Object};
-use limits::{LimitKind, ResourceLimit};
-use seed::SeedError;
+use cks_cloud::CloudError;
+use cks_cloud::{ObjectIds, Objects, TaggedResource, VpcSpec};
+use faults::FaultState;
+use inventory::{Inventory, Noun, Object};
+use kube::endpoints::{self, Endpoints};
+use kube::guest::{self, GuestState};
 use store::Store;
 
 /// Why `Simulator::open` failed.
@@ -67,7 +91,7 @@ pub enum OpenError {
     RangeTaken(String),
 }
 
-/// The simulated cloud. Cheap to clone: clones share one inventory. Implements [`crate::Cloud`].
+/// The simulated cloud. Cheap to clone: clones share one inventory. Implements [`cks_cloud::Cloud`].
 #[derive(Clone)]
 pub struct Simulator {
     shared: Arc<Shared>,
@@ -195,7 +219,7 @@ impl Simulator {
                 .await?;
         } else {
             let mut inv = shared.write();
-            inv.load_all(stored);
+            inv.load_all(stored, guest::consumed_user_data);
             *shared.guest() = GuestState::rebuild(&inv);
         }
         shared.mutate_with(recover_interrupted, true).await?;
@@ -442,6 +466,49 @@ impl Simulator {
         self.shared.read().get::<Vm>(id).cloned()
     }
 
+    /// The objects with these ids, from memory (what `Cloud::lookup` answers).
+    pub fn objects(&self, ids: &ObjectIds) -> Objects {
+        fn by_id<T: inventory::Stored>(
+            inv: &Inventory,
+            ids: &[String],
+        ) -> std::collections::HashMap<String, T> {
+            ids.iter()
+                .filter_map(|id| Some((id.clone(), inv.get::<T>(id)?.clone())))
+                .collect()
+        }
+        let inv = self.shared.read();
+        let vms: std::collections::HashMap<String, Vm> = by_id(&inv, &ids.vms);
+        let with_refs;
+        let ids = match ids.with_vm_refs {
+            true => {
+                let mut all = ids.clone();
+                vms.values().for_each(|vm| all.add_refs_of(vm));
+                with_refs = all;
+                &with_refs
+            }
+            false => ids,
+        };
+        Objects {
+            vms,
+            zones: by_id(&inv, &ids.zones),
+            service_offerings: by_id(&inv, &ids.service_offerings),
+            templates: by_id(&inv, &ids.templates),
+            isos: by_id(&inv, &ids.isos),
+            networks: by_id(&inv, &ids.networks),
+            hosts: by_id(&inv, &ids.hosts),
+            port_forwards: {
+                let mut rules: Vec<PortForwardingRule> = ids
+                    .port_forwards_on_ips
+                    .iter()
+                    .flat_map(|ip| inv.rules_on_ip::<PortForwardingRule>(ip))
+                    .cloned()
+                    .collect();
+                rules.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+                rules
+            },
+        }
+    }
+
     /// Fills in the user data of VMs listed without it because it is kept only in storage
     /// (VMs whose guest installed it; the lists and lookups above leave it out).
     pub async fn fill_user_data(&self, vms: &mut [Vm]) -> Result<(), CloudError> {
@@ -556,7 +623,7 @@ impl Shared {
             .write(&mut tx, &changes, &keep_user_data, version)
             .await
         {
-            Ok(()) => tx.commit().await.map_err(CloudError::from),
+            Ok(()) => tx.commit().await.map_err(store::storage_error),
             Err(e) => Err(e),
         };
         if let Err(e) = written {
@@ -574,10 +641,11 @@ impl Shared {
             hook();
         }
         // Installed VMs' user data now lives in storage only.
-        let vm_ids = changes.iter().filter_map(|(kind, id, _)| {
-            matches!(kind, Kind::Noun(ResourceKind::Vm) | Kind::GuestNode).then_some(id.as_str())
-        });
-        self.write().offload_user_data(vm_ids);
+        let vm_ids = changes
+            .iter()
+            .filter_map(|(kind, id, _)| guest::touches_vm(*kind).then_some(id.as_str()));
+        self.write()
+            .offload_user_data(vm_ids, guest::consumed_user_data);
         // The endpoints others' changes touched too, once the clock is released.
         let mut touched = touched;
         touched.extend(remote_touched);
@@ -724,7 +792,7 @@ impl Shared {
             let mut fresh = Inventory::default();
             fresh.limit_defaults = inv.limit_defaults.clone();
             fresh.vnets = inv.vnets;
-            fresh.load_all(objects);
+            fresh.load_all(objects, guest::consumed_user_data);
             self.guest().rewait(&fresh);
             *inv = fresh;
         }
@@ -767,12 +835,10 @@ impl Shared {
             journal.retain(|(kind, id, _)| first.insert((*kind, id.clone())));
             let vm_ids: Vec<String> = journal
                 .iter()
-                .filter(|(kind, _, _)| {
-                    matches!(kind, Kind::Noun(ResourceKind::Vm) | Kind::GuestNode)
-                })
+                .filter(|(kind, _, _)| guest::touches_vm(*kind))
                 .map(|(_, id, _)| id.clone())
                 .collect();
-            inv.offload_user_data(vm_ids.iter().map(String::as_str));
+            inv.offload_user_data(vm_ids.iter().map(String::as_str), guest::consumed_user_data);
             inv.apply_host_allocation(&journal);
             self.guest().rewait(&inv);
             endpoints::touched_ips(&inv, &journal)

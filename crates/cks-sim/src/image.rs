@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use cks_core::iaas::{Iso, IsoState, Vm, Zone, same_owner};
 
-use crate::cloud::IsoSpec;
-use crate::error::CloudError;
-use crate::sim::inventory::Inventory;
-use crate::sim::seed::stable_id;
-use crate::sim::{Shared, new_id};
+use crate::inventory::Inventory;
+use crate::seed::stable_id;
+use crate::{Shared, new_id};
+use cks_cloud::CloudError;
+use cks_cloud::IsoSpec;
 
 /// CloudStack's limit on `registerIso url`.
 pub const MAX_URL_CHARS: usize = 2048;

@@ -18,9 +18,9 @@ use cks_core::iaas::{
 use md5::{Digest, Md5};
 use serde::Deserialize;
 
-use crate::sim::config::Timings;
-use crate::sim::inventory::{Object, Stored};
-use crate::sim::limits::{LimitDefaults, LimitKind};
+use crate::config::Timings;
+use crate::inventory::{Object, Stored};
+use crate::limits::{LimitDefaults, LimitKind};
 
 /// Why a seed document was refused.
 #[derive(Debug, thiserror::Error)]
@@ -700,8 +700,8 @@ fn ip_range(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::config::DEFAULT_SEED;
-    use crate::sim::inventory::Kind;
+    use crate::config::DEFAULT_SEED;
+    use crate::inventory::Kind;
     use cks_core::iaas::ResourceKind;
 
     #[test]

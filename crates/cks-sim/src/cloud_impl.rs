@@ -1,5 +1,7 @@
-//! `impl Cloud for Simulator`: each call checks the `Unavailable` fault, then runs its operation
-//! as one mutation (plus the simulated delay for VM state changes).
+//! `impl Cloud for Simulator`: each orchestration call checks the `Unavailable` fault, then runs
+//! its operation as one mutation (plus the simulated delay for VM state changes). The reads the
+//! API layer renders and validates with (`lookup`, `kubernetes_templates`, `tagged_with`) answer
+//! from memory and leave faults alone, as the synchronous lists did before them.
 
 use async_trait::async_trait;
 use cks_core::iaas::{
@@ -8,15 +10,15 @@ use cks_core::iaas::{
 };
 use cks_core::tenancy::Owner;
 
-use crate::cloud::{
-    Cloud, DeployVmSpec, FirewallRuleSpec, IsoSpec, LoadBalancerSpec, NetworkSpec, NewSshKeyPair,
-    PortForwardingSpec, PublicIpSpec, TaggedResource, VmSize,
-};
-use crate::error::CloudError;
 use crate::keys;
-use crate::sim::guest::{self, NodeCommand, UpgradePlan};
-use crate::sim::vm::DeployStep;
-use crate::sim::{Shared, Simulator, image, keypair, network, now, vm};
+use crate::kube::guest::{self, NodeCommand, UpgradePlan};
+use crate::vm::DeployStep;
+use crate::{Shared, Simulator, image, keypair, network, now, vm};
+use cks_cloud::CloudError;
+use cks_cloud::{
+    Cloud, DeployVmSpec, FirewallRuleSpec, IsoSpec, LoadBalancerSpec, NetworkSpec, NewSshKeyPair,
+    ObjectIds, Objects, PortForwardingSpec, PublicIpSpec, TaggedResource, VmSize,
+};
 
 impl Shared {
     /// Waits out a start and marks the VM `Running`.
@@ -307,7 +309,16 @@ impl Cloud for Simulator {
 
     async fn destroy_vm(&self, id: &str) -> Result<bool, CloudError> {
         self.shared.check_available()?;
-        self.shared.mutate(|inv| vm::destroy(inv, id)).await
+        self.shared
+            .mutate(|inv| {
+                let destroyed = vm::destroy(inv, id)?;
+                if destroyed {
+                    // The node its guest installed goes with it, and its cluster with the last.
+                    guest::forget_vm(inv, id);
+                }
+                Ok(destroyed)
+            })
+            .await
     }
 
     async fn scale_vm(
@@ -397,6 +408,20 @@ impl Cloud for Simulator {
     async fn delete_iso(&self, id: &str) -> Result<bool, CloudError> {
         self.shared.check_available()?;
         self.shared.mutate(|inv| image::delete(inv, id)).await
+    }
+
+    // === Lookups for showing and checking (no fault applies: they only read) ===
+
+    async fn lookup(&self, ids: &ObjectIds) -> Result<Objects, CloudError> {
+        Ok(self.objects(ids))
+    }
+
+    async fn kubernetes_templates(&self, zone_id: &str) -> Result<Vec<Template>, CloudError> {
+        Ok(self.list_templates(|t| t.for_cks && t.zone_id.as_deref().is_none_or(|z| z == zone_id)))
+    }
+
+    async fn tagged_with(&self, key: &str) -> Result<Vec<(TaggedResource, String)>, CloudError> {
+        Ok(Simulator::tagged_with(self, key))
     }
 
     // === Tags ===

@@ -31,9 +31,10 @@ use cks_core::iaas::{Iso, PublicIp, ResourceKind, Vm, VmState};
 use cks_core::version::SemanticVersion;
 use serde::{Deserialize, Serialize};
 
-use crate::error::CloudError;
-use crate::sim::endpoints;
-use crate::sim::inventory::{Inventory, Kind, Object};
+use crate::inventory::{Inventory, Kind, RecordType, Stored};
+use crate::kube::endpoints;
+use crate::routing;
+use cks_cloud::CloudError;
 
 /// The port every API server listens on, on its node and on the cluster endpoint.
 pub(crate) const API_SERVER_PORT: u16 = 6443;
@@ -101,6 +102,36 @@ pub(crate) struct GuestNode {
     pub(crate) joined: Option<i64>,
     /// When the node finished installing.
     pub(crate) created: i64,
+}
+
+impl RecordType for GuestNode {
+    const NAME: &'static str = "sim.guestnode";
+    fn record_id(&self) -> &str {
+        &self.id
+    }
+    fn record_created(&self) -> i64 {
+        self.created
+    }
+}
+
+impl RecordType for KubeCluster {
+    const NAME: &'static str = "sim.kubecluster";
+    fn record_id(&self) -> &str {
+        &self.id
+    }
+    fn record_created(&self) -> i64 {
+        self.created
+    }
+}
+
+/// Has the VM's guest installed its user data (so the inventory need not keep it in memory)?
+pub(crate) fn consumed_user_data(inv: &Inventory, vm_id: &str) -> bool {
+    inv.get::<GuestNode>(vm_id).is_some()
+}
+
+/// Does a change of this kind concern a VM (by its id): the VM itself, or what its guest installed?
+pub(crate) fn touches_vm(kind: Kind) -> bool {
+    kind == Kind::Noun(ResourceKind::Vm) || kind == GuestNode::KIND
 }
 
 impl GuestNode {
@@ -374,7 +405,13 @@ pub(crate) fn react(
         // Ids and the old rules' addresses only: no object is copied.
         let entries: Vec<(Kind, String, Option<Ipv4Addr>)> = inv.journal()[pos..end]
             .iter()
-            .map(|(kind, id, old)| (*kind, id.clone(), old.as_ref().and_then(public_address)))
+            .map(|(kind, id, old)| {
+                (
+                    *kind,
+                    id.clone(),
+                    old.as_ref().and_then(routing::public_address),
+                )
+            })
             .collect();
         pos = end;
         for (kind, id, old_address) in entries {
@@ -392,7 +429,7 @@ pub(crate) fn react(
                         direct.insert(id);
                     }
                 }
-                Kind::GuestNode => match inv.get::<GuestNode>(&id) {
+                kind if kind == GuestNode::KIND => match inv.get::<GuestNode>(&id) {
                     Some(node) if node.waits() => {
                         if let Some(addr) = target(node) {
                             res.waiting.push((id.clone(), *addr.ip()));
@@ -414,7 +451,7 @@ pub(crate) fn react(
                     | ResourceKind::PortForwardingRule
                     | ResourceKind::LoadBalancerRule,
                 ) => {
-                    let current = inv.object(kind, &id).and_then(public_address);
+                    let current = inv.object(kind, &id).and_then(routing::public_address);
                     for addr in [old_address, current].into_iter().flatten() {
                         triggers.insert((None, addr));
                     }
@@ -586,23 +623,16 @@ fn target(node: &GuestNode) -> Option<SocketAddrV4> {
     node.api_server.as_deref().and_then(|a| a.parse().ok())
 }
 
-/// The cluster whose API server the node's `CKS_API_SERVER` reaches now, if any.
+/// The cluster whose API server the node's `CKS_API_SERVER` reaches now, if any: a control
+/// node at that guest address in one of its networks, or a public IP whose rules lead there.
 fn resolve_join(inv: &Inventory, vm_id: &str, node: &GuestNode) -> Option<String> {
     let addr = target(node)?;
     let vm = inv.get::<Vm>(vm_id)?;
-    for nic in &vm.nics {
-        let peer = inv.find::<Vm>(|other| {
-            other.id != vm.id
-                && other
-                    .nic_in(&nic.network_id)
-                    .is_some_and(|n| n.ip_address == *addr.ip())
-        });
-        if let Some(peer) = peer {
-            return match addr.port() == API_SERVER_PORT {
-                true => control_cluster(inv, &peer.id).map(str::to_string),
-                false => None,
-            };
-        }
+    if let Some(peer) = routing::peer_at(inv, vm, *addr.ip()) {
+        return match addr.port() == API_SERVER_PORT {
+            true => control_cluster(inv, &peer.id).map(str::to_string),
+            false => None,
+        };
     }
     let ip = inv.find::<PublicIp>(|ip| ip.address == *addr.ip())?;
     endpoints::cluster_behind(inv, ip, addr.port())
@@ -637,20 +667,10 @@ fn control_triggers(
         }
     }
     // Its endpoints: public IPs forwarding to it.
-    for ip_id in endpoints::ips_leading_to(inv, &[vm_id]) {
+    for ip_id in routing::ips_leading_to(inv, &[vm_id]) {
         if let Some(ip) = inv.get::<PublicIp>(&ip_id) {
             triggers.insert((None, ip.address));
         }
-    }
-}
-
-fn public_address(obj: &Object) -> Option<Ipv4Addr> {
-    match obj {
-        Object::PublicIp(ip) => Some(ip.address),
-        Object::FirewallRule(r) => Some(r.ip_address),
-        Object::PortForwardingRule(r) => Some(r.ip_address),
-        Object::LoadBalancerRule(r) => Some(r.ip_address),
-        _ => None,
     }
 }
 

@@ -10,8 +10,62 @@ use std::collections::HashSet;
 use cks_core::iaas::{ResourceKind, Vm};
 use sqlx::{AnyPool, Row};
 
-use crate::error::CloudError;
-use crate::sim::inventory::{Kind, Object};
+use cks_cloud::CloudError;
+
+use crate::inventory::{Kind, Object};
+
+/// The simulator's tables could not be read or written: what `CloudError::Backend` carries.
+#[derive(Debug, thiserror::Error)]
+#[error("simulator storage failed: {0}")]
+pub(crate) struct StorageError(#[from] sqlx::Error);
+
+impl StorageError {
+    /// Worth a retry: the database was unreachable, busy or shutting down, or a concurrent
+    /// transaction won. A corrupt row, a bad statement or a decoding error stays.
+    fn is_transient(&self) -> bool {
+        match &self.0 {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => true,
+            // PostgreSQL's serialization failure and deadlock; SQLite's busy and locked.
+            sqlx::Error::Database(e) => {
+                matches!(
+                    e.code().as_deref(),
+                    Some("40001" | "40P01" | "5" | "6" | "517" | "262")
+                )
+            }
+            _ => false,
+        }
+    }
+}
+
+impl From<StorageError> for CloudError {
+    fn from(e: StorageError) -> CloudError {
+        CloudError::Backend {
+            transient: e.is_transient(),
+            source: Box::new(e),
+        }
+    }
+}
+
+/// Maps a failed statement to the simulator's `CloudError`.
+pub(crate) fn storage_error(e: sqlx::Error) -> CloudError {
+    StorageError(e).into()
+}
+
+/// `?` for sqlx results inside functions that answer `CloudError`.
+pub(crate) trait OrStorage<T> {
+    fn or_storage(self) -> Result<T, CloudError>;
+}
+
+impl<T> OrStorage<T> for Result<T, sqlx::Error> {
+    fn or_storage(self) -> Result<T, CloudError> {
+        self.map_err(storage_error)
+    }
+}
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS sim_objects (
     kind TEXT NOT NULL,
@@ -60,7 +114,10 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) async fn open(pool: AnyPool) -> Result<Store, CloudError> {
-        sqlx::query(CREATE_TABLE).execute(&pool).await?;
+        sqlx::query(CREATE_TABLE)
+            .execute(&pool)
+            .await
+            .or_storage()?;
         // Tables made before instances shared the simulator have no version column.
         if sqlx::query("SELECT version FROM sim_objects WHERE 1 = 0")
             .execute(&pool)
@@ -69,7 +126,8 @@ impl Store {
         {
             sqlx::query("ALTER TABLE sim_objects ADD COLUMN version BIGINT NOT NULL DEFAULT 0")
                 .execute(&pool)
-                .await?;
+                .await
+                .or_storage()?;
         }
         for statement in [
             "CREATE INDEX IF NOT EXISTS sim_objects_version ON sim_objects (version)",
@@ -78,13 +136,14 @@ impl Store {
             CREATE_META,
             "CREATE INDEX IF NOT EXISTS sim_deletions_version ON sim_deletions (version)",
         ] {
-            sqlx::query(statement).execute(&pool).await?;
+            sqlx::query(statement).execute(&pool).await.or_storage()?;
         }
         sqlx::query(
             "INSERT INTO sim_clock (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
         )
         .execute(&pool)
-        .await?;
+        .await
+        .or_storage()?;
         Ok(Store { pool })
     }
 
@@ -94,19 +153,20 @@ impl Store {
         sqlx::query(
             "INSERT INTO sim_meta (name, value) VALUES ('database_id', $1) ON CONFLICT (name) DO NOTHING",
         )
-        .bind(crate::sim::new_id())
+        .bind(crate::new_id())
         .execute(&self.pool)
-        .await?;
+        .await.or_storage()?;
         let row = sqlx::query("SELECT value FROM sim_meta WHERE name = 'database_id'")
             .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<String, _>("value")?)
+            .await
+            .or_storage()?;
+        row.try_get::<String, _>("value").or_storage()
     }
 
     pub(crate) async fn connection(
         &self,
     ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, CloudError> {
-        Ok(self.pool.acquire().await?)
+        self.pool.acquire().await.or_storage()
     }
 
     /// Forgets deletions older than `KEEP_DELETIONS_SECONDS`.
@@ -114,7 +174,8 @@ impl Store {
         let done = sqlx::query("DELETE FROM sim_deletions WHERE at < $1")
             .bind(now - KEEP_DELETIONS_SECONDS)
             .execute(&self.pool)
-            .await?;
+            .await
+            .or_storage()?;
         Ok(done.rows_affected())
     }
 
@@ -122,8 +183,9 @@ impl Store {
     pub(crate) async fn version(&self) -> Result<i64, CloudError> {
         let row = sqlx::query("SELECT version FROM sim_clock WHERE id = 1")
             .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<i64, _>("version")?)
+            .await
+            .or_storage()?;
+        row.try_get::<i64, _>("version").or_storage()
     }
 
     /// Every stored object, and the version they are at (read first: an object written while
@@ -133,12 +195,13 @@ impl Store {
         let version = self.version().await?;
         let rows = sqlx::query("SELECT kind, id, body FROM sim_objects")
             .fetch_all(&self.pool)
-            .await?;
+            .await
+            .or_storage()?;
         let mut res = Vec::with_capacity(rows.len());
         for row in rows {
-            let kind: String = row.try_get("kind")?;
-            let id: String = row.try_get("id")?;
-            let body: String = row.try_get("body")?;
+            let kind: String = row.try_get("kind").or_storage()?;
+            let id: String = row.try_get("id").or_storage()?;
+            let body: String = row.try_get("body").or_storage()?;
             match Object::decode(&kind, &body)? {
                 Some(obj) => res.push(obj),
                 None => tracing::warn!(kind, id, "skipping simulator object of unknown kind"),
@@ -152,13 +215,14 @@ impl Store {
     pub(crate) async fn begin_mutation(
         &self,
     ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, i64), CloudError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin().await.or_storage()?;
         let row = sqlx::query(
             "UPDATE sim_clock SET version = version + 1 WHERE id = 1 RETURNING version",
         )
         .fetch_one(&mut *tx)
-        .await?;
-        let version = row.try_get::<i64, _>("version")?;
+        .await
+        .or_storage()?;
+        let version = row.try_get::<i64, _>("version").or_storage()?;
         Ok((tx, version))
     }
 
@@ -178,17 +242,18 @@ impl Store {
         .bind(seen)
         .bind(upto)
         .fetch_all(&mut *conn)
-        .await?;
+        .await
+        .or_storage()?;
         for row in rows {
-            let kind: String = row.try_get("kind")?;
-            let body: String = row.try_get("body")?;
+            let kind: String = row.try_get("kind").or_storage()?;
+            let body: String = row.try_get("body").or_storage()?;
             let (Some(parsed), Some(obj)) = (Kind::parse(&kind), Object::decode(&kind, &body)?)
             else {
                 continue;
             };
             changes.push((
-                row.try_get("version")?,
-                (parsed, row.try_get("id")?, Some(obj)),
+                row.try_get("version").or_storage()?,
+                (parsed, row.try_get("id").or_storage()?, Some(obj)),
             ));
         }
         let rows = sqlx::query(
@@ -197,11 +262,15 @@ impl Store {
         .bind(seen)
         .bind(upto)
         .fetch_all(&mut *conn)
-        .await?;
+        .await
+        .or_storage()?;
         for row in rows {
-            let kind: String = row.try_get("kind")?;
+            let kind: String = row.try_get("kind").or_storage()?;
             if let Some(parsed) = Kind::parse(&kind) {
-                changes.push((row.try_get("version")?, (parsed, row.try_get("id")?, None)));
+                changes.push((
+                    row.try_get("version").or_storage()?,
+                    (parsed, row.try_get("id").or_storage()?, None),
+                ));
             }
         }
         changes.sort_by_key(|(version, _)| *version);
@@ -247,7 +316,7 @@ impl Store {
                     .bind(body.as_str())
                     .bind(version);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut *tx).await.or_storage()?;
         }
         for chunk in gone.chunks(BATCH) {
             let matches: Vec<String> = (0..chunk.len())
@@ -258,17 +327,17 @@ impl Store {
             for (kind, id) in chunk {
                 query = query.bind(*kind).bind(*id);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut *tx).await.or_storage()?;
             let sql = format!(
                 "INSERT INTO sim_deletions (kind, id, version, at) VALUES {}",
                 placeholders(chunk.len(), 4)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            let at = crate::sim::now();
+            let at = crate::now();
             for (kind, id) in chunk {
                 query = query.bind(*kind).bind(*id).bind(version).bind(at);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut *tx).await.or_storage()?;
         }
         Ok(())
     }
@@ -291,7 +360,7 @@ fn placeholders(rows: usize, width: usize) -> String {
 impl Store {
     /// The user data stored with a VM (`None` when the VM or its user data is absent).
     pub(crate) async fn vm_user_data(&self, id: &str) -> Result<Option<String>, CloudError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.pool.acquire().await.or_storage()?;
         user_data_in(&mut conn, id).await
     }
 }
@@ -304,9 +373,10 @@ async fn user_data_in(
         .bind(Kind::Noun(ResourceKind::Vm).as_str())
         .bind(id)
         .fetch_optional(conn)
-        .await?;
+        .await
+        .or_storage()?;
     match row {
-        Some(row) => stored_user_data(&row.try_get::<String, _>("body")?),
+        Some(row) => stored_user_data(&row.try_get::<String, _>("body").or_storage()?),
         None => Ok(None),
     }
 }

@@ -4,12 +4,17 @@
 //! Objects are only changed through `put`/`remove`, which record the previous value: callers
 //! cannot forget to persist a change, and a failed write restores the exact state before it.
 //!
-//! Besides the cloud's nouns (`ResourceKind`), the inventory holds the simulator's own records:
-//! what each VM's guest installed (`GuestNode`), the simulated Kubernetes clusters
-//! (`KubeCluster`) and accounts' resource limits (`AccountLimits`). They persist the same way.
+//! Besides the cloud's nouns (`ResourceKind`) and accounts' resource limits (`AccountLimits`), the
+//! inventory holds records it does not know (`Object::Record`): a `RecordType` declares its
+//! stored kind name and is kept as a typed value behind `dyn Record`, persisted as JSON, journaled
+//! and rolled back like any object. The simulated Kubernetes side keeps its nodes and clusters so
+//! (`crate::kube`); the inventory never names them. The kinds to decode on load are listed once,
+//! in `crate::RECORD_KINDS`.
 
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use cks_core::iaas::{
     DiskOffering, FirewallRule, Host, HostCluster, Iso, LoadBalancerRule, Network, NetworkOffering,
@@ -19,17 +24,18 @@ use cks_core::iaas::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::CloudError;
-use crate::sim::guest::{GuestNode, KubeCluster};
-use crate::sim::limits::{AccountLimits, LimitDefaults};
+use cks_cloud::CloudError;
 
-/// What objects are keyed by: a cloud noun or one of the simulator's own records.
+use crate::limits::{AccountLimits, LimitDefaults};
+
+/// What objects are keyed by: a cloud noun, accounts' limits, or a record of another part of the
+/// simulator, by its stored kind name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Kind {
     Noun(ResourceKind),
-    GuestNode,
-    KubeCluster,
     AccountLimits,
+    /// A `RecordType`'s `KIND`, e.g. `sim.guestnode`.
+    Record(&'static str),
 }
 
 impl Kind {
@@ -37,20 +43,94 @@ impl Kind {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Noun(kind) => kind.as_str(),
-            Kind::GuestNode => "sim.guestnode",
-            Kind::KubeCluster => "sim.kubecluster",
             Kind::AccountLimits => "sim.accountlimits",
+            Kind::Record(name) => name,
         }
     }
 
     pub(crate) fn parse(s: &str) -> Option<Kind> {
         match s {
-            "sim.guestnode" => Some(Kind::GuestNode),
-            "sim.kubecluster" => Some(Kind::KubeCluster),
             "sim.accountlimits" => Some(Kind::AccountLimits),
-            _ => ResourceKind::from_str_opt(s).map(Kind::Noun),
+            _ => ResourceKind::from_str_opt(s).map(Kind::Noun).or_else(|| {
+                crate::RECORD_KINDS
+                    .iter()
+                    .find(|r| r.name == s)
+                    .map(|r| Kind::Record(r.name))
+            }),
         }
     }
+}
+
+/// A record the inventory keeps for another part of the simulator without knowing its type.
+pub(crate) trait RecordType:
+    Clone + Serialize + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static
+{
+    /// The stored kind name; never change it, stored inventories are read by it.
+    const NAME: &'static str;
+    fn record_id(&self) -> &str;
+    /// Creation time; lists come out in this order.
+    fn record_created(&self) -> i64;
+}
+
+/// A `RecordType` value behind the inventory's `Object::Record`.
+pub(crate) trait Record: Any + std::fmt::Debug + Send + Sync {
+    fn kind(&self) -> Kind;
+    fn id(&self) -> &str;
+    fn encode(&self) -> Result<String, serde_json::Error>;
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: RecordType> Record for T {
+    fn kind(&self) -> Kind {
+        Kind::Record(T::NAME)
+    }
+    fn id(&self) -> &str {
+        self.record_id()
+    }
+    fn encode(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl<T: RecordType> Stored for T {
+    const KIND: Kind = Kind::Record(T::NAME);
+    fn id(&self) -> &str {
+        self.record_id()
+    }
+    fn created(&self) -> i64 {
+        self.record_created()
+    }
+    fn wrap(self) -> Object {
+        Object::Record(Arc::new(self))
+    }
+    fn unwrap_ref(obj: &Object) -> Option<&Self> {
+        match obj {
+            Object::Record(r) => r.as_any().downcast_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// How to read a stored record kind back: listed in `crate::RECORD_KINDS`.
+pub(crate) struct RecordKind {
+    pub(crate) name: &'static str,
+    decode: fn(&str) -> Result<Arc<dyn Record>, serde_json::Error>,
+}
+
+impl RecordKind {
+    pub(crate) const fn of<T: RecordType>() -> RecordKind {
+        RecordKind {
+            name: T::NAME,
+            decode: decode_record::<T>,
+        }
+    }
+}
+
+fn decode_record<T: RecordType>(body: &str) -> Result<Arc<dyn Record>, serde_json::Error> {
+    Ok(Arc::new(serde_json::from_str::<T>(body)?))
 }
 
 impl std::fmt::Display for Kind {
@@ -80,9 +160,8 @@ pub(crate) enum Object {
     LoadBalancerRule(Box<LoadBalancerRule>),
     Vm(Box<Vm>),
     SshKeyPair(Box<SshKeyPair>),
-    GuestNode(Box<GuestNode>),
-    KubeCluster(Box<KubeCluster>),
     AccountLimits(Box<AccountLimits>),
+    Record(Arc<dyn Record>),
 }
 
 /// Something the inventory stores.
@@ -134,6 +213,7 @@ macro_rules! stored {
                 match self {
                     $(Object::$ty(_) => Kind::Noun(ResourceKind::$ty),)+
                     $(Object::$rec(_) => Kind::$rec,)+
+                    Object::Record(r) => r.kind(),
                 }
             }
 
@@ -141,6 +221,7 @@ macro_rules! stored {
                 match self {
                     $(Object::$ty(inner) => &inner.id,)+
                     $(Object::$rec(inner) => &inner.id,)+
+                    Object::Record(r) => r.id(),
                 }
             }
 
@@ -149,6 +230,7 @@ macro_rules! stored {
                 let res = match self {
                     $(Object::$ty(inner) => serde_json::to_string(inner),)+
                     $(Object::$rec(inner) => serde_json::to_string(inner),)+
+                    Object::Record(r) => r.encode(),
                 };
                 res.map_err(|e| CloudError::Internal(format!("cannot encode {}: {e}", self.kind())))
             }
@@ -160,6 +242,12 @@ macro_rules! stored {
                 let obj = match kind {
                     $(Kind::Noun(ResourceKind::$ty) => Object::$ty(serde_json::from_str(body).map_err(bad)?),)+
                     $(Kind::$rec => Object::$rec(serde_json::from_str(body).map_err(bad)?),)+
+                    Kind::Record(name) => {
+                        let Some(codec) = crate::RECORD_KINDS.iter().find(|r| r.name == name) else {
+                            return Ok(None);
+                        };
+                        Object::Record((codec.decode)(body).map_err(bad)?)
+                    }
                 };
                 Ok(Some(obj))
             }
@@ -186,8 +274,12 @@ stored!(
     LoadBalancerRule: created,
     Vm: created,
     SshKeyPair: created;
-    records: GuestNode, KubeCluster, AccountLimits,
+    records: AccountLimits,
 );
+
+/// Has this VM's guest consumed its user data (so memory need not keep it)? Asked of the part
+/// of the simulator that reads user data.
+pub(crate) type UserDataConsumed = fn(&Inventory, &str) -> bool;
 
 /// What a mutation changed: (kind, id, previous value).
 pub(crate) type Journal = Vec<(Kind, String, Option<Object>)>;
@@ -372,12 +464,16 @@ impl Inventory {
     }
 
     /// After a committed write (or a load), drops from memory the user data of the VMs among
-    /// `ids` whose guest installed it: storage holds the same value, since every change is
-    /// written through. Forgets destroyed VMs.
-    pub(crate) fn offload_user_data<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
+    /// `ids` whose guest `consumed` it (installed it): storage holds the same value, since every
+    /// change is written through. Forgets destroyed VMs.
+    pub(crate) fn offload_user_data<'a>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'a str>,
+        consumed: UserDataConsumed,
+    ) {
         self.unoffloaded.clear();
         for id in ids {
-            let installed = self.get::<GuestNode>(id).is_some();
+            let installed = consumed(self, id);
             match self
                 .objects
                 .get_mut(&Kind::Noun(ResourceKind::Vm))
@@ -502,12 +598,12 @@ impl Inventory {
 
     /// Loads every stored object (on open, or to replace a stale inventory): user data of
     /// installed VMs is left in storage and host allocation is derived from the VMs.
-    pub(crate) fn load_all(&mut self, objects: Vec<Object>) {
+    pub(crate) fn load_all(&mut self, objects: Vec<Object>, consumed: UserDataConsumed) {
         for obj in objects {
             self.load(obj);
         }
         let vm_ids: Vec<String> = self.all::<Vm>().map(|vm| vm.id.clone()).collect();
-        self.offload_user_data(vm_ids.iter().map(String::as_str));
+        self.offload_user_data(vm_ids.iter().map(String::as_str), consumed);
         self.recompute_host_allocation();
     }
 

@@ -10,15 +10,15 @@ use cks_core::iaas::{
 };
 use cks_core::tenancy::Owner;
 
-use crate::cloud::{
+use crate::inventory::Inventory;
+use crate::limits::{self, LimitKind};
+use crate::new_id;
+use crate::rules::{RuleView, detect_conflict};
+use crate::seed::stable_id;
+use cks_cloud::CloudError;
+use cks_cloud::{
     FirewallRuleSpec, LoadBalancerSpec, NetworkSpec, PortForwardingSpec, PublicIpSpec, VpcSpec,
 };
-use crate::error::CloudError;
-use crate::sim::inventory::Inventory;
-use crate::sim::limits::{self, LimitKind};
-use crate::sim::new_id;
-use crate::sim::rules::{RuleView, detect_conflict};
-use crate::sim::seed::stable_id;
 
 const ANYWHERE: &str = "0.0.0.0/0";
 
@@ -171,7 +171,7 @@ pub(crate) fn implement_network(
     let offering = inv.need::<NetworkOffering>(&network.offering_id)?.clone();
     let used: std::collections::HashSet<u32> =
         inv.all::<Network>().filter_map(|n| n.vlan).collect();
-    let (first, last) = inv.vnets.unwrap_or(crate::sim::seed::DEFAULT_VNETS);
+    let (first, last) = inv.vnets.unwrap_or(crate::seed::DEFAULT_VNETS);
     let vlan = (first..=last).find(|v| !used.contains(v)).ok_or_else(|| {
         CloudError::InsufficientCapacity("Unable to allocate a VLAN: all are in use".into())
     })?;
@@ -326,7 +326,7 @@ fn allocate_ip(
             .map(|a| (r, a))
     });
     let Some((range, address)) = found else {
-        return Err(CloudError::InsufficientCapacity(
+        return Err(CloudError::InsufficientAddressCapacity(
             "Insufficient address capacity".into(),
         ));
     };
@@ -750,7 +750,7 @@ pub(crate) fn remove_from_load_balancer_rule(
     Ok(rule)
 }
 
-pub(crate) fn delete_rule<T: crate::sim::inventory::Stored>(
+pub(crate) fn delete_rule<T: crate::inventory::Stored>(
     inv: &mut Inventory,
     id: &str,
 ) -> Result<bool, CloudError> {
@@ -780,7 +780,7 @@ pub(crate) fn find_by_tag(
     inv: &Inventory,
     key: &str,
     value: &str,
-) -> Vec<crate::cloud::TaggedResource> {
+) -> Vec<cks_cloud::TaggedResource> {
     tagged(inv, key, Some(value))
         .into_iter()
         .map(|(r, _)| r)
@@ -793,8 +793,8 @@ pub(crate) fn tagged(
     inv: &Inventory,
     key: &str,
     value: Option<&str>,
-) -> Vec<(crate::cloud::TaggedResource, String)> {
-    use crate::cloud::TaggedResource;
+) -> Vec<(cks_cloud::TaggedResource, String)> {
+    use cks_cloud::TaggedResource;
     use cks_core::iaas::{Iso, Template};
     let has = |tags: &Tags| {
         tags.get(key)

@@ -15,14 +15,13 @@ use cks_core::iaas::{
     Zone, parse_cidr, prefix_mask, same_owner,
 };
 
-use crate::cloud::{DeployVmSpec, VmSize};
-use crate::error::CloudError;
-use crate::sim::faults::FaultState;
-use crate::sim::guest;
-use crate::sim::inventory::Inventory;
-use crate::sim::limits::{self, LimitKind};
-use crate::sim::network::implement_network;
-use crate::sim::new_id;
+use crate::faults::FaultState;
+use crate::inventory::Inventory;
+use crate::limits::{self, LimitKind};
+use crate::network::implement_network;
+use crate::new_id;
+use cks_cloud::CloudError;
+use cks_cloud::{DeployVmSpec, VmSize};
 
 /// What the first half of a deploy decided.
 pub(crate) enum DeployStep {
@@ -132,7 +131,7 @@ fn pick_guest_ip(
     };
     match wanted {
         Some(ip) if free(ip) => Ok(ip),
-        Some(ip) => Err(CloudError::InsufficientCapacity(format!(
+        Some(ip) => Err(CloudError::InsufficientAddressCapacity(format!(
             "The requested IP address {ip} is not available in network {}",
             network.name
         ))),
@@ -140,7 +139,7 @@ fn pick_guest_ip(
             .map(Ipv4Addr::from)
             .find(|a| free(*a))
             .ok_or_else(|| {
-                CloudError::InsufficientCapacity("Insufficient address capacity".into())
+                CloudError::InsufficientAddressCapacity("Insufficient address capacity".into())
             }),
     }
 }
@@ -285,7 +284,7 @@ pub(crate) fn deploy_begin(
 
 /// A new VM whose first start fails goes to `Error` (the only way there, §4.1).
 fn fail_first_start(inv: &mut Inventory, mut vm: Vm) -> DeployStep {
-    let err = CloudError::InsufficientCapacity(format!(
+    let err = CloudError::InsufficientServerCapacity(format!(
         "Unable to create a deployment for {}",
         describe(&vm.name)
     ));
@@ -325,7 +324,7 @@ pub(crate) fn start_begin(
     }
     // A failed start leaves the VM Stopped; the caller's error is enough.
     let host = pick_host(inv, faults, &vm.zone_id, &template, size).ok_or_else(|| {
-        CloudError::InsufficientCapacity(format!(
+        CloudError::InsufficientServerCapacity(format!(
             "Unable to create a deployment for {}",
             describe(&vm.name)
         ))
@@ -397,6 +396,7 @@ pub(crate) fn stop_behind_back(inv: &mut Inventory, id: &str, now: i64) -> Resul
 }
 
 /// Destroys and expunges: the VM's port forwards go and it leaves every load-balancer rule.
+/// What its guest installed is the caller's to forget (`kube::guest::forget_vm`).
 pub(crate) fn destroy(inv: &mut Inventory, id: &str) -> Result<bool, CloudError> {
     if inv.get::<Vm>(id).is_none() {
         return Ok(false);
@@ -418,7 +418,6 @@ pub(crate) fn destroy(inv: &mut Inventory, id: &str) -> Result<bool, CloudError>
         rule.vm_ids.retain(|v| v != id);
         inv.put(rule);
     }
-    guest::forget_vm(inv, id);
     inv.remove::<Vm>(id);
     Ok(true)
 }

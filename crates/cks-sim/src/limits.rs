@@ -14,8 +14,8 @@ use cks_core::iaas::{Network, PublicIp, Vm};
 use cks_core::tenancy::Owner;
 use serde::{Deserialize, Serialize};
 
-use crate::error::CloudError;
-use crate::sim::inventory::Inventory;
+use crate::inventory::Inventory;
+use cks_cloud::CloudError;
 
 /// A kind of account resource limit, with CloudStack's `resourcetype` number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

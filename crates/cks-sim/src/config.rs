@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The project's default seed inventory (`config/simulator.toml`).
-pub const DEFAULT_SEED: &str = include_str!("../../../../config/simulator.toml");
+pub const DEFAULT_SEED: &str = include_str!("../../../config/simulator.toml");
 
 /// What to seed an empty inventory from.
 #[derive(Debug, Clone)]
@@ -92,7 +92,7 @@ impl RangeClaims {
     /// The machine-wide claims directory, the seed's ranges by default.
     pub fn machine_wide() -> RangeClaims {
         RangeClaims {
-            dir: crate::sim::claims::default_claims_dir(),
+            dir: crate::claims::default_claims_dir(),
             default_ranges: Vec::new(),
         }
     }

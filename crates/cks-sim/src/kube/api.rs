@@ -28,9 +28,10 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-use crate::sim::guest::{self, GuestNode, KubeCluster};
-use crate::sim::kube_objects::{self as objects, ClusterView, NodeView, PodView};
-use crate::sim::{Shared, endpoints, now};
+use crate::kube::endpoints;
+use crate::kube::guest::{self, GuestNode, KubeCluster};
+use crate::kube::objects::{self as objects, ClusterView, NodeView, PodView};
+use crate::{Shared, now};
 
 /// Paths a client without a certificate may read.
 const ANONYMOUS: [&str; 4] = ["/version", "/healthz", "/livez", "/readyz"];

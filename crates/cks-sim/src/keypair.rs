@@ -3,10 +3,10 @@
 use cks_core::iaas::{SshKeyPair, same_owner};
 use cks_core::tenancy::Owner;
 
-use crate::error::CloudError;
+use crate::inventory::Inventory;
 use crate::keys::{self, PublicKey};
-use crate::sim::inventory::Inventory;
-use crate::sim::new_id;
+use crate::new_id;
+use cks_cloud::CloudError;
 
 pub(crate) fn validate_name(name: &str) -> Result<(), CloudError> {
     match name.trim().is_empty() {

@@ -14,108 +14,25 @@
 //! one listener task per endpoint, one TLS configuration per cluster shared by its endpoints.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::SocketAddrV4;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use cks_core::iaas::{
-    FirewallRule, LbProtocol, LoadBalancerRule, Network, PortForwardingRule, Protocol, PublicIp,
-    ResourceKind, RuleState, Vm, VmState, parse_cidr, prefix_mask,
-};
+use cks_core::iaas::{PublicIp, ResourceKind, Vm, VmState};
 
-use crate::sim::Shared;
-use crate::sim::guest::{self, API_SERVER_PORT, GuestNode, KubeCluster};
-use crate::sim::inventory::{Inventory, Journal, Kind, Object};
-use crate::sim::kube_api;
+use crate::inventory::{Inventory, Journal, Kind, Object, Stored};
+use crate::kube::api;
+use crate::kube::guest::{self, API_SERVER_PORT, GuestNode, KubeCluster};
+use crate::{Shared, routing};
 
-/// Where clients of a simulated endpoint connect from.
-const CLIENT: Ipv4Addr = Ipv4Addr::LOCALHOST;
 /// How long to wait before binding an address that was taken again.
 const RETRY_BIND: Duration = Duration::from_millis(250);
-
-/// (public IP id, public port, VMs behind it) for every rule that leads to port 6443.
-fn api_routes<'a>(
-    inv: &'a Inventory,
-    ips: Option<&BTreeSet<String>>,
-    wanted: &dyn Fn(&str) -> bool,
-) -> Vec<(&'a str, u16, Vec<&'a str>)> {
-    let mut res = Vec::new();
-    // Only the rules of the IPs asked about, through the index; every rule when none is named.
-    let (pf, lb): (Vec<&PortForwardingRule>, Vec<&LoadBalancerRule>) = match ips {
-        Some(ips) => (
-            ips.iter()
-                .flat_map(|ip| inv.rules_on_ip::<PortForwardingRule>(ip))
-                .collect(),
-            ips.iter()
-                .flat_map(|ip| inv.rules_on_ip::<LoadBalancerRule>(ip))
-                .collect(),
-        ),
-        None => (
-            inv.all::<PortForwardingRule>().collect(),
-            inv.all::<LoadBalancerRule>().collect(),
-        ),
-    };
-    for r in pf {
-        if r.protocol != Protocol::Tcp || !wanted(&r.ip_id) {
-            continue;
-        }
-        if (r.private_start_port..=r.private_end_port).contains(&API_SERVER_PORT) {
-            let port = r.public_start_port + (API_SERVER_PORT - r.private_start_port);
-            res.push((r.ip_id.as_str(), port, vec![r.vm_id.as_str()]));
-        }
-    }
-    for r in lb {
-        if r.protocol == LbProtocol::Udp || r.private_port != API_SERVER_PORT || !wanted(&r.ip_id) {
-            continue;
-        }
-        res.push((
-            r.ip_id.as_str(),
-            r.public_port,
-            r.vm_ids.iter().map(String::as_str).collect(),
-        ));
-    }
-    res
-}
-
-/// Does an ingress rule on the IP admit TCP `port` from loopback?
-fn firewall_allows(inv: &Inventory, ip: &PublicIp, port: u16) -> bool {
-    let in_vpc = ip.vpc_id.is_some()
-        || ip
-            .network_id
-            .as_deref()
-            .and_then(|n| inv.get::<Network>(n))
-            .is_some_and(|n| n.vpc_id.is_some());
-    if in_vpc {
-        return true;
-    }
-    inv.rules_on_ip::<FirewallRule>(&ip.id).any(|r| {
-        r.state == RuleState::Active
-            && matches!(r.protocol, Protocol::Tcp | Protocol::All)
-            && match (r.start_port, r.end_port) {
-                (Some(start), Some(end)) => (start..=end).contains(&port),
-                _ => true,
-            }
-            && r.cidrs.iter().any(|c| cidr_contains(c, CLIENT))
-    })
-}
-
-fn cidr_contains(cidr: &str, addr: Ipv4Addr) -> bool {
-    match parse_cidr(cidr) {
-        Some((net, len)) => u32::from(addr) & prefix_mask(len) == u32::from(net) & prefix_mask(len),
-        None => false,
-    }
-}
 
 /// The cluster whose API server answers on `ip:port` by the rules alone (faults aside): what a
 /// node joining through the endpoint reaches.
 pub(crate) fn cluster_behind(inv: &Inventory, ip: &PublicIp, port: u16) -> Option<String> {
-    let only = BTreeSet::from([ip.id.clone()]);
-    let routes = api_routes(inv, Some(&only), &|id| id == ip.id);
-    let (_, _, vms) = routes.into_iter().find(|(_, p, _)| *p == port)?;
-    if !firewall_allows(inv, ip, port) {
-        return None;
-    }
-    vms.iter()
+    routing::vms_behind(inv, ip, port, API_SERVER_PORT)
+        .iter()
         .find_map(|vm| guest::control_cluster(inv, vm))
         .map(str::to_string)
 }
@@ -129,12 +46,13 @@ pub(crate) fn desired(
 ) -> BTreeMap<String, BTreeMap<SocketAddrV4, String>> {
     let wanted = |id: &str| ips.is_none_or(|s| s.contains(id)) && !unreachable.contains(id);
     let mut res: BTreeMap<String, BTreeMap<SocketAddrV4, String>> = BTreeMap::new();
-    for (ip_id, port, vms) in api_routes(inv, ips, &wanted) {
+    for (ip_id, port, vms) in routing::routes_to(inv, ips, &wanted, API_SERVER_PORT) {
         let Some(ip) = inv.get::<PublicIp>(ip_id) else {
             continue;
         };
         let addr = SocketAddrV4::new(ip.address, port);
-        if res.get(ip_id).is_some_and(|m| m.contains_key(&addr)) || !firewall_allows(inv, ip, port)
+        if res.get(ip_id).is_some_and(|m| m.contains_key(&addr))
+            || !routing::firewall_allows(inv, ip, port)
         {
             continue;
         }
@@ -145,15 +63,6 @@ pub(crate) fn desired(
         }
     }
     res
-}
-
-/// Public IPs with a port-forwarding or load-balancer rule to one of these VMs.
-pub(crate) fn ips_leading_to(inv: &Inventory, vm_ids: &[&str]) -> BTreeSet<String> {
-    vm_ids
-        .iter()
-        .flat_map(|vm| inv.rule_ips_of_vm(vm))
-        .map(str::to_string)
-        .collect()
 }
 
 /// Public IPs whose endpoints a committed journal may have changed.
@@ -177,7 +86,7 @@ pub(crate) fn touched_ips(inv: &Inventory, journal: &Journal) -> BTreeSet<String
                 | ResourceKind::LoadBalancerRule,
             ) => {
                 for obj in [old.as_ref(), current].into_iter().flatten() {
-                    if let Some(ip_id) = rule_ip(obj) {
+                    if let Some(ip_id) = routing::rule_ip(obj) {
                         ips.insert(ip_id.to_string());
                     }
                 }
@@ -188,30 +97,24 @@ pub(crate) fn touched_ips(inv: &Inventory, journal: &Journal) -> BTreeSet<String
                     vms.push(id);
                 }
             }
-            Kind::GuestNode => {
-                let serving = |o: Option<&Object>| match o {
-                    Some(Object::GuestNode(n)) if n.role.is_control() => n.cluster_id.clone(),
-                    _ => None,
+            kind if *kind == GuestNode::KIND => {
+                let serving = |o: Option<&Object>| {
+                    o.and_then(GuestNode::unwrap_ref)
+                        .filter(|n| n.role.is_control())
+                        .and_then(|n| n.cluster_id.clone())
                 };
                 if serving(old.as_ref()) != serving(current) {
                     vms.push(id);
                 }
             }
-            Kind::KubeCluster if old.is_some() != current.is_some() => vms.push(id),
+            kind if *kind == KubeCluster::KIND && old.is_some() != current.is_some() => {
+                vms.push(id)
+            }
             _ => {}
         }
     }
-    ips.extend(ips_leading_to(inv, &vms));
+    ips.extend(routing::ips_leading_to(inv, &vms));
     ips
-}
-
-fn rule_ip(obj: &Object) -> Option<&str> {
-    match obj {
-        Object::FirewallRule(r) => Some(&r.ip_id),
-        Object::PortForwardingRule(r) => Some(&r.ip_id),
-        Object::LoadBalancerRule(r) => Some(&r.ip_id),
-        _ => None,
-    }
 }
 
 // === The listeners ===
@@ -268,7 +171,7 @@ struct Listener {
 }
 
 /// A listener task and its connections.
-type Serving = (tokio::task::JoinHandle<()>, kube_api::Connections);
+type Serving = (tokio::task::JoinHandle<()>, api::Connections);
 
 /// Listeners being stopped. Their sockets close when the aborted tasks are dropped, which the
 /// runtime does shortly, and their connections when the sets are dropped; `closed` waits for
@@ -348,9 +251,9 @@ impl Endpoints {
                 {
                     tracing::info!(%addr, cluster = cluster_id, "the simulated API endpoint's address is free again");
                 }
-                let ctx = kube_api::ApiContext::new(shared, cluster_id, addr);
-                let connections = kube_api::Connections::default();
-                let task = tokio::spawn(kube_api::serve(listener, tls, ctx, connections.clone()));
+                let ctx = api::ApiContext::new(shared, cluster_id, addr);
+                let connections = api::Connections::default();
+                let task = tokio::spawn(api::serve(listener, tls, ctx, connections.clone()));
                 tracing::debug!(%addr, cluster = cluster_id, "simulated API endpoint listening");
                 Some((task, connections))
             }
@@ -407,7 +310,7 @@ impl Endpoints {
             }) else {
                 return;
             };
-            let holder = kube_api::holder(addr, &ca_pem).await;
+            let holder = api::holder(addr, &ca_pem).await;
             if let Some(shared) = weak.upgrade() {
                 shared.endpoints().record_probe(addr, &cluster_id, holder);
             }
@@ -481,7 +384,7 @@ impl Shared {
         };
         for (cluster_id, cluster) in new_tls {
             let Some(cluster) = cluster else { continue };
-            match kube_api::server_config(&cluster) {
+            match api::server_config(&cluster) {
                 Ok(config) => {
                     eps.tls.insert(cluster_id, (config, 0));
                 }
@@ -588,17 +491,4 @@ pub(crate) fn members<'a>(
     inv.all::<GuestNode>()
         .filter(move |n| n.member_of(cluster_id))
         .filter_map(move |n| Some((n, inv.get::<Vm>(&n.id)?)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cidrs_are_matched_against_loopback_clients() {
-        assert!(cidr_contains("0.0.0.0/0", CLIENT));
-        assert!(cidr_contains("127.0.0.0/8", CLIENT));
-        assert!(!cidr_contains("10.0.0.0/8", CLIENT));
-        assert!(!cidr_contains("garbage", CLIENT));
-    }
 }

@@ -1,0 +1,26 @@
+//! `cks-testkit` (dev-only): what the test suites of `cksd`, the crash harness and the `cks` CLI
+//! share: a real `cksd` process ([`TestServer`]: restarts, siblings on one database, SQL behind
+//! its back), the loopback-range lock ([`reserve_public_range`]), the signed [`Client`] (from
+//! `cks-client`), and the catalog and wait helpers cluster tests need.
+//!
+//! **Invariant:** servers it starts listen on loopback only, each simulator on a public range no
+//! other test server on the machine holds; PostgreSQL is used exactly when the run selected it
+//! (`CKS_TEST_DATABASE_URL`, from `scripts/with-postgres.sh`), each server in a fresh database.
+
+mod catalog;
+mod client;
+mod range;
+mod server;
+
+pub use catalog::{Catalog, catalog, wait_for_step};
+pub use client::{Client, Keys, encode, error_text, inner};
+pub use range::reserve_public_range;
+pub use server::{TestServer, cksd_binary, start_refused};
+
+pub use cks_store::Backend;
+
+/// The database this test run's servers use: PostgreSQL when `CKS_TEST_DATABASE_URL` names a
+/// server (`scripts/with-postgres.sh`), each server in a fresh database; SQLite otherwise.
+pub fn database_backend() -> Backend {
+    cks_store::testing::backend()
+}
