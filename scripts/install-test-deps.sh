@@ -41,6 +41,8 @@ fi
 python3 -c 'import cs' 2>/dev/null || python3 -m pip install -q 'cs==5.2.0'
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+# cargo-deny checks licenses, duplicate major versions and sources (deny.toml); a few minutes to build.
+command -v cargo-deny >/dev/null || cargo install --locked cargo-deny@0.20.2
 
 # The web console's tests: Node 20+ (the machine image ships it; Debian's own nodejs is too old for
 # Playwright) and the console's npm packages at the versions in console/package-lock.json.

@@ -4,6 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-test-deps.sh
 export CARGO_INCREMENTAL=0
+
+# Guard rails first, as they fail fastest: formatting, lints as errors (the workspace's [lints] plus
+# clippy's defaults), and cargo-deny's license, duplicate-version and source policy (deny.toml says
+# why advisories are not checked here).
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo deny --offline check bans licenses sources
 # The crash-resume harness runs on its own below, with its summary shown.
 not_crash='not binary(crash_resume)'
 cargo nextest run --workspace --no-fail-fast -E "$not_crash" "$@"

@@ -2,6 +2,11 @@
 //! form parameters, signatures and `expires`, and user data. Each test runs a few thousand
 //! seeded inputs (`CKS_FUZZ_ITERATIONS=1000000` for a long campaign); a failure prints its seed.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: an unwrap that fails is a failed assertion"
+)]
+
 use cks_api::fuzzing::{self, Rng};
 use cks_api::params::{RawParams, is_parameter_name};
 use cks_api::signing::{self, Encoding};

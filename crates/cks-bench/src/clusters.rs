@@ -35,21 +35,6 @@ fn rss_kib() -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-/// Lets this process hold one listener per cluster endpoint.
-fn raise_fd_limit() {
-    // SAFETY: plain libc calls on a stack value.
-    unsafe {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
-}
-
 pub(crate) struct Server {
     pub(crate) base: String,
     pub(crate) keys: Credentials,
@@ -181,7 +166,8 @@ pub async fn run(
     clients: usize,
     database_url: Option<String>,
 ) -> anyhow::Result<()> {
-    raise_fd_limit();
+    // One listener per cluster endpoint.
+    cksd::server::raise_open_file_limit();
     let s = Arc::new(start(database_url).await?);
     println!(
         "cks-bench clusters: {count} clusters of 1 control + 3 workers, {clients} clients, instant simulator, {:?}",

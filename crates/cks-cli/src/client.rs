@@ -20,6 +20,7 @@ pub struct ApiClient {
 pub type Params = Vec<(String, String)>;
 
 impl ApiClient {
+    /// A client signing with the endpoint's keys; fails only on a malformed URL.
     pub fn new(endpoint: Endpoint) -> Result<ApiClient, CliError> {
         let credentials = Credentials::new(&endpoint.api_key, &endpoint.secret_key);
         // Every request expires (cks-client's default), so a captured URL cannot be replayed
@@ -28,6 +29,7 @@ impl ApiClient {
         Ok(ApiClient { endpoint, client })
     }
 
+    /// The endpoint (URL and keys) this client talks to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }

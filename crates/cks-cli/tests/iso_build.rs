@@ -2,6 +2,11 @@
 //! (`isoinfo`, `xorriso -osirrox`, `sha256sum`) checking what it wrote. The download mode talks
 //! to an HTTP server on 127.0.0.1 only.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: an unwrap that fails is a failed assertion"
+)]
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

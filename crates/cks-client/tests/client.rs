@@ -1,6 +1,11 @@
 //! `cks-client` against real HTTP servers: a `cksd` in this process (signatures, errors, jobs)
 //! and a small axum server that records what it was sent (GET or POST) or never ends a job.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: an unwrap that fails is a failed assertion"
+)]
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -243,11 +243,17 @@ pub struct TaggedResource {
 /// Ids of objects to fetch in one `Cloud::lookup` call, by kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectIds {
+    /// Zones to fetch; ids may repeat, unknown ones are left out of the answer.
     pub zones: Vec<String>,
+    /// Compute offerings to fetch.
     pub service_offerings: Vec<String>,
+    /// Templates to fetch.
     pub templates: Vec<String>,
+    /// ISOs to fetch (a version's binaries ISO, a VM's attached one).
     pub isos: Vec<String>,
+    /// Guest networks to fetch.
     pub networks: Vec<String>,
+    /// VMs to fetch (a cluster's nodes), expunged ones left out.
     pub vms: Vec<String>,
     /// Hosts are shown to root admins only; a cloud that does not tell may leave them out.
     pub hosts: Vec<String>,
@@ -274,12 +280,19 @@ impl ObjectIds {
 /// What `Cloud::lookup` found, by id; what does not exist is absent.
 #[derive(Debug, Clone, Default)]
 pub struct Objects {
+    /// Zones found, by id.
     pub zones: HashMap<String, Zone>,
+    /// Compute offerings found, by id.
     pub service_offerings: HashMap<String, ServiceOffering>,
+    /// Templates found, by id.
     pub templates: HashMap<String, Template>,
+    /// ISOs found, by id.
     pub isos: HashMap<String, Iso>,
+    /// Networks found, by id.
     pub networks: HashMap<String, Network>,
+    /// VMs found, by id.
     pub vms: HashMap<String, Vm>,
+    /// Hosts found, by id (empty where the cloud does not show hosts).
     pub hosts: HashMap<String, Host>,
     /// The port-forwarding rules on `ObjectIds::port_forwards_on_ips`, oldest first.
     pub port_forwards: Vec<PortForwardingRule>,

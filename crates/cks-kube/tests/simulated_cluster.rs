@@ -1,6 +1,11 @@
 //! The client against a cluster the embedded simulator serves on its public IP, built the way
 //! the orchestrator builds one: the same code path as against a real cluster.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: an unwrap that fails is a failed assertion"
+)]
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 

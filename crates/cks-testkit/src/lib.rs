@@ -7,6 +7,11 @@
 //! other test server on the machine holds; PostgreSQL is used exactly when the run selected it
 //! (`CKS_TEST_DATABASE_URL`, from `scripts/with-postgres.sh`), each server in a fresh database.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a panic here fails the test that called it"
+)]
+
 mod catalog;
 mod client;
 mod range;

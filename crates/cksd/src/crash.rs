@@ -54,10 +54,8 @@ pub fn point(p: Point) {
     if n == at {
         // stderr is unbuffered, so the line is out before the signal.
         eprintln!("cksd: crash point {n} ({p:?}): SIGKILL");
-        // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
-        unsafe {
-            libc::kill(libc::getpid(), libc::SIGKILL);
-        }
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
         // SIGKILL cannot be caught; should delivery lag, nothing more may happen meanwhile.
         std::process::abort();
     }

@@ -1,3 +1,6 @@
+//! `cksd`: the management server binary. It reads its configuration (flags, `CKS_*` environment, file) and
+//! hands it to `cksd::run`; everything else lives in the library so tests can start the server in-process.
+
 use anyhow::Context;
 
 /// The API renders many small JSON values per request; glibc's allocator was a third of a

@@ -106,33 +106,33 @@ pub async fn serve(
     Ok(())
 }
 
-/// Raises the soft open-file limit to the hard one, and returns how many connections fit in it.
-fn fit_open_file_limit(wanted: usize) -> usize {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return wanted;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
+/// Raises the soft open-file limit to the hard one and returns the soft limit then in force
+/// (`u64::MAX` when unlimited). The benchmark, which holds one listener per simulated cluster,
+/// calls it too.
+pub fn raise_open_file_limit() -> u64 {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    // `None` is unlimited.
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            limit = raised;
         }
     }
-    let room = limit.rlim_cur.saturating_sub(RESERVED_FILES).max(16);
+    limit.current.unwrap_or(u64::MAX)
+}
+
+/// Raises the open-file limit and returns how many connections fit in it.
+fn fit_open_file_limit(wanted: usize) -> usize {
+    let current = raise_open_file_limit();
+    let room = current.saturating_sub(RESERVED_FILES).max(16);
     let fits = usize::try_from(room).unwrap_or(usize::MAX);
     if fits < wanted {
         tracing::warn!(
-            "serving at most {fits} connections at once, not {wanted}: the open-file limit is {}",
-            limit.rlim_cur
+            "serving at most {fits} connections at once, not {wanted}: the open-file limit is {current}"
         );
     }
     wanted.min(fits).max(1)

@@ -24,6 +24,11 @@
 //! replay a failure; `CKS_CRASH_OPS` (e.g. `create,scale-down`) narrows the operations. Runs on
 //! PostgreSQL when `CKS_TEST_DATABASE_URL` is set, like the API tests.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: an unwrap that fails is a failed assertion"
+)]
+
 #[path = "api/harness.rs"]
 mod harness;
 

@@ -1,3 +1,5 @@
+//! The state machine against CKS's table (spec §3), row by row, and the transitions we deliberately fix.
+
 use super::*;
 use ClusterEvent as E;
 use ClusterState as S;

@@ -1,6 +1,11 @@
 //! The simulator through the `Cloud` trait, on a temporary SQLite file (and on PostgreSQL when
 //! `CKS_TEST_DATABASE_URL` is set, as `scripts/with-postgres.sh` does). Every simulated delay is zero unless a test says otherwise.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: an unwrap that fails is a failed assertion"
+)]
+
 mod kubernetes; // Clusters the guest agent installs, served on their endpoints, seen by kubectl.
 mod limits; // Account resource limits with CloudStack's texts.
 

@@ -1,6 +1,11 @@
 //! The API as clients see it: a real `cksd` on loopback, driven over HTTP with signed requests
 //! (ours and Python `cs`'s), checked against CloudStack's codes and texts.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: an unwrap that fails is a failed assertion"
+)]
+
 /// Sizes, counts, name lengths and setting ranges: refused, never wrapped or cut.
 mod bounds;
 /// Kubernetes clusters end to end on the simulator.
