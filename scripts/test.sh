@@ -15,8 +15,9 @@ cargo deny --offline check bans licenses sources
 not_crash='not binary(crash_resume)'
 cargo nextest run --workspace --no-fail-fast -E "$not_crash" "$@"
 
-# The store and the API suite again on PostgreSQL: a throw-away server, a fresh database per test.
-./scripts/with-postgres.sh cargo nextest run -p cks-store -p cksd --no-fail-fast -E "$not_crash" "$@"
+# Every suite that can use PostgreSQL again on it (the store, the simulator's persistence, the CLI against a
+# real cksd, the API): a throw-away server, a fresh database per test.
+./scripts/with-postgres.sh cargo nextest run -p cks-store -p cks-sim -p cks-cli -p cksd --no-fail-fast -E "$not_crash" "$@"
 
 # Crash-resume (kill -9 at random points of every cluster operation, 50 runs) on each backend.
 cargo nextest run -p cksd --test crash_resume --no-capture

@@ -91,7 +91,7 @@ pub async fn first_start(
     }
     // Once per database, not at every start: the search reads every job row.
     if !store.settings().await?.contains_key(JOBS_SCRUBBED_MARK) {
-        let scrubbed = crate::handlers::jobs::scrub_stored_params(state).await?;
+        let scrubbed = crate::services::jobs::scrub_stored_params(state).await?;
         if scrubbed > 0 {
             tracing::info!(
                 jobs = scrubbed,

@@ -12,7 +12,6 @@ use cks_api::ApiError;
 use cks_store::{Job, JobStatus, now};
 use serde_json::{Value, json};
 
-use crate::handlers::tenancy;
 use crate::state::{AppState, SharedState};
 
 /// Runs until the process ends. `workers` jobs run at once.
@@ -123,7 +122,7 @@ async fn body(
         "deleteKubernetesSupportedVersion" => {
             crate::services::versions::delete_version(state, params).await
         }
-        "createProject" => tenancy::run_create_project(state, job).await,
+        "createProject" => crate::services::tenancy::run_create_project(state, job).await,
         c if crate::orchestrator::Operation::of_command(c).is_some() => {
             let params = cks_core::cluster::OperationParams::from_stored(params.clone());
             crate::orchestrator::run(state, job, &params).await

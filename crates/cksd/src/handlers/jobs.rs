@@ -32,7 +32,7 @@ pub fn job_for(
     extra: BTreeMap<String, String>,
 ) -> NewJob {
     let command = cx.p.command;
-    let mut params = persistable(cx.p.raw().plain());
+    let mut params = crate::services::jobs::persistable(cx.p.raw().plain());
     params.extend(extra);
     NewJob {
         id: new_id(),
@@ -45,34 +45,6 @@ pub fn job_for(
         instance_type: Some(instance_type.to_string()),
         instance_id: instance_id.map(str::to_string),
     }
-}
-
-/// The parameters a job row may keep: no credentials, no secret values.
-pub fn persistable(params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    params
-        .iter()
-        .filter(|(name, _)| cks_api::commands::is_persistable(name))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-/// Rewrites job rows written before `persistable` existed, once, at start.
-pub async fn scrub_stored_params(state: &crate::state::AppState) -> anyhow::Result<usize> {
-    let mut scrubbed = 0;
-    for (id, text) in state.store.jobs_holding_credentials().await? {
-        let Ok(params) = serde_json::from_str::<BTreeMap<String, String>>(&text) else {
-            continue;
-        };
-        let kept = persistable(&params);
-        if kept.len() != params.len() {
-            state
-                .store
-                .set_job_params(&id, &serde_json::to_string(&kept)?)
-                .await?;
-            scrubbed += 1;
-        }
-    }
-    Ok(scrubbed)
 }
 
 /// Inserts a job, wakes the runner, and answers with the job id (and `id` for create commands).

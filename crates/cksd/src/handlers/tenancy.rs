@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::{Cx, Reply, keyword_matches, name_matches};
 use crate::errors::internal;
+use crate::render::render_project;
 use crate::secrets::{hash_password_async, random_token};
 
 // === Rendering ===
@@ -80,31 +81,6 @@ fn render_account(a: &Account, d: &Domain, users: &[User]) -> Value {
                 .collect::<Vec<_>>(),
         )
         .build()
-}
-
-/// A project with the names of its domain, owner and hidden account.
-async fn render_project(store: &cks_store::Store, p: &Project) -> Result<Value, ApiError> {
-    let domain = store.domain(&p.domain_id).await.map_err(internal)?;
-    let owner = store.account(&p.owner_account_id).await.map_err(internal)?;
-    let project_account = store
-        .account(&p.project_account_id)
-        .await
-        .map_err(internal)?;
-    Ok(Obj::new()
-        .set("id", p.id.clone())
-        .set("name", p.name.clone())
-        .set("displaytext", p.display_text.clone())
-        .set("domainid", p.domain_id.clone())
-        .opt("domain", domain.map(|d| d.name))
-        .set(
-            "owner",
-            json!([{ "account": owner.map(|o| o.name).unwrap_or_default() }]),
-        )
-        .opt("projectaccountname", project_account.map(|a| a.name))
-        .set("state", p.state.clone())
-        .set("created", format_date(p.created))
-        .set("tags", json!([]))
-        .build())
 }
 
 // === Lookups with access checks ===
@@ -572,21 +548,6 @@ pub async fn create_project(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         Err(e) => return Err(internal(e)),
     }
     super::jobs::submit(cx, "None", Some(&project.id)).await
-}
-
-/// The job half of `createProject`: the project exists since the create phase.
-pub async fn run_create_project(
-    state: &crate::state::AppState,
-    job: &cks_store::Job,
-) -> Result<Value, ApiError> {
-    let id = job.instance_id.as_deref().unwrap_or_default();
-    let project = state
-        .store
-        .project(id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::internal("project vanished"))?;
-    Ok(json!({ "project": render_project(&state.store, &project).await? }))
 }
 
 pub async fn list_projects(cx: &Cx<'_>) -> Result<Reply, ApiError> {

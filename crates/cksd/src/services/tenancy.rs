@@ -4,6 +4,7 @@
 use cks_api::ApiError;
 use cks_core::tenancy::Owner;
 use cks_store::{Account, Domain, Project};
+use serde_json::{Value, json};
 
 use crate::errors::internal;
 use crate::state::AppState;
@@ -36,4 +37,16 @@ pub async fn system_owner(state: &AppState) -> Result<Owner, ApiError> {
         .map_err(internal)?
         .ok_or_else(|| ApiError::internal("system account is missing"))?;
     Ok(owner_of(&system, &root, None))
+}
+
+/// The job half of `createProject`: the project exists since the create phase.
+pub async fn run_create_project(state: &AppState, job: &cks_store::Job) -> Result<Value, ApiError> {
+    let id = job.instance_id.as_deref().unwrap_or_default();
+    let project = state
+        .store
+        .project(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::internal("project vanished"))?;
+    Ok(json!({ "project": crate::render::render_project(&state.store, &project).await? }))
 }
