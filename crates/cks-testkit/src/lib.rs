@@ -1,7 +1,8 @@
 //! `cks-testkit` (dev-only): what the test suites of `cksd`, the crash harness and the `cks` CLI
 //! share: a real `cksd` process ([`TestServer`]: restarts, siblings on one database, SQL behind
 //! its back), the loopback-range lock ([`reserve_public_range`]), the signed [`Client`] (from
-//! `cks-client`), and the catalog and wait helpers cluster tests need.
+//! `cks-client`), the catalog and wait helpers, and the cluster helpers cluster tests need
+//! (create, run a job, read, the leak check, and [`RunningCluster`], a booted cluster).
 //!
 //! **Invariant:** servers it starts listen on loopback only, each simulator on a public range no
 //! other test server on the machine holds; PostgreSQL is used exactly when the run selected it
@@ -14,11 +15,16 @@
 
 mod catalog;
 mod client;
+mod cluster;
 mod range;
 mod server;
 
 pub use catalog::{Catalog, catalog, wait_for_step};
 pub use client::{Client, Keys, encode, error_text, inner};
+pub use cluster::{
+    ClusterOptions, RunningCluster, assert_no_leaks, cluster_of, create, get, kubeconfig,
+    kubeconfig_of, run_job, submit_create, vm_count, wait_for_deploy_step, wait_state,
+};
 pub use range::reserve_public_range;
 pub use server::{TestServer, cksd_binary, start_refused};
 

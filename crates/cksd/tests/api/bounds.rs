@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::clusters::{catalog, cluster_of, create};
 use crate::harness::{Client, TestServer, error_text, inner};
+use crate::harness::{catalog, cluster_of, create};
 
 const TOO_BIG: &str = "Maximum cluster size can not exceed 10. Please contact your administrator";
 const I64_MAX: &str = "9223372036854775807";
@@ -100,7 +100,7 @@ async fn scale_refuses_sizes_past_max_size_however_large() {
             "{extra:?}"
         );
     }
-    let after = crate::clusters::get(&admin, id).await;
+    let after = crate::harness::get(&admin, id).await;
     assert_eq!(
         (
             &after["state"],

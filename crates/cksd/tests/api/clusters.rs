@@ -5,90 +5,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Client, TestServer, error_text, inner, wait_for_step};
+use crate::harness::{
+    Client, ClusterOptions, RunningCluster, TestServer, assert_no_leaks, catalog, cluster_of,
+    create, error_text, get, inner, run_job, submit_create, vm_count, wait_for_deploy_step,
+    wait_state,
+};
 
 /// Parameters, and the status and error text they must give.
 type Case<P, M> = (Vec<(&'static str, P)>, u16, M);
-
-pub(crate) use crate::harness::{Catalog, catalog};
-
-/// Submits a create and returns (cluster id, job id).
-pub(crate) async fn submit_create(c: &Client, params: &[(&str, &str)]) -> (String, String) {
-    let (status, body) = c.call("createKubernetesCluster", params).await;
-    assert_eq!(status, 200, "createKubernetesCluster: {body}");
-    let r = inner(&body, "createKubernetesCluster");
-    (
-        r["id"].as_str().unwrap().to_string(),
-        r["jobid"].as_str().unwrap().to_string(),
-    )
-}
-
-/// Creates a cluster and waits until its job ends; returns the job.
-pub(crate) async fn create(
-    c: &Client,
-    cat: &Catalog,
-    name: &str,
-    version: &str,
-    extra: &[(&str, &str)],
-) -> Value {
-    let mut params = vec![
-        ("name", name),
-        ("zoneid", cat.zone.as_str()),
-        ("kubernetesversionid", version),
-        ("serviceofferingid", cat.node_offering.as_str()),
-        ("size", "1"),
-        ("noderootdisksize", "10"),
-    ];
-    params.extend_from_slice(extra);
-    let (_, job) = submit_create(c, &params).await;
-    c.wait_job(&job).await
-}
-
-pub(crate) fn cluster_of(job: &Value) -> Value {
-    assert_eq!(job["jobstatus"], 1, "job failed: {job}");
-    job["jobresult"]["kubernetescluster"].clone()
-}
-
-pub(crate) async fn get(c: &Client, id: &str) -> Value {
-    let (status, body) = c.call("listKubernetesClusters", &[("id", id)]).await;
-    assert_eq!(status, 200, "{body}");
-    body["listkubernetesclustersresponse"]["kubernetescluster"][0].clone()
-}
-
-pub(crate) async fn run_job(c: &Client, command: &str, params: &[(&str, &str)]) -> Value {
-    let (status, body) = c.call(command, params).await;
-    assert_eq!(status, 200, "{command}: {body}");
-    let job = inner(&body, command)["jobid"].as_str().unwrap().to_string();
-    c.wait_job(&job).await
-}
-
-/// Waits until the cluster reaches `state` (the scanner works on its own clock).
-async fn wait_state(c: &Client, id: &str, state: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let cluster = get(c, id).await;
-        if cluster["state"] == state {
-            return cluster;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "cluster never reached {state}: {cluster}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn kubeconfig(c: &Client, id: &str, dir: &std::path::Path) -> std::path::PathBuf {
-    let (status, body) = c.call("getKubernetesClusterConfig", &[("id", id)]).await;
-    assert_eq!(status, 200, "{body}");
-    let config = inner(&body, "getKubernetesClusterConfig")["clusterconfig"]["configdata"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let path = dir.join(format!("{id}.kubeconfig"));
-    std::fs::write(&path, config).unwrap();
-    path
-}
 
 fn kubectl(config: &std::path::Path, args: &[&str]) -> String {
     let out = std::process::Command::new("kubectl")
@@ -106,28 +30,6 @@ fn kubectl(config: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Nothing tagged with a cluster outlives it, and the inventory agrees.
-pub(crate) async fn assert_no_leaks(admin: &Client) {
-    let (status, body) = admin.call("listKubernetesClusterOrphans", &[]).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        inner(&body, "listKubernetesClusterOrphans")["count"]
-            .as_i64()
-            .unwrap_or(0),
-        0,
-        "leaked: {body}"
-    );
-}
-
-pub(crate) async fn vm_count(admin: &Client) -> usize {
-    let (_, body) = admin
-        .call("listVirtualMachines", &[("listall", "true")])
-        .await;
-    body["listvirtualmachinesresponse"]["virtualmachine"]
-        .as_array()
-        .map_or(0, Vec::len)
-}
-
 #[tokio::test]
 async fn a_cluster_is_created_reachable_with_kubectl_and_deleted_without_leaks() {
     let srv = TestServer::start();
@@ -135,15 +37,13 @@ async fn a_cluster_is_created_reachable_with_kubectl_and_deleted_without_leaks()
     let user = srv.client(user_keys);
     let admin = srv.admin();
     let cat = catalog(&user).await;
-    let job = create(
+    let demo = RunningCluster::boot(
         &user,
         &cat,
-        "demo",
-        &cat.old_version,
-        &[("description", "demo-description")],
+        ClusterOptions::named("demo").param("description", "demo-description"),
     )
     .await;
-    let cluster = cluster_of(&job);
+    let cluster = &demo.json;
     assert_eq!(cluster["state"], "Running");
     assert_eq!(cluster["name"], "demo");
     assert_eq!(cluster["description"], "demo-description");
@@ -168,7 +68,7 @@ async fn a_cluster_is_created_reachable_with_kubectl_and_deleted_without_leaks()
     );
 
     // The kubeconfig works with the real kubectl against the simulated endpoint.
-    let config = kubeconfig(&user, cluster["id"].as_str().unwrap(), srv.data_dir()).await;
+    let config = demo.kubeconfig_file(srv.data_dir());
     let nodes = kubectl(&config, &["get", "nodes"]);
     let lines: Vec<&str> = nodes.lines().collect();
     assert_eq!(lines.len(), 3, "{nodes}");
@@ -261,8 +161,8 @@ async fn upgrade_goes_to_the_next_minor_and_never_down() {
     assert_eq!(after["kubernetesversionid"], cat.new_version.as_str());
 
     // test_02: old → new, and kubectl sees the new version.
-    let older = cluster_of(&create(&admin, &cat, "older", &cat.old_version, &[]).await);
-    let id = older["id"].as_str().unwrap();
+    let older = RunningCluster::boot(&admin, &cat, ClusterOptions::named("older")).await;
+    let id = older.id.as_str();
     let job = run_job(
         &admin,
         "upgradeKubernetesCluster",
@@ -280,7 +180,7 @@ async fn upgrade_goes_to_the_next_minor_and_never_down() {
             .all(|vm| vm["kubernetesnodeversion"] == "1.33.1"),
         "{upgraded}"
     );
-    let config = kubeconfig(&admin, id, srv.data_dir()).await;
+    let config = older.kubeconfig_file(srv.data_dir());
     assert!(kubectl(&config, &["version"]).contains("Server Version: v1.33.1"));
     let nodes = kubectl(&config, &["get", "nodes"]);
     assert_eq!(nodes.matches("v1.33.1").count(), 2, "{nodes}");
@@ -295,24 +195,16 @@ async fn an_ha_cluster_upgrades_every_control_node_behind_one_load_balancer() {
     let srv = TestServer::start();
     let admin = srv.admin();
     let cat = catalog(&admin).await;
-    let cluster = cluster_of(
-        &create(
-            &admin,
-            &cat,
-            "ha",
-            &cat.old_version,
-            &[("controlnodes", "3")],
-        )
-        .await,
-    );
+    let ha = RunningCluster::boot(&admin, &cat, ClusterOptions::named("ha").control_nodes(3)).await;
+    let cluster = &ha.json;
     assert_eq!(cluster["controlnodes"], 3);
     let (_, lb) = admin
         .call("listLoadBalancerRules", &[("listall", "true")])
         .await;
     let rule = &lb["listloadbalancerrulesresponse"]["loadbalancerrule"][0];
     assert_eq!(rule["publicport"], "6443");
-    let id = cluster["id"].as_str().unwrap();
-    let config = kubeconfig(&admin, id, srv.data_dir()).await;
+    let id = ha.id.as_str();
+    let config = ha.kubeconfig_file(srv.data_dir());
     assert_eq!(
         kubectl(&config, &["get", "nodes"])
             .matches("control-plane")
@@ -341,9 +233,9 @@ async fn scaling_adds_and_removes_workers_and_records_autoscaling_bounds() {
     let srv = TestServer::start();
     let admin = srv.admin();
     let cat = catalog(&admin).await;
-    let cluster = cluster_of(&create(&admin, &cat, "scaled", &cat.old_version, &[]).await);
-    let id = cluster["id"].as_str().unwrap();
-    let config = kubeconfig(&admin, id, srv.data_dir()).await;
+    let scaled = RunningCluster::boot(&admin, &cat, ClusterOptions::named("scaled")).await;
+    let id = scaled.id.as_str();
+    let config = scaled.kubeconfig_file(srv.data_dir());
     // test_03
     let up = cluster_of(
         &run_job(
@@ -959,11 +851,6 @@ async fn the_scanner_raises_alert_on_faults_and_recovers_after_them() {
     // Starting an Alert cluster repairs it (CKS has no way out of Alert but waiting).
     let started = cluster_of(&run_job(&admin, "startKubernetesCluster", &[("id", id)]).await);
     assert_eq!(started["state"], "Running");
-}
-
-/// Waits until a create is deploying VMs (realistic timings leave seconds to act in).
-async fn wait_for_deploy_step(admin: &Client, id: &str) {
-    wait_for_step(admin, id, "a deploy step", |s| s.starts_with("deploy-")).await;
 }
 
 #[tokio::test]

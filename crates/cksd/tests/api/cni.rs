@@ -5,8 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use crate::clusters::{assert_no_leaks, catalog, cluster_of, create, run_job, vm_count};
 use crate::harness::{Client, TestServer, error_text, inner};
+use crate::harness::{assert_no_leaks, catalog, cluster_of, create, run_job, vm_count};
 
 const CONTENT: &str = r#"#cloud-config
 write_files:

@@ -2,8 +2,8 @@
 //! process holds, a node whose VM was never made. Each fails at once with a reason that says
 //! what to do, or is repaired; none waits for an hour.
 
-use crate::clusters::{catalog, cluster_of, create, get, run_job, submit_create};
 use crate::harness::{TestServer, reserve_public_range, start_refused};
+use crate::harness::{catalog, cluster_of, create, get, run_job, submit_create};
 
 /// The /24 prefix of a test range: `127.20.3.0/24` → `127.20.3.`.
 fn prefix(range: &str) -> String {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::RwLock;
 
-use crate::clusters::{Catalog, catalog, get, submit_create};
+use crate::harness::{Catalog, catalog, get, submit_create};
 use crate::harness::{Client, TestServer, inner};
 
 /// Every cluster's operations in order; 20 clusters × 10 = 200 operations.

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::clusters::{Catalog, assert_no_leaks, catalog, get, run_job, submit_create, vm_count};
+use crate::harness::{Catalog, assert_no_leaks, catalog, get, run_job, submit_create, vm_count};
 use crate::harness::{Client, TestServer, error_text, inner};
 
 async fn limits(c: &Client, params: &[(&str, &str)]) -> Vec<Value> {

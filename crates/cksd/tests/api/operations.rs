@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::clusters::{
-    assert_no_leaks, catalog, cluster_of, create, delete_while_the_cloud_is_unavailable, get,
+use crate::clusters::delete_while_the_cloud_is_unavailable;
+use crate::harness::{
+    Client, TestServer, assert_no_leaks, catalog, cluster_of, create, error_text, get, inner,
     run_job, submit_create, vm_count,
 };
-use crate::harness::{Client, TestServer, error_text, inner};
 
 const ABORTED: &str = "Operation aborted by an administrator";
 

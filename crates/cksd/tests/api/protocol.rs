@@ -398,22 +398,21 @@ async fn login_needs_post_and_the_right_password() {
 async fn list_apis_declares_every_field_the_lists_answer_with() {
     let srv = TestServer::start();
     let admin = srv.admin();
-    let cat = crate::clusters::catalog(&admin).await;
+    let cat = crate::harness::catalog(&admin).await;
     srv.account("fields", 0, None).await;
     admin.call("createProject", &[("name", "fieldsp")]).await;
     admin
         .call("createSSHKeyPair", &[("name", "fieldskey")])
         .await;
-    let job = crate::clusters::create(
+    let cluster = harness::RunningCluster::boot(
         &admin,
         &cat,
-        "fields",
-        &cat.old_version,
-        &[("controlnodes", "3"), ("etcdnodes", "1")],
+        harness::ClusterOptions::named("fields")
+            .control_nodes(3)
+            .etcd_nodes(1),
     )
     .await;
-    let cluster = crate::clusters::cluster_of(&job);
-    let cluster_id = cluster["id"].as_str().unwrap();
+    let cluster_id = cluster.id.as_str();
     let lists: &[(&str, &[(&str, &str)])] = &[
         ("listZones", &[]),
         ("listHosts", &[]),

@@ -424,9 +424,9 @@ async fn job_rows_keep_no_credentials_or_passwords() {
         .await;
     assert_eq!(status, 200, "{body}");
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    let cat = crate::clusters::catalog(&admin).await;
+    let cat = crate::harness::catalog(&admin).await;
     let password = "Registry-Pa55word";
-    let (_, job_id) = crate::clusters::submit_create(
+    let (_, job_id) = crate::harness::submit_create(
         &admin,
         &[
             ("name", "reg"),
