@@ -110,6 +110,24 @@ fn write_kubeconfig(id: &str, config: &str, dir: &Path) -> PathBuf {
     path
 }
 
+/// Runs the real `kubectl --kubeconfig <config> --request-timeout 10s <args>`, which must
+/// succeed; returns what it printed.
+pub fn kubectl(config: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(config)
+        .args(["--request-timeout", "10s"])
+        .args(args)
+        .output()
+        .expect("kubectl is installed (scripts/install-test-deps.sh)");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Nothing tagged with a cluster outlives it, and the inventory agrees
 /// (`listKubernetesClusterOrphans` counts none).
 pub async fn assert_no_leaks(admin: &Client) {

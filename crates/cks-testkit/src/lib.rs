@@ -23,7 +23,7 @@ pub use catalog::{Catalog, catalog, wait_for_step};
 pub use client::{Client, Keys, encode, error_text, inner};
 pub use cluster::{
     ClusterOptions, RunningCluster, assert_no_leaks, cluster_of, create, get, kubeconfig,
-    kubeconfig_of, run_job, submit_create, vm_count, wait_for_deploy_step, wait_state,
+    kubeconfig_of, kubectl, run_job, submit_create, vm_count, wait_for_deploy_step, wait_state,
 };
 pub use range::reserve_public_range;
 pub use server::{TestServer, cksd_binary, start_refused};

@@ -1,25 +1,9 @@
 //! A cluster's life through `cks`, names for every id: create with `--wait`, list, scale,
 //! upgrade 1.32.4 → 1.33.1, the kubeconfig with the real `kubectl`, delete with `--wait`.
 
-use std::path::Path;
+use cks_testkit::kubectl;
 
 use crate::harness::{TestServer, run_in};
-
-fn kubectl(config: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(config)
-        .args(["--request-timeout", "10s"])
-        .args(args)
-        .output()
-        .expect("kubectl is installed (scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn a_cluster_is_created_scaled_upgraded_reached_and_deleted() {

@@ -7,28 +7,12 @@ use serde_json::Value;
 
 use crate::harness::{
     Client, ClusterOptions, RunningCluster, TestServer, assert_no_leaks, catalog, cluster_of,
-    create, error_text, get, inner, run_job, submit_create, vm_count, wait_for_deploy_step,
-    wait_state,
+    create, error_text, get, inner, kubectl, run_job, submit_create, vm_count,
+    wait_for_deploy_step, wait_state,
 };
 
 /// Parameters, and the status and error text they must give.
 type Case<P, M> = (Vec<(&'static str, P)>, u16, M);
-
-fn kubectl(config: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(config)
-        .args(["--request-timeout", "10s"])
-        .args(args)
-        .output()
-        .expect("kubectl is installed (scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[tokio::test]
 async fn a_cluster_is_created_reachable_with_kubectl_and_deleted_without_leaks() {
@@ -943,14 +927,7 @@ async fn a_create_survives_a_kill_of_the_server_and_finishes_after_restart() {
         ],
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !get(&admin, &id).await["step"]
-        .as_str()
-        .is_some_and(|s| s.starts_with("deploy-"))
-    {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_deploy_step(&admin, &id).await;
     srv.restart();
     let admin = srv.admin();
     let job = admin.wait_job(&job).await;

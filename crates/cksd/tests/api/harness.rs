@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 pub use cks_testkit::{
     Backend, Catalog, Client, ClusterOptions, Keys, RunningCluster, TestServer, assert_no_leaks,
     catalog, cluster_of, create, database_backend, encode, error_text, get, inner, kubeconfig,
-    reserve_public_range, run_job, start_refused, submit_create, vm_count, wait_for_deploy_step,
-    wait_for_step, wait_state,
+    kubectl, reserve_public_range, run_job, start_refused, submit_create, vm_count,
+    wait_for_deploy_step, wait_for_step, wait_state,
 };
 
 pub fn workspace_root() -> PathBuf {

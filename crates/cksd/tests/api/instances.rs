@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::RwLock;
 
-use crate::harness::{Catalog, catalog, get, submit_create};
+use crate::harness::{Catalog, assert_no_leaks, catalog, get, submit_create, vm_count};
 use crate::harness::{Client, TestServer, inner};
 
 /// Every cluster's operations in order; 20 clusters × 10 = 200 operations.
@@ -226,24 +226,8 @@ async fn two_instances_run_200_operations_once_even_when_one_is_killed() {
 
     // Nothing left behind, nothing twice.
     let admin = &route.second;
-    let (_, vms) = admin
-        .call("listVirtualMachines", &[("listall", "true")])
-        .await;
-    assert_eq!(
-        vms["listvirtualmachinesresponse"]["virtualmachine"]
-            .as_array()
-            .map_or(0, Vec::len),
-        0,
-        "every VM deleted: {vms}"
-    );
-    let (_, orphans) = admin.call("listKubernetesClusterOrphans", &[]).await;
-    assert_eq!(
-        inner(&orphans, "listKubernetesClusterOrphans")["count"]
-            .as_i64()
-            .unwrap_or(0),
-        0,
-        "{orphans}"
-    );
+    assert_eq!(vm_count(admin).await, 0, "every VM deleted");
+    assert_no_leaks(admin).await;
     let (_, jobs) = admin.call("listAsyncJobs", &[("listall", "true")]).await;
     let jobs = jobs["listasyncjobsresponse"]["asyncjobs"]
         .as_array()

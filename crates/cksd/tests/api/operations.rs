@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::clusters::delete_while_the_cloud_is_unavailable;
 use crate::harness::{
     Client, TestServer, assert_no_leaks, catalog, cluster_of, create, error_text, get, inner,
-    run_job, submit_create, vm_count,
+    run_job, submit_create, vm_count, wait_for_deploy_step,
 };
 
 const ABORTED: &str = "Operation aborted by an administrator";
@@ -358,10 +358,7 @@ async fn a_forced_delete_stops_a_running_create_and_leaves_nothing() {
         ],
     )
     .await;
-    wait_cluster(&admin, &id, "deploying VMs", |c| {
-        c["step"].as_str().is_some_and(|s| s.starts_with("deploy-"))
-    })
-    .await;
+    wait_for_deploy_step(&admin, &id).await;
     let deleted = run_job(
         &admin,
         "deleteKubernetesCluster",
