@@ -32,17 +32,27 @@ pub async fn create(
     version: &str,
     extra: &[(&str, &str)],
 ) -> Value {
-    let mut params = vec![
+    let mut params = default_params(cat, name, version);
+    params.extend_from_slice(extra);
+    let (_, job) = submit_create(c, &params).await;
+    c.wait_job(&job).await
+}
+
+/// A create's parameters by default: the catalog's zone and `CKS Node` offering, one worker, a
+/// 10 GB root disk.
+fn default_params<'a>(
+    cat: &'a Catalog,
+    name: &'a str,
+    version: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
         ("name", name),
         ("zoneid", cat.zone.as_str()),
         ("kubernetesversionid", version),
         ("serviceofferingid", cat.node_offering.as_str()),
         ("size", "1"),
         ("noderootdisksize", "10"),
-    ];
-    params.extend_from_slice(extra);
-    let (_, job) = submit_create(c, &params).await;
-    c.wait_job(&job).await
+    ]
 }
 
 /// The cluster a successful job returned (panics, showing the job, when it failed).
@@ -223,14 +233,7 @@ impl RunningCluster {
             .version
             .clone()
             .unwrap_or_else(|| cat.old_version.clone());
-        let mut params: Vec<(&str, &str)> = vec![
-            ("name", options.name.as_str()),
-            ("zoneid", cat.zone.as_str()),
-            ("kubernetesversionid", version.as_str()),
-            ("serviceofferingid", cat.node_offering.as_str()),
-            ("size", "1"),
-            ("noderootdisksize", "10"),
-        ];
+        let mut params = default_params(cat, &options.name, &version);
         for (name, value) in &options.params {
             params.retain(|(k, _)| k != name);
             params.push((name.as_str(), value.as_str()));
