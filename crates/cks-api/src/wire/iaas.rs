@@ -3,6 +3,9 @@
 //! Each function turns one `cks_core::iaas` noun into CloudStack's JSON object, with the field
 //! names and JSON types of cloudstack-iaas-api.md §3 and the recorded responses (ports of port
 //! forwards and load balancers are strings, firewall ports numbers, percentages strings...).
+//! Zones, service offerings and key pairs are built as their [`crate::wire::objects`] types and
+//! serialized as they stand (key order is their field order); the other nouns still go through
+//! the [`crate::wire::Obj`] builder.
 //! Related objects are passed in, so this module never looks anything up. Null fields are left
 //! out; empty lists (`tags`, `nic`, `securitygroup`) are kept as CloudStack does.
 
@@ -15,7 +18,7 @@ use cks_core::tenancy::Owner;
 use serde_json::{Map, Value, json};
 
 use crate::date::format_date;
-use crate::wire::Obj;
+use crate::wire::{Obj, objects};
 
 /// The `tags` list: one object per tag, naming the resource it is on.
 pub fn tags(kind: ResourceKind, resource_id: &str, tags: &Tags, owner: Option<&Owner>) -> Value {
@@ -40,28 +43,28 @@ pub fn tags(kind: ResourceKind, resource_id: &str, tags: &Tags, owner: Option<&O
 // === Infrastructure ===
 
 /// A zone (`listZones` item); its `tags` list is always empty.
-pub fn zone(z: &Zone) -> Value {
-    Obj::new()
-        .set("id", z.id.as_str())
-        .set("name", z.name.as_str())
-        .opt("description", z.description.as_deref())
-        .set("allocationstate", z.allocation_state.as_str())
-        .set("networktype", z.network_type.as_str())
-        .set("type", "Core")
-        .set("securitygroupsenabled", z.security_groups_enabled)
-        .set("localstorageenabled", z.local_storage_enabled)
-        .set("ismultiarch", false)
-        .set("routedmodeenabled", false)
-        .set("dns1", z.dns1.to_string())
-        .opt("dns2", z.dns2.map(|a| a.to_string()))
-        .set("internaldns1", z.internal_dns1.to_string())
-        .opt("internaldns2", z.internal_dns2.map(|a| a.to_string()))
-        .set("guestcidraddress", z.guest_cidr.as_str())
-        .opt("domain", z.network_domain.as_deref())
-        .set("dhcpprovider", "VirtualRouter")
-        .set("tags", Vec::<Value>::new())
-        .set("hasannotations", false)
-        .build()
+pub fn zone(z: &Zone) -> objects::Zone {
+    objects::Zone {
+        id: z.id.clone(),
+        name: z.name.clone(),
+        description: z.description.clone(),
+        allocationstate: Some(z.allocation_state.as_str().to_string()),
+        networktype: Some(z.network_type.as_str().to_string()),
+        zone_type: Some("Core".to_string()),
+        securitygroupsenabled: Some(z.security_groups_enabled),
+        localstorageenabled: Some(z.local_storage_enabled),
+        ismultiarch: Some(false),
+        routedmodeenabled: Some(false),
+        dns1: Some(z.dns1.to_string()),
+        dns2: z.dns2.map(|a| a.to_string()),
+        internaldns1: Some(z.internal_dns1.to_string()),
+        internaldns2: z.internal_dns2.map(|a| a.to_string()),
+        guestcidraddress: Some(z.guest_cidr.clone()),
+        domain: z.network_domain.clone(),
+        dhcpprovider: Some("VirtualRouter".to_string()),
+        tags: Vec::new(),
+        hasannotations: Some(false),
+    }
 }
 
 /// A pod of `zone` (`listPods` item); `startip` and `endip` are one-item lists, as CloudStack
@@ -187,32 +190,32 @@ pub fn host(h: &Host, zone: &Zone, pod: &Pod, cluster: &HostCluster) -> Value {
 
 /// A compute offering (`serviceoffering`); `cpunumber`, `cpuspeed` (MHz) and `memory` (MiB) are
 /// left out for a customized offering that does not fix them.
-pub fn service_offering(o: &ServiceOffering) -> Value {
-    Obj::new()
-        .set("id", o.id.as_str())
-        .set("name", o.name.as_str())
-        .set("displaytext", o.display_text.as_str())
-        .opt("cpunumber", o.cpu_number)
-        .opt("cpuspeed", o.cpu_speed_mhz)
-        .opt("memory", o.memory_mib)
-        .set("iscustomized", o.is_customized)
-        .set("storagetype", o.storage_type.as_str())
-        .set("provisioningtype", "thin")
-        .set("offerha", o.offer_ha)
-        .set("limitcpuuse", o.limit_cpu_use)
-        .set("issystem", o.is_system)
-        .set("defaultuse", false)
-        .set("isvolatile", false)
-        .set("iscustomizediops", false)
-        .set("dynamicscalingenabled", o.dynamic_scaling_enabled)
-        .set("encryptroot", false)
-        .opt("hosttags", o.host_tags.as_deref())
-        .opt("rootdisksize", o.root_disk_size_gib)
-        .set("cacheMode", "none")
-        .set("state", o.state.as_str())
-        .set("created", format_date(o.created))
-        .set("hasannotations", false)
-        .build()
+pub fn service_offering(o: &ServiceOffering) -> objects::ServiceOffering {
+    objects::ServiceOffering {
+        id: o.id.clone(),
+        name: o.name.clone(),
+        displaytext: Some(o.display_text.clone()),
+        cpunumber: o.cpu_number.map(u64::from),
+        cpuspeed: o.cpu_speed_mhz.map(u64::from),
+        memory: o.memory_mib,
+        iscustomized: Some(o.is_customized),
+        storagetype: Some(o.storage_type.clone()),
+        provisioningtype: Some("thin".to_string()),
+        offerha: Some(o.offer_ha),
+        limitcpuuse: Some(o.limit_cpu_use),
+        issystem: Some(o.is_system),
+        defaultuse: Some(false),
+        isvolatile: Some(false),
+        iscustomizediops: Some(false),
+        dynamicscalingenabled: Some(o.dynamic_scaling_enabled),
+        encryptroot: Some(false),
+        hosttags: o.host_tags.clone(),
+        rootdisksize: o.root_disk_size_gib,
+        cache_mode: Some("none".to_string()),
+        state: Some(o.state.as_str().to_string()),
+        created: Some(format_date(o.created)),
+        hasannotations: Some(false),
+    }
 }
 
 /// A disk offering (`diskoffering`); `disksize` in GiB.
@@ -802,23 +805,35 @@ pub fn vm_user_data(vm: &Vm) -> Value {
 // === Key pairs ===
 
 /// A key pair as listed (`sshkeypair`) or registered (`keypair`).
-pub fn ssh_key_pair(k: &SshKeyPair) -> Value {
-    Obj::new()
-        .set("id", k.id.as_str())
-        .set("name", k.name.as_str())
-        .set("fingerprint", k.fingerprint.as_str())
-        .owner(&k.owner)
-        .build()
+/// A key pair as listed (`sshkeypair`) or registered (`keypair`).
+pub fn ssh_key_pair(k: &SshKeyPair) -> objects::SshKeyPair {
+    objects::SshKeyPair {
+        id: Some(k.id.clone()),
+        name: k.name.clone(),
+        fingerprint: Some(k.fingerprint.clone()),
+        owner: ownership(&k.owner),
+        privatekey: None,
+    }
 }
 
 /// A key pair just created, with its private key: the only time it is shown.
-pub fn new_ssh_key_pair(k: &SshKeyPair, private_key_pem: &str) -> Value {
-    let mut obj = match ssh_key_pair(k) {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    obj.insert("privatekey".into(), Value::from(private_key_pem));
-    Value::Object(obj)
+pub fn new_ssh_key_pair(k: &SshKeyPair, private_key_pem: &str) -> objects::SshKeyPair {
+    objects::SshKeyPair {
+        privatekey: Some(private_key_pem.to_string()),
+        ..ssh_key_pair(k)
+    }
+}
+
+/// The owner block of an object.
+fn ownership(owner: &Owner) -> objects::Ownership {
+    objects::Ownership {
+        account: Some(owner.account_name.clone()),
+        domainid: Some(owner.domain_id.clone()),
+        domain: Some(owner.domain_name.clone()),
+        domainpath: Some(owner.domain_path.clone()),
+        projectid: owner.project_id.clone(),
+        project: owner.project_name.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -835,6 +850,45 @@ mod tests {
     use super::*;
     use crate::wire::objects;
     use crate::wire::objects::tests::decode;
+
+    /// A wire object as JSON.
+    fn to_value(object: impl serde::Serialize) -> Value {
+        serde_json::to_value(object).expect("wire objects serialize")
+    }
+
+    /// A wire object's rendering is exactly `expected`: values, types, absent keys and key order.
+    fn assert_renders(what: &str, typed: impl serde::Serialize, expected: &str) {
+        let text = serde_json::to_string(&typed).expect("serializes");
+        assert_eq!(text, expected, "{what}");
+    }
+
+    #[test]
+    fn wire_objects_render_exactly() {
+        let w = world();
+        assert_renders(
+            "zone",
+            zone(&w.zone),
+            r#"{"id":"zone-1","name":"Sim-Zone-1","allocationstate":"Enabled","networktype":"Advanced","type":"Core","securitygroupsenabled":false,"localstorageenabled":false,"ismultiarch":false,"routedmodeenabled":false,"dns1":"127.0.0.53","internaldns1":"127.0.0.53","guestcidraddress":"10.1.1.0/24","domain":"cks.internal","dhcpprovider":"VirtualRouter","tags":[],"hasannotations":false}"#,
+        );
+        assert_renders(
+            "service offering",
+            service_offering(&w.offering),
+            r#"{"id":"so-1","name":"CKS Node","displaytext":"CKS Node","cpunumber":2,"cpuspeed":2000,"memory":2048,"iscustomized":false,"storagetype":"shared","provisioningtype":"thin","offerha":false,"limitcpuuse":false,"issystem":false,"defaultuse":false,"isvolatile":false,"iscustomizediops":false,"dynamicscalingenabled":true,"encryptroot":false,"cacheMode":"none","state":"Active","created":"2025-01-31T10:20:30+0000","hasannotations":false}"#,
+        );
+        let pair = SshKeyPair {
+            id: "kp-1".into(),
+            name: "deploy".into(),
+            fingerprint: "3b:f7".into(),
+            public_key: "ssh-ed25519 AAAA".into(),
+            owner: owner(),
+            created: 1_738_318_830,
+        };
+        assert_renders(
+            "new key pair",
+            new_ssh_key_pair(&pair, "pem"),
+            r#"{"id":"kp-1","name":"deploy","fingerprint":"3b:f7","account":"admin","domainid":"dom-1","domain":"ROOT","domainpath":"ROOT","privatekey":"pem"}"#,
+        );
+    }
 
     fn fixture(command: &str) -> Value {
         let path: PathBuf = [
@@ -1412,7 +1466,7 @@ mod tests {
             ),
             (json!(true), json!(true), json!(true))
         );
-        let so = service_offering(&w.offering);
+        let so = to_value(service_offering(&w.offering));
         assert_eq!(
             (
                 so["cpunumber"].clone(),
@@ -1421,7 +1475,7 @@ mod tests {
             ),
             (json!(2), json!(2000), json!(2048))
         );
-        assert_eq!(zone(&w.zone)["networktype"], "Advanced");
+        assert_eq!(to_value(zone(&w.zone))["networktype"], "Advanced");
     }
 
     #[test]
@@ -1577,7 +1631,10 @@ mod tests {
             owner: owner(),
             created: 1_738_318_830,
         };
-        let created = new_ssh_key_pair(&pair, "-----BEGIN RSA PRIVATE KEY-----\n...");
+        let created = to_value(new_ssh_key_pair(
+            &pair,
+            "-----BEGIN RSA PRIVATE KEY-----\n...",
+        ));
         assert_shape(
             "createSSHKeyPair",
             at(
@@ -1587,7 +1644,7 @@ mod tests {
             &created,
             &[],
         );
-        let listed = ssh_key_pair(&pair);
+        let listed = to_value(ssh_key_pair(&pair));
         assert_shape(
             "listSSHKeyPairs",
             at(
@@ -1609,7 +1666,7 @@ mod tests {
     #[test]
     fn our_renderings_decode_as_the_wire_objects_and_round_trip() {
         let w = world();
-        let zone: objects::Zone = decode("zone", &super::zone(&w.zone));
+        let zone: objects::Zone = decode("zone", &to_value(super::zone(&w.zone)));
         assert_eq!(
             (zone.id.as_str(), zone.name.as_str()),
             ("zone-1", "Sim-Zone-1")
@@ -1619,7 +1676,7 @@ mod tests {
         assert_eq!(h.cpunumber, Some(32));
         assert_eq!(h.host_type.as_deref(), Some("Routing"));
         let so: objects::ServiceOffering =
-            decode("serviceoffering", &service_offering(&w.offering));
+            decode("serviceoffering", &to_value(service_offering(&w.offering)));
         assert_eq!((so.cpunumber, so.memory), (Some(2), Some(2048)));
         let no: objects::NetworkOffering =
             decode("networkoffering", &network_offering(&w.net_offering));

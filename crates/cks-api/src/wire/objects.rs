@@ -5,8 +5,9 @@
 //! port forwards and load balancers are strings, firewall ports numbers). Every field but the
 //! identifying ones is optional and unknown fields are ignored, so an object from another
 //! CloudStack release still decodes and the fields modelled here come out right. The server
-//! side renders these objects with [`crate::wire::iaas`]; the tests there decode every rendering
-//! with these types.
+//! renders zones, service offerings and key pairs as these types ([`crate::wire::iaas`] builds
+//! them from the domain nouns, so their field order is the key order sent); the tests there
+//! decode every other rendering with them.
 
 use std::collections::BTreeMap;
 
@@ -96,7 +97,7 @@ pub struct Service {
     pub capability: Vec<Capability>,
 }
 
-/// `zone` (`listZones`).
+/// `zone` (`listZones`); fields in the order the server renders them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Zone {
@@ -113,12 +114,21 @@ pub struct Zone {
     /// `networktype`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub networktype: Option<String>,
+    /// `type`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub zone_type: Option<String>,
     /// `securitygroupsenabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub securitygroupsenabled: Option<bool>,
     /// `localstorageenabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub localstorageenabled: Option<bool>,
+    /// `ismultiarch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ismultiarch: Option<bool>,
+    /// `routedmodeenabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routedmodeenabled: Option<bool>,
     /// `dns1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns1: Option<String>,
@@ -137,8 +147,14 @@ pub struct Zone {
     /// `domain`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// `dhcpprovider`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dhcpprovider: Option<String>,
     /// `tags`.
     pub tags: Vec<Tag>,
+    /// `hasannotations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hasannotations: Option<bool>,
 }
 
 /// `host` (`listHosts`).
@@ -214,7 +230,7 @@ pub struct Host {
     pub version: Option<String>,
 }
 
-/// `serviceoffering` (`listServiceOfferings`).
+/// `serviceoffering` (`listServiceOfferings`); fields in the order the server renders them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ServiceOffering {
@@ -240,6 +256,9 @@ pub struct ServiceOffering {
     /// `storagetype`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storagetype: Option<String>,
+    /// `provisioningtype`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioningtype: Option<String>,
     /// `offerha`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offerha: Option<bool>,
@@ -249,21 +268,39 @@ pub struct ServiceOffering {
     /// `issystem`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issystem: Option<bool>,
+    /// `defaultuse`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defaultuse: Option<bool>,
+    /// `isvolatile`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isvolatile: Option<bool>,
+    /// `iscustomizediops`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iscustomizediops: Option<bool>,
     /// `dynamicscalingenabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dynamicscalingenabled: Option<bool>,
+    /// `encryptroot`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryptroot: Option<bool>,
     /// `hosttags`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hosttags: Option<String>,
     /// `rootdisksize`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rootdisksize: Option<u64>,
+    /// `cacheMode`.
+    #[serde(rename = "cacheMode", skip_serializing_if = "Option::is_none")]
+    pub cache_mode: Option<String>,
     /// `state`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// `created`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// `hasannotations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hasannotations: Option<bool>,
 }
 
 /// `diskoffering` (`listDiskOfferings`).
@@ -1016,12 +1053,12 @@ pub struct SshKeyPair {
     /// `fingerprint`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
-    /// `privatekey`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub privatekey: Option<String>,
     /// The owner block.
     #[serde(flatten)]
     pub owner: Ownership,
+    /// `privatekey`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privatekey: Option<String>,
 }
 
 /// An async job (`queryAsyncJobResult`, `listAsyncJobs` items): `jobstatus` 0 pending, 1 done, 2 failed.
