@@ -3,7 +3,7 @@
 //! Each function turns one `cks_core::iaas` noun into CloudStack's JSON object, with the field
 //! names and JSON types of cloudstack-iaas-api.md §3 and the recorded responses (ports of port
 //! forwards and load balancers are strings, firewall ports numbers, percentages strings...).
-//! Zones, service offerings and key pairs are built as their [`crate::wire::objects`] types and
+//! Zones, service and network offerings and key pairs are built as their [`crate::wire::objects`] types and
 //! serialized as they stand (key order is their field order); the other nouns still go through
 //! the [`crate::wire::Obj`] builder.
 //! Related objects are passed in, so this module never looks anything up. Null fields are left
@@ -271,48 +271,62 @@ fn capabilities(service: &str) -> Vec<(&'static str, &'static str)> {
 }
 
 /// The `service` list of offerings, networks and VPCs.
-pub fn services<S: AsRef<str>>(names: &[S], provider: &str) -> Value {
-    let items = names
+pub fn services<S: AsRef<str>>(names: &[S], provider: &str) -> Vec<objects::Service> {
+    names
         .iter()
         .map(|name| {
             let name = name.as_ref();
-            let caps: Vec<Value> = capabilities(name)
-                .into_iter()
-                .map(|(cap, value)| json!({"name": cap, "value": value, "canchooseservicecapability": false}))
-                .collect();
-            json!({"name": name, "provider": [{"name": provider}], "capability": caps})
+            objects::Service {
+                name: name.to_string(),
+                provider: vec![objects::Provider {
+                    name: provider.to_string(),
+                }],
+                capability: capabilities(name)
+                    .into_iter()
+                    .map(|(cap, value)| objects::Capability {
+                        name: cap.to_string(),
+                        value: Some(value.to_string()),
+                        canchooseservicecapability: Some(false),
+                    })
+                    .collect(),
+            }
         })
-        .collect();
-    Value::Array(items)
+        .collect()
+}
+
+/// [`services`] as JSON, for the nouns still built with [`Obj`].
+fn services_value<S: AsRef<str>>(names: &[S], provider: &str) -> Value {
+    // Services hold only strings, lists and booleans: serializing cannot fail.
+    serde_json::to_value(services(names, provider)).unwrap_or_default()
 }
 
 /// A guest network offering (`networkoffering`) with its `service` list.
-pub fn network_offering(o: &NetworkOffering) -> Value {
-    Obj::new()
-        .set("id", o.id.as_str())
-        .set("name", o.name.as_str())
-        .set("displaytext", o.display_text.as_str())
-        .set("traffictype", "Guest")
-        .set("isdefault", o.is_default)
-        .set("specifyvlan", o.specify_vlan)
-        .set("conservemode", o.conserve_mode)
-        .set("specifyipranges", false)
-        .set("availability", o.availability.as_str())
-        .opt("networkrate", o.network_rate)
-        .set("state", o.state.as_str())
-        .set("guestiptype", o.guest_ip_type.as_str())
-        .set("service", services(&o.services, &o.service_provider))
-        .set("forvpc", o.for_vpc)
-        .set("ispersistent", o.is_persistent)
-        .set("egressdefaultpolicy", o.egress_default_policy)
-        .set("supportsstrechedl2subnet", false)
-        .set("supportspublicaccess", false)
-        .set("supportsinternallb", false)
-        .set("specifyasnumber", false)
-        .set("networkmode", "NATTED")
-        .set("created", format_date(o.created))
-        .set("hasannotations", false)
-        .build()
+pub fn network_offering(o: &NetworkOffering) -> objects::NetworkOffering {
+    objects::NetworkOffering {
+        id: o.id.clone(),
+        name: o.name.clone(),
+        displaytext: Some(o.display_text.clone()),
+        traffictype: Some("Guest".to_string()),
+        isdefault: Some(o.is_default),
+        specifyvlan: Some(o.specify_vlan),
+        conservemode: Some(o.conserve_mode),
+        specifyipranges: Some(false),
+        availability: Some(o.availability.clone()),
+        networkrate: o.network_rate.map(i64::from),
+        state: Some(o.state.as_str().to_string()),
+        guestiptype: Some(o.guest_ip_type.as_str().to_string()),
+        service: services(&o.services, &o.service_provider),
+        forvpc: Some(o.for_vpc),
+        ispersistent: Some(o.is_persistent),
+        egressdefaultpolicy: Some(o.egress_default_policy),
+        supportsstrechedl2subnet: Some(false),
+        supportspublicaccess: Some(false),
+        supportsinternallb: Some(false),
+        specifyasnumber: Some(false),
+        networkmode: Some("NATTED".to_string()),
+        created: Some(format_date(o.created)),
+        hasannotations: Some(false),
+    }
 }
 
 // === Images ===
@@ -446,7 +460,7 @@ pub fn network(n: &Network, zone: &Zone, offering: &NetworkOffering, vpc: Option
         .owner(&n.owner)
         .set(
             "service",
-            services(&offering.services, &offering.service_provider),
+            services_value(&offering.services, &offering.service_provider),
         )
         .set("networkdomain", n.network_domain.as_str())
         .set("physicalnetworkid", zone.physical_network_id.as_str())
@@ -492,7 +506,7 @@ pub fn vpc(v: &Vpc, zone: &Zone, tiers: Vec<Value>) -> Value {
         .set("state", v.state.as_str())
         .set("zoneid", zone.id.as_str())
         .set("zonename", zone.name.as_str())
-        .set("service", services(&VPC_SERVICES, "VpcVirtualRouter"))
+        .set("service", services_value(&VPC_SERVICES, "VpcVirtualRouter"))
         .set("cidr", v.cidr.as_str())
         .set("vpcofferingid", v.vpc_offering_id.as_str())
         .set("vpcofferingname", v.vpc_offering_name.as_str())
@@ -874,6 +888,11 @@ mod tests {
             "service offering",
             service_offering(&w.offering),
             r#"{"id":"so-1","name":"CKS Node","displaytext":"CKS Node","cpunumber":2,"cpuspeed":2000,"memory":2048,"iscustomized":false,"storagetype":"shared","provisioningtype":"thin","offerha":false,"limitcpuuse":false,"issystem":false,"defaultuse":false,"isvolatile":false,"iscustomizediops":false,"dynamicscalingenabled":true,"encryptroot":false,"cacheMode":"none","state":"Active","created":"2025-01-31T10:20:30+0000","hasannotations":false}"#,
+        );
+        assert_renders(
+            "network offering",
+            network_offering(&w.net_offering),
+            r#"{"id":"no-1","name":"DefaultNetworkOfferingforKubernetesService","displaytext":"Network Offering used for CloudStack Kubernetes service","traffictype":"Guest","isdefault":false,"specifyvlan":false,"conservemode":true,"specifyipranges":false,"availability":"Optional","networkrate":200,"state":"Enabled","guestiptype":"Isolated","service":[{"name":"Dhcp","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"DhcpAccrossMultipleSubnets","value":"true","canchooseservicecapability":false}]},{"name":"Dns","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"AllowDnsSuffixModification","value":"true","canchooseservicecapability":false}]},{"name":"Firewall","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"TrafficStatistics","value":"per public ip","canchooseservicecapability":false},{"name":"SupportedProtocols","value":"tcp,udp,icmp","canchooseservicecapability":false},{"name":"MultipleIps","value":"true","canchooseservicecapability":false},{"name":"SupportedTrafficDirection","value":"ingress, egress","canchooseservicecapability":false},{"name":"SupportedEgressProtocols","value":"tcp,udp,icmp, all","canchooseservicecapability":false}]},{"name":"Lb","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"SupportedLBIsolation","value":"dedicated","canchooseservicecapability":false},{"name":"SupportedLbAlgorithms","value":"roundrobin,leastconn,source","canchooseservicecapability":false},{"name":"SupportedProtocols","value":"tcp, udp, tcp-proxy","canchooseservicecapability":false},{"name":"LbSchemes","value":"Public","canchooseservicecapability":false}]},{"name":"PortForwarding","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"SupportedProtocols","value":"tcp,udp","canchooseservicecapability":false}]},{"name":"SourceNat","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"SupportedSourceNatTypes","value":"peraccount","canchooseservicecapability":false},{"name":"RedundantRouter","value":"false","canchooseservicecapability":false}]},{"name":"StaticNat","provider":[{"name":"VirtualRouter"}],"capability":[]},{"name":"UserData","provider":[{"name":"VirtualRouter"}],"capability":[]},{"name":"Vpn","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"VpnTypes","value":"removeaccessvpn","canchooseservicecapability":false},{"name":"SupportedVpnTypes","value":"pptp,l2tp,ipsec","canchooseservicecapability":false}]}],"forvpc":false,"ispersistent":false,"egressdefaultpolicy":true,"supportsstrechedl2subnet":false,"supportspublicaccess":false,"supportsinternallb":false,"specifyasnumber":false,"networkmode":"NATTED","created":"2025-01-31T10:20:30+0000","hasannotations":false}"#,
         );
         let pair = SshKeyPair {
             id: "kp-1".into(),
@@ -1434,7 +1453,7 @@ mod tests {
                 &fixture("listNetworkOfferings"),
                 &["listnetworkofferingsresponse", "networkoffering", "0"],
             ),
-            &network_offering(&w.net_offering),
+            &to_value(network_offering(&w.net_offering)),
             &["serviceofferingid"],
         );
         assert_shape(
@@ -1678,8 +1697,10 @@ mod tests {
         let so: objects::ServiceOffering =
             decode("serviceoffering", &to_value(service_offering(&w.offering)));
         assert_eq!((so.cpunumber, so.memory), (Some(2), Some(2048)));
-        let no: objects::NetworkOffering =
-            decode("networkoffering", &network_offering(&w.net_offering));
+        let no: objects::NetworkOffering = decode(
+            "networkoffering",
+            &to_value(network_offering(&w.net_offering)),
+        );
         assert_eq!(no.guestiptype.as_deref(), Some("Isolated"));
         assert!(no.service.iter().any(|s| s.name == "SourceNat"));
         let t: objects::Template = decode("template", &template(&w.template, Some(&w.zone)));

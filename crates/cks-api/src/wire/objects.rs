@@ -5,7 +5,7 @@
 //! port forwards and load balancers are strings, firewall ports numbers). Every field but the
 //! identifying ones is optional and unknown fields are ignored, so an object from another
 //! CloudStack release still decodes and the fields modelled here come out right. The server
-//! renders zones, service offerings and key pairs as these types ([`crate::wire::iaas`] builds
+//! renders zones, service and network offerings and key pairs as these types ([`crate::wire::iaas`] builds
 //! them from the domain nouns, so their field order is the key order sent); the tests there
 //! decode every other rendering with them.
 
@@ -337,7 +337,7 @@ pub struct DiskOffering {
     pub created: Option<String>,
 }
 
-/// `networkoffering` (`listNetworkOfferings`).
+/// `networkoffering` (`listNetworkOfferings`); fields in the order the server renders them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NetworkOffering {
@@ -375,6 +375,8 @@ pub struct NetworkOffering {
     /// `guestiptype`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guestiptype: Option<String>,
+    /// `service`.
+    pub service: Vec<Service>,
     /// `forvpc`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forvpc: Option<bool>,
@@ -384,11 +386,27 @@ pub struct NetworkOffering {
     /// `egressdefaultpolicy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub egressdefaultpolicy: Option<bool>,
-    /// `service`.
-    pub service: Vec<Service>,
+    /// `supportsstrechedl2subnet`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supportsstrechedl2subnet: Option<bool>,
+    /// `supportspublicaccess`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supportspublicaccess: Option<bool>,
+    /// `supportsinternallb`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supportsinternallb: Option<bool>,
+    /// `specifyasnumber`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specifyasnumber: Option<bool>,
+    /// `networkmode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub networkmode: Option<String>,
     /// `created`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// `hasannotations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hasannotations: Option<bool>,
 }
 
 /// `template` (`listTemplates`).
