@@ -3,7 +3,7 @@
 //! Each function turns one `cks_core::iaas` noun into CloudStack's JSON object, with the field
 //! names and JSON types of cloudstack-iaas-api.md §3 and the recorded responses (ports of port
 //! forwards and load balancers are strings, firewall ports numbers, percentages strings...).
-//! Zones, service and network offerings and key pairs are built as their [`crate::wire::objects`] types and
+//! Zones, service and network offerings, firewall rules and key pairs are built as their [`crate::wire::objects`] types and
 //! serialized as they stand (key order is their field order); the other nouns still go through
 //! the [`crate::wire::Obj`] builder.
 //! Related objects are passed in, so this module never looks anything up. Null fields are left
@@ -21,23 +21,33 @@ use crate::date::format_date;
 use crate::wire::{Obj, objects};
 
 /// The `tags` list: one object per tag, naming the resource it is on.
-pub fn tags(kind: ResourceKind, resource_id: &str, tags: &Tags, owner: Option<&Owner>) -> Value {
-    let items = tags
-        .iter()
-        .map(|(key, value)| {
-            let obj = Obj::new()
-                .set("key", key.as_str())
-                .set("value", value.as_str())
-                .set("resourcetype", kind.resource_type())
-                .set("resourceid", resource_id);
-            match owner {
-                Some(owner) => obj.owner(owner),
-                None => obj,
-            }
-            .build()
+pub fn tag_list(
+    kind: ResourceKind,
+    resource_id: &str,
+    tags: &Tags,
+    owner: Option<&Owner>,
+) -> Vec<objects::Tag> {
+    let owner = owner.map(ownership).unwrap_or_default();
+    tags.iter()
+        .map(|(key, value)| objects::Tag {
+            key: key.clone(),
+            value: value.clone(),
+            resourcetype: Some(kind.resource_type().to_string()),
+            resourceid: Some(resource_id.to_string()),
+            account: owner.account.clone(),
+            domainid: owner.domainid.clone(),
+            domain: owner.domain.clone(),
+            domainpath: owner.domainpath.clone(),
+            projectid: owner.projectid.clone(),
+            project: owner.project.clone(),
         })
-        .collect();
-    Value::Array(items)
+        .collect()
+}
+
+/// [`tag_list`] as JSON, for the nouns still built with [`Obj`].
+pub fn tags(kind: ResourceKind, resource_id: &str, tags: &Tags, owner: Option<&Owner>) -> Value {
+    // Tags hold only strings: serializing cannot fail.
+    serde_json::to_value(tag_list(kind, resource_id, tags, owner)).unwrap_or_default()
 }
 
 // === Infrastructure ===
@@ -572,26 +582,23 @@ fn cidr_list(cidrs: &[String]) -> String {
 
 /// An ingress firewall rule on a public IP (`firewallrule`); `cidrlist` comma-joined, ports
 /// numbers.
-pub fn firewall_rule(r: &FirewallRule) -> Value {
-    Obj::new()
-        .set("id", r.id.as_str())
-        .set("protocol", r.protocol.as_str())
-        .opt("startport", r.start_port)
-        .opt("endport", r.end_port)
-        .set("ipaddressid", r.ip_id.as_str())
-        .set("networkid", r.network_id.as_str())
-        .set("ipaddress", r.ip_address.to_string())
-        .set("state", r.state.as_str())
-        .set("cidrlist", cidr_list(&r.cidrs))
-        .opt("icmptype", r.icmp_type)
-        .opt("icmpcode", r.icmp_code)
-        .set("traffictype", "Ingress")
-        .set(
-            "tags",
-            tags(ResourceKind::FirewallRule, &r.id, &r.tags, Some(&r.owner)),
-        )
-        .set("fordisplay", true)
-        .build()
+pub fn firewall_rule(r: &FirewallRule) -> objects::FirewallRule {
+    objects::FirewallRule {
+        id: r.id.clone(),
+        protocol: Some(r.protocol.as_str().to_string()),
+        startport: r.start_port.map(u64::from),
+        endport: r.end_port.map(u64::from),
+        ipaddressid: Some(r.ip_id.clone()),
+        networkid: Some(r.network_id.clone()),
+        ipaddress: Some(r.ip_address.to_string()),
+        state: Some(r.state.as_str().to_string()),
+        cidrlist: Some(cidr_list(&r.cidrs)),
+        icmptype: r.icmp_type.map(i64::from),
+        icmpcode: r.icmp_code.map(i64::from),
+        traffictype: Some("Ingress".to_string()),
+        tags: tag_list(ResourceKind::FirewallRule, &r.id, &r.tags, Some(&r.owner)),
+        fordisplay: Some(true),
+    }
 }
 
 /// A port-forwarding rule; `vm` is its target, for the VM name fields.
@@ -1550,7 +1557,12 @@ mod tests {
             tags: tagged(),
             created: 1_738_318_830,
         };
-        let rendered = firewall_rule(&fw);
+        let rendered = to_value(firewall_rule(&fw));
+        assert_renders(
+            "firewall rule",
+            firewall_rule(&fw),
+            r#"{"id":"fw-1","protocol":"tcp","startport":2222,"endport":2224,"ipaddressid":"ip-1","networkid":"net-1","ipaddress":"127.10.0.2","state":"Active","cidrlist":"0.0.0.0/0","traffictype":"Ingress","tags":[{"key":"cks.cluster","value":"c1","resourcetype":"FirewallRule","resourceid":"fw-1","account":"admin","domainid":"dom-1","domain":"ROOT","domainpath":"ROOT"}],"fordisplay":true}"#,
+        );
         let typed: objects::FirewallRule = decode("firewallrule", &rendered);
         assert_eq!(typed.ipaddressid.as_deref(), Some(fw.ip_id.as_str()));
         let recorded = fixture("createFirewallRule");

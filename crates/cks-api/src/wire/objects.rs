@@ -5,7 +5,7 @@
 //! port forwards and load balancers are strings, firewall ports numbers). Every field but the
 //! identifying ones is optional and unknown fields are ignored, so an object from another
 //! CloudStack release still decodes and the fields modelled here come out right. The server
-//! renders zones, service and network offerings and key pairs as these types ([`crate::wire::iaas`] builds
+//! renders zones, service and network offerings, firewall rules and key pairs as these types ([`crate::wire::iaas`] builds
 //! them from the domain nouns, so their field order is the key order sent); the tests there
 //! decode every other rendering with them.
 
@@ -37,6 +37,15 @@ pub struct Tag {
     /// `domain`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// `domainpath`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domainpath: Option<String>,
+    /// `projectid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projectid: Option<String>,
+    /// `project`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 /// Who owns an object: the owner block CloudStack puts in most objects.
@@ -772,32 +781,35 @@ pub struct FirewallRule {
     /// `endport`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endport: Option<u64>,
-    /// `icmptype`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub icmptype: Option<i64>,
-    /// `icmpcode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub icmpcode: Option<i64>,
     /// `ipaddressid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipaddressid: Option<String>,
-    /// `ipaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ipaddress: Option<String>,
     /// `networkid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub networkid: Option<String>,
+    /// `ipaddress`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipaddress: Option<String>,
     /// `state`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// `cidrlist`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cidrlist: Option<String>,
+    /// `icmptype`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmptype: Option<i64>,
+    /// `icmpcode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmpcode: Option<i64>,
     /// `traffictype`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traffictype: Option<String>,
     /// `tags`.
     pub tags: Vec<Tag>,
+    /// `fordisplay`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fordisplay: Option<bool>,
 }
 
 /// `portforwardingrule`; ports are strings, as CloudStack sends them.
