@@ -3,7 +3,7 @@
 //! Each function turns one `cks_core::iaas` noun into CloudStack's JSON object, with the field
 //! names and JSON types of cloudstack-iaas-api.md §3 and the recorded responses (ports of port
 //! forwards and load balancers are strings, firewall ports numbers, percentages strings...).
-//! Zones, service and network offerings, firewall rules and key pairs are built as their [`crate::wire::objects`] types and
+//! Zones, service and network offerings, firewall and port-forwarding rules and key pairs are built as their [`crate::wire::objects`] types and
 //! serialized as they stand (key order is their field order); the other nouns still go through
 //! the [`crate::wire::Obj`] builder.
 //! Related objects are passed in, so this module never looks anything up. Null fields are left
@@ -602,37 +602,34 @@ pub fn firewall_rule(r: &FirewallRule) -> objects::FirewallRule {
 }
 
 /// A port-forwarding rule; `vm` is its target, for the VM name fields.
-pub fn port_forwarding_rule(r: &PortForwardingRule, vm: Option<&Vm>) -> Value {
-    Obj::new()
-        .set("id", r.id.as_str())
-        .set("privateport", r.private_start_port.to_string())
-        .set("privateendport", r.private_end_port.to_string())
-        .set("publicport", r.public_start_port.to_string())
-        .set("publicendport", r.public_end_port.to_string())
-        .set("protocol", r.protocol.as_str())
-        .set("virtualmachineid", r.vm_id.as_str())
-        .opt("virtualmachinename", vm.map(|v| v.name.as_str()))
-        .opt(
-            "virtualmachinedisplayname",
-            vm.map(|v| v.display_name.as_str()),
-        )
-        .set("vmguestip", r.vm_guest_ip.to_string())
-        .set("ipaddressid", r.ip_id.as_str())
-        .set("ipaddress", r.ip_address.to_string())
-        .set("networkid", r.network_id.as_str())
-        .set("state", r.state.as_str())
-        .set("cidrlist", cidr_list(&r.cidrs))
-        .set(
-            "tags",
-            tags(
-                ResourceKind::PortForwardingRule,
-                &r.id,
-                &r.tags,
-                Some(&r.owner),
-            ),
-        )
-        .set("fordisplay", true)
-        .build()
+pub fn port_forwarding_rule(
+    r: &PortForwardingRule,
+    vm: Option<&Vm>,
+) -> objects::PortForwardingRule {
+    objects::PortForwardingRule {
+        id: r.id.clone(),
+        privateport: Some(r.private_start_port.to_string()),
+        privateendport: Some(r.private_end_port.to_string()),
+        publicport: Some(r.public_start_port.to_string()),
+        publicendport: Some(r.public_end_port.to_string()),
+        protocol: Some(r.protocol.as_str().to_string()),
+        virtualmachineid: Some(r.vm_id.clone()),
+        virtualmachinename: vm.map(|v| v.name.clone()),
+        virtualmachinedisplayname: vm.map(|v| v.display_name.clone()),
+        vmguestip: Some(r.vm_guest_ip.to_string()),
+        ipaddressid: Some(r.ip_id.clone()),
+        ipaddress: Some(r.ip_address.to_string()),
+        networkid: Some(r.network_id.clone()),
+        state: Some(r.state.as_str().to_string()),
+        cidrlist: Some(cidr_list(&r.cidrs)),
+        tags: tag_list(
+            ResourceKind::PortForwardingRule,
+            &r.id,
+            &r.tags,
+            Some(&r.owner),
+        ),
+        fordisplay: Some(true),
+    }
 }
 
 /// A load-balancer rule (`loadbalancer` when created, `loadbalancerrule` when listed).
@@ -1637,7 +1634,12 @@ mod tests {
             tags: tagged(),
             created: 1_738_318_830,
         };
-        let rendered = port_forwarding_rule(&pf, Some(&w.vm));
+        let rendered = to_value(port_forwarding_rule(&pf, Some(&w.vm)));
+        assert_renders(
+            "port-forwarding rule",
+            port_forwarding_rule(&pf, Some(&w.vm)),
+            r#"{"id":"pf-1","privateport":"22","privateendport":"22","publicport":"2222","publicendport":"2222","protocol":"tcp","virtualmachineid":"vm-1","virtualmachinename":"c1-control-0","virtualmachinedisplayname":"c1-control-0","vmguestip":"10.1.1.2","ipaddressid":"ip-1","ipaddress":"127.10.0.2","networkid":"net-1","state":"Active","cidrlist":"0.0.0.0/0","tags":[{"key":"cks.cluster","value":"c1","resourcetype":"PortForwardingRule","resourceid":"pf-1","account":"admin","domainid":"dom-1","domain":"ROOT","domainpath":"ROOT"}],"fordisplay":true}"#,
+        );
         let typed: objects::PortForwardingRule = decode("portforwardingrule", &rendered);
         assert_eq!(typed.virtualmachinename.as_deref(), Some("c1-control-0"));
         assert_eq!(

@@ -5,9 +5,9 @@
 //! port forwards and load balancers are strings, firewall ports numbers). Every field but the
 //! identifying ones is optional and unknown fields are ignored, so an object from another
 //! CloudStack release still decodes and the fields modelled here come out right. The server
-//! renders zones, service and network offerings, firewall rules and key pairs as these types ([`crate::wire::iaas`] builds
-//! them from the domain nouns, so their field order is the key order sent); the tests there
-//! decode every other rendering with them.
+//! renders zones, service and network offerings, firewall and port-forwarding rules and key
+//! pairs as these types ([`crate::wire::iaas`] builds them from the domain nouns, so their field
+//! order is the key order sent); the tests there decode every other rendering with them.
 
 use std::collections::BTreeMap;
 
@@ -862,6 +862,9 @@ pub struct PortForwardingRule {
     pub cidrlist: Option<String>,
     /// `tags`.
     pub tags: Vec<Tag>,
+    /// `fordisplay`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fordisplay: Option<bool>,
 }
 
 /// `loadbalancer` / `loadbalancerrule`; ports are strings.
