@@ -34,12 +34,7 @@ pub fn tag_list(
             value: value.clone(),
             resourcetype: Some(kind.resource_type().to_string()),
             resourceid: Some(resource_id.to_string()),
-            account: owner.account.clone(),
-            domainid: owner.domainid.clone(),
-            domain: owner.domain.clone(),
-            domainpath: owner.domainpath.clone(),
-            projectid: owner.projectid.clone(),
-            project: owner.project.clone(),
+            owner: owner.clone(),
         })
         .collect()
 }

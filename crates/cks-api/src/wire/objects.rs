@@ -28,24 +28,9 @@ pub struct Tag {
     /// `resourceid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resourceid: Option<String>,
-    /// `account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    /// `domainid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domainid: Option<String>,
-    /// `domain`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
-    /// `domainpath`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domainpath: Option<String>,
-    /// `projectid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub projectid: Option<String>,
-    /// `project`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
+    /// The owner block of the tagged resource.
+    #[serde(flatten)]
+    pub owner: Ownership,
 }
 
 /// Who owns an object: the owner block CloudStack puts in most objects.
