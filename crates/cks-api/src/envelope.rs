@@ -1,5 +1,6 @@
 //! Response envelopes: `{"<command lowercase>response": {...}}`.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
@@ -22,10 +23,10 @@ pub fn flat(command: &str, body: Value) -> Value {
 /// A list answer, serialized: `{"<cmd>response": {"count": N, "<object>": [...]}}`. `count` is the
 /// number of matches before paging; an empty result is `{}`. Items are borrowed and written
 /// straight out, because list pages are the hot path and cloning them was most of their cost.
-pub fn list<'a>(
+pub fn list<'a, T: Serialize + 'a>(
     command: &str,
     object_name: &str,
-    items: impl IntoIterator<Item = &'a Value>,
+    items: impl IntoIterator<Item = &'a T>,
     count: usize,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
@@ -46,7 +47,7 @@ pub fn list<'a>(
             if i > 0 {
                 out.push(b',');
             }
-            // Writing a `Value` into a Vec cannot fail.
+            // Writing into a Vec cannot fail, and the wire objects have only string keys.
             let _ = serde_json::to_writer(&mut out, item);
         }
         out.push(b']');
@@ -102,7 +103,7 @@ mod tests {
     fn empty_lists_are_an_empty_object() {
         let parse = |bytes: Vec<u8>| serde_json::from_slice::<Value>(&bytes).unwrap();
         assert_eq!(
-            parse(list("listZones", "zone", &[], 0)),
+            parse(list::<Value>("listZones", "zone", &[], 0)),
             json!({"listzonesresponse": {}})
         );
         assert_eq!(
@@ -110,7 +111,7 @@ mod tests {
             json!({"listzonesresponse": {"count": 3, "zone": [{"id": "z"}]}})
         );
         assert_eq!(
-            parse(list("listZones", "zone", &[], 3)),
+            parse(list::<Value>("listZones", "zone", &[], 3)),
             json!({"listzonesresponse": {"count": 3}}),
             "a page past the end"
         );

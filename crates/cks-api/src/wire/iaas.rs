@@ -3,6 +3,9 @@
 //! Each function turns one `cks_core::iaas` noun into CloudStack's JSON object, with the field
 //! names and JSON types of cloudstack-iaas-api.md §3 and the recorded responses (ports of port
 //! forwards and load balancers are strings, firewall ports numbers, percentages strings...).
+//! Zones, service and network offerings, firewall and port-forwarding rules and key pairs are built as their [`crate::wire::objects`] types and
+//! serialized as they stand (key order is their field order); the other nouns still go through
+//! the [`crate::wire::Obj`] builder.
 //! Related objects are passed in, so this module never looks anything up. Null fields are left
 //! out; empty lists (`tags`, `nic`, `securitygroup`) are kept as CloudStack does.
 
@@ -15,53 +18,58 @@ use cks_core::tenancy::Owner;
 use serde_json::{Map, Value, json};
 
 use crate::date::format_date;
-use crate::wire::Obj;
+use crate::wire::{Obj, objects};
 
 /// The `tags` list: one object per tag, naming the resource it is on.
-pub fn tags(kind: ResourceKind, resource_id: &str, tags: &Tags, owner: Option<&Owner>) -> Value {
-    let items = tags
-        .iter()
-        .map(|(key, value)| {
-            let obj = Obj::new()
-                .set("key", key.as_str())
-                .set("value", value.as_str())
-                .set("resourcetype", kind.resource_type())
-                .set("resourceid", resource_id);
-            match owner {
-                Some(owner) => obj.owner(owner),
-                None => obj,
-            }
-            .build()
+pub fn tag_list(
+    kind: ResourceKind,
+    resource_id: &str,
+    tags: &Tags,
+    owner: Option<&Owner>,
+) -> Vec<objects::Tag> {
+    let owner = owner.map(ownership).unwrap_or_default();
+    tags.iter()
+        .map(|(key, value)| objects::Tag {
+            key: key.clone(),
+            value: value.clone(),
+            resourcetype: Some(kind.resource_type().to_string()),
+            resourceid: Some(resource_id.to_string()),
+            owner: owner.clone(),
         })
-        .collect();
-    Value::Array(items)
+        .collect()
+}
+
+/// [`tag_list`] as JSON, for the nouns still built with [`Obj`].
+pub fn tags(kind: ResourceKind, resource_id: &str, tags: &Tags, owner: Option<&Owner>) -> Value {
+    // Tags hold only strings: serializing cannot fail.
+    serde_json::to_value(tag_list(kind, resource_id, tags, owner)).unwrap_or_default()
 }
 
 // === Infrastructure ===
 
 /// A zone (`listZones` item); its `tags` list is always empty.
-pub fn zone(z: &Zone) -> Value {
-    Obj::new()
-        .set("id", z.id.as_str())
-        .set("name", z.name.as_str())
-        .opt("description", z.description.as_deref())
-        .set("allocationstate", z.allocation_state.as_str())
-        .set("networktype", z.network_type.as_str())
-        .set("type", "Core")
-        .set("securitygroupsenabled", z.security_groups_enabled)
-        .set("localstorageenabled", z.local_storage_enabled)
-        .set("ismultiarch", false)
-        .set("routedmodeenabled", false)
-        .set("dns1", z.dns1.to_string())
-        .opt("dns2", z.dns2.map(|a| a.to_string()))
-        .set("internaldns1", z.internal_dns1.to_string())
-        .opt("internaldns2", z.internal_dns2.map(|a| a.to_string()))
-        .set("guestcidraddress", z.guest_cidr.as_str())
-        .opt("domain", z.network_domain.as_deref())
-        .set("dhcpprovider", "VirtualRouter")
-        .set("tags", Vec::<Value>::new())
-        .set("hasannotations", false)
-        .build()
+pub fn zone(z: &Zone) -> objects::Zone {
+    objects::Zone {
+        id: z.id.clone(),
+        name: z.name.clone(),
+        description: z.description.clone(),
+        allocationstate: Some(z.allocation_state.as_str().to_string()),
+        networktype: Some(z.network_type.as_str().to_string()),
+        zone_type: Some("Core".to_string()),
+        securitygroupsenabled: Some(z.security_groups_enabled),
+        localstorageenabled: Some(z.local_storage_enabled),
+        ismultiarch: Some(false),
+        routedmodeenabled: Some(false),
+        dns1: Some(z.dns1.to_string()),
+        dns2: z.dns2.map(|a| a.to_string()),
+        internaldns1: Some(z.internal_dns1.to_string()),
+        internaldns2: z.internal_dns2.map(|a| a.to_string()),
+        guestcidraddress: Some(z.guest_cidr.clone()),
+        domain: z.network_domain.clone(),
+        dhcpprovider: Some("VirtualRouter".to_string()),
+        tags: Vec::new(),
+        hasannotations: Some(false),
+    }
 }
 
 /// A pod of `zone` (`listPods` item); `startip` and `endip` are one-item lists, as CloudStack
@@ -187,32 +195,32 @@ pub fn host(h: &Host, zone: &Zone, pod: &Pod, cluster: &HostCluster) -> Value {
 
 /// A compute offering (`serviceoffering`); `cpunumber`, `cpuspeed` (MHz) and `memory` (MiB) are
 /// left out for a customized offering that does not fix them.
-pub fn service_offering(o: &ServiceOffering) -> Value {
-    Obj::new()
-        .set("id", o.id.as_str())
-        .set("name", o.name.as_str())
-        .set("displaytext", o.display_text.as_str())
-        .opt("cpunumber", o.cpu_number)
-        .opt("cpuspeed", o.cpu_speed_mhz)
-        .opt("memory", o.memory_mib)
-        .set("iscustomized", o.is_customized)
-        .set("storagetype", o.storage_type.as_str())
-        .set("provisioningtype", "thin")
-        .set("offerha", o.offer_ha)
-        .set("limitcpuuse", o.limit_cpu_use)
-        .set("issystem", o.is_system)
-        .set("defaultuse", false)
-        .set("isvolatile", false)
-        .set("iscustomizediops", false)
-        .set("dynamicscalingenabled", o.dynamic_scaling_enabled)
-        .set("encryptroot", false)
-        .opt("hosttags", o.host_tags.as_deref())
-        .opt("rootdisksize", o.root_disk_size_gib)
-        .set("cacheMode", "none")
-        .set("state", o.state.as_str())
-        .set("created", format_date(o.created))
-        .set("hasannotations", false)
-        .build()
+pub fn service_offering(o: &ServiceOffering) -> objects::ServiceOffering {
+    objects::ServiceOffering {
+        id: o.id.clone(),
+        name: o.name.clone(),
+        displaytext: Some(o.display_text.clone()),
+        cpunumber: o.cpu_number.map(u64::from),
+        cpuspeed: o.cpu_speed_mhz.map(u64::from),
+        memory: o.memory_mib,
+        iscustomized: Some(o.is_customized),
+        storagetype: Some(o.storage_type.clone()),
+        provisioningtype: Some("thin".to_string()),
+        offerha: Some(o.offer_ha),
+        limitcpuuse: Some(o.limit_cpu_use),
+        issystem: Some(o.is_system),
+        defaultuse: Some(false),
+        isvolatile: Some(false),
+        iscustomizediops: Some(false),
+        dynamicscalingenabled: Some(o.dynamic_scaling_enabled),
+        encryptroot: Some(false),
+        hosttags: o.host_tags.clone(),
+        rootdisksize: o.root_disk_size_gib,
+        cache_mode: Some("none".to_string()),
+        state: Some(o.state.as_str().to_string()),
+        created: Some(format_date(o.created)),
+        hasannotations: Some(false),
+    }
 }
 
 /// A disk offering (`diskoffering`); `disksize` in GiB.
@@ -268,48 +276,62 @@ fn capabilities(service: &str) -> Vec<(&'static str, &'static str)> {
 }
 
 /// The `service` list of offerings, networks and VPCs.
-pub fn services<S: AsRef<str>>(names: &[S], provider: &str) -> Value {
-    let items = names
+pub fn services<S: AsRef<str>>(names: &[S], provider: &str) -> Vec<objects::Service> {
+    names
         .iter()
         .map(|name| {
             let name = name.as_ref();
-            let caps: Vec<Value> = capabilities(name)
-                .into_iter()
-                .map(|(cap, value)| json!({"name": cap, "value": value, "canchooseservicecapability": false}))
-                .collect();
-            json!({"name": name, "provider": [{"name": provider}], "capability": caps})
+            objects::Service {
+                name: name.to_string(),
+                provider: vec![objects::Provider {
+                    name: provider.to_string(),
+                }],
+                capability: capabilities(name)
+                    .into_iter()
+                    .map(|(cap, value)| objects::Capability {
+                        name: cap.to_string(),
+                        value: Some(value.to_string()),
+                        canchooseservicecapability: Some(false),
+                    })
+                    .collect(),
+            }
         })
-        .collect();
-    Value::Array(items)
+        .collect()
+}
+
+/// [`services`] as JSON, for the nouns still built with [`Obj`].
+fn services_value<S: AsRef<str>>(names: &[S], provider: &str) -> Value {
+    // Services hold only strings, lists and booleans: serializing cannot fail.
+    serde_json::to_value(services(names, provider)).unwrap_or_default()
 }
 
 /// A guest network offering (`networkoffering`) with its `service` list.
-pub fn network_offering(o: &NetworkOffering) -> Value {
-    Obj::new()
-        .set("id", o.id.as_str())
-        .set("name", o.name.as_str())
-        .set("displaytext", o.display_text.as_str())
-        .set("traffictype", "Guest")
-        .set("isdefault", o.is_default)
-        .set("specifyvlan", o.specify_vlan)
-        .set("conservemode", o.conserve_mode)
-        .set("specifyipranges", false)
-        .set("availability", o.availability.as_str())
-        .opt("networkrate", o.network_rate)
-        .set("state", o.state.as_str())
-        .set("guestiptype", o.guest_ip_type.as_str())
-        .set("service", services(&o.services, &o.service_provider))
-        .set("forvpc", o.for_vpc)
-        .set("ispersistent", o.is_persistent)
-        .set("egressdefaultpolicy", o.egress_default_policy)
-        .set("supportsstrechedl2subnet", false)
-        .set("supportspublicaccess", false)
-        .set("supportsinternallb", false)
-        .set("specifyasnumber", false)
-        .set("networkmode", "NATTED")
-        .set("created", format_date(o.created))
-        .set("hasannotations", false)
-        .build()
+pub fn network_offering(o: &NetworkOffering) -> objects::NetworkOffering {
+    objects::NetworkOffering {
+        id: o.id.clone(),
+        name: o.name.clone(),
+        displaytext: Some(o.display_text.clone()),
+        traffictype: Some("Guest".to_string()),
+        isdefault: Some(o.is_default),
+        specifyvlan: Some(o.specify_vlan),
+        conservemode: Some(o.conserve_mode),
+        specifyipranges: Some(false),
+        availability: Some(o.availability.clone()),
+        networkrate: o.network_rate.map(i64::from),
+        state: Some(o.state.as_str().to_string()),
+        guestiptype: Some(o.guest_ip_type.as_str().to_string()),
+        service: services(&o.services, &o.service_provider),
+        forvpc: Some(o.for_vpc),
+        ispersistent: Some(o.is_persistent),
+        egressdefaultpolicy: Some(o.egress_default_policy),
+        supportsstrechedl2subnet: Some(false),
+        supportspublicaccess: Some(false),
+        supportsinternallb: Some(false),
+        specifyasnumber: Some(false),
+        networkmode: Some("NATTED".to_string()),
+        created: Some(format_date(o.created)),
+        hasannotations: Some(false),
+    }
 }
 
 // === Images ===
@@ -443,7 +465,7 @@ pub fn network(n: &Network, zone: &Zone, offering: &NetworkOffering, vpc: Option
         .owner(&n.owner)
         .set(
             "service",
-            services(&offering.services, &offering.service_provider),
+            services_value(&offering.services, &offering.service_provider),
         )
         .set("networkdomain", n.network_domain.as_str())
         .set("physicalnetworkid", zone.physical_network_id.as_str())
@@ -489,7 +511,7 @@ pub fn vpc(v: &Vpc, zone: &Zone, tiers: Vec<Value>) -> Value {
         .set("state", v.state.as_str())
         .set("zoneid", zone.id.as_str())
         .set("zonename", zone.name.as_str())
-        .set("service", services(&VPC_SERVICES, "VpcVirtualRouter"))
+        .set("service", services_value(&VPC_SERVICES, "VpcVirtualRouter"))
         .set("cidr", v.cidr.as_str())
         .set("vpcofferingid", v.vpc_offering_id.as_str())
         .set("vpcofferingname", v.vpc_offering_name.as_str())
@@ -555,60 +577,54 @@ fn cidr_list(cidrs: &[String]) -> String {
 
 /// An ingress firewall rule on a public IP (`firewallrule`); `cidrlist` comma-joined, ports
 /// numbers.
-pub fn firewall_rule(r: &FirewallRule) -> Value {
-    Obj::new()
-        .set("id", r.id.as_str())
-        .set("protocol", r.protocol.as_str())
-        .opt("startport", r.start_port)
-        .opt("endport", r.end_port)
-        .set("ipaddressid", r.ip_id.as_str())
-        .set("networkid", r.network_id.as_str())
-        .set("ipaddress", r.ip_address.to_string())
-        .set("state", r.state.as_str())
-        .set("cidrlist", cidr_list(&r.cidrs))
-        .opt("icmptype", r.icmp_type)
-        .opt("icmpcode", r.icmp_code)
-        .set("traffictype", "Ingress")
-        .set(
-            "tags",
-            tags(ResourceKind::FirewallRule, &r.id, &r.tags, Some(&r.owner)),
-        )
-        .set("fordisplay", true)
-        .build()
+pub fn firewall_rule(r: &FirewallRule) -> objects::FirewallRule {
+    objects::FirewallRule {
+        id: r.id.clone(),
+        protocol: Some(r.protocol.as_str().to_string()),
+        startport: r.start_port.map(u64::from),
+        endport: r.end_port.map(u64::from),
+        ipaddressid: Some(r.ip_id.clone()),
+        networkid: Some(r.network_id.clone()),
+        ipaddress: Some(r.ip_address.to_string()),
+        state: Some(r.state.as_str().to_string()),
+        cidrlist: Some(cidr_list(&r.cidrs)),
+        icmptype: r.icmp_type.map(i64::from),
+        icmpcode: r.icmp_code.map(i64::from),
+        traffictype: Some("Ingress".to_string()),
+        tags: tag_list(ResourceKind::FirewallRule, &r.id, &r.tags, Some(&r.owner)),
+        fordisplay: Some(true),
+    }
 }
 
 /// A port-forwarding rule; `vm` is its target, for the VM name fields.
-pub fn port_forwarding_rule(r: &PortForwardingRule, vm: Option<&Vm>) -> Value {
-    Obj::new()
-        .set("id", r.id.as_str())
-        .set("privateport", r.private_start_port.to_string())
-        .set("privateendport", r.private_end_port.to_string())
-        .set("publicport", r.public_start_port.to_string())
-        .set("publicendport", r.public_end_port.to_string())
-        .set("protocol", r.protocol.as_str())
-        .set("virtualmachineid", r.vm_id.as_str())
-        .opt("virtualmachinename", vm.map(|v| v.name.as_str()))
-        .opt(
-            "virtualmachinedisplayname",
-            vm.map(|v| v.display_name.as_str()),
-        )
-        .set("vmguestip", r.vm_guest_ip.to_string())
-        .set("ipaddressid", r.ip_id.as_str())
-        .set("ipaddress", r.ip_address.to_string())
-        .set("networkid", r.network_id.as_str())
-        .set("state", r.state.as_str())
-        .set("cidrlist", cidr_list(&r.cidrs))
-        .set(
-            "tags",
-            tags(
-                ResourceKind::PortForwardingRule,
-                &r.id,
-                &r.tags,
-                Some(&r.owner),
-            ),
-        )
-        .set("fordisplay", true)
-        .build()
+pub fn port_forwarding_rule(
+    r: &PortForwardingRule,
+    vm: Option<&Vm>,
+) -> objects::PortForwardingRule {
+    objects::PortForwardingRule {
+        id: r.id.clone(),
+        privateport: Some(r.private_start_port.to_string()),
+        privateendport: Some(r.private_end_port.to_string()),
+        publicport: Some(r.public_start_port.to_string()),
+        publicendport: Some(r.public_end_port.to_string()),
+        protocol: Some(r.protocol.as_str().to_string()),
+        virtualmachineid: Some(r.vm_id.clone()),
+        virtualmachinename: vm.map(|v| v.name.clone()),
+        virtualmachinedisplayname: vm.map(|v| v.display_name.clone()),
+        vmguestip: Some(r.vm_guest_ip.to_string()),
+        ipaddressid: Some(r.ip_id.clone()),
+        ipaddress: Some(r.ip_address.to_string()),
+        networkid: Some(r.network_id.clone()),
+        state: Some(r.state.as_str().to_string()),
+        cidrlist: Some(cidr_list(&r.cidrs)),
+        tags: tag_list(
+            ResourceKind::PortForwardingRule,
+            &r.id,
+            &r.tags,
+            Some(&r.owner),
+        ),
+        fordisplay: Some(true),
+    }
 }
 
 /// A load-balancer rule (`loadbalancer` when created, `loadbalancerrule` when listed).
@@ -802,23 +818,35 @@ pub fn vm_user_data(vm: &Vm) -> Value {
 // === Key pairs ===
 
 /// A key pair as listed (`sshkeypair`) or registered (`keypair`).
-pub fn ssh_key_pair(k: &SshKeyPair) -> Value {
-    Obj::new()
-        .set("id", k.id.as_str())
-        .set("name", k.name.as_str())
-        .set("fingerprint", k.fingerprint.as_str())
-        .owner(&k.owner)
-        .build()
+/// A key pair as listed (`sshkeypair`) or registered (`keypair`).
+pub fn ssh_key_pair(k: &SshKeyPair) -> objects::SshKeyPair {
+    objects::SshKeyPair {
+        id: Some(k.id.clone()),
+        name: k.name.clone(),
+        fingerprint: Some(k.fingerprint.clone()),
+        owner: ownership(&k.owner),
+        privatekey: None,
+    }
 }
 
 /// A key pair just created, with its private key: the only time it is shown.
-pub fn new_ssh_key_pair(k: &SshKeyPair, private_key_pem: &str) -> Value {
-    let mut obj = match ssh_key_pair(k) {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    obj.insert("privatekey".into(), Value::from(private_key_pem));
-    Value::Object(obj)
+pub fn new_ssh_key_pair(k: &SshKeyPair, private_key_pem: &str) -> objects::SshKeyPair {
+    objects::SshKeyPair {
+        privatekey: Some(private_key_pem.to_string()),
+        ..ssh_key_pair(k)
+    }
+}
+
+/// The owner block of an object.
+fn ownership(owner: &Owner) -> objects::Ownership {
+    objects::Ownership {
+        account: Some(owner.account_name.clone()),
+        domainid: Some(owner.domain_id.clone()),
+        domain: Some(owner.domain_name.clone()),
+        domainpath: Some(owner.domain_path.clone()),
+        projectid: owner.project_id.clone(),
+        project: owner.project_name.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -835,6 +863,50 @@ mod tests {
     use super::*;
     use crate::wire::objects;
     use crate::wire::objects::tests::decode;
+
+    /// A wire object as JSON.
+    fn to_value(object: impl serde::Serialize) -> Value {
+        serde_json::to_value(object).expect("wire objects serialize")
+    }
+
+    /// A wire object's rendering is exactly `expected`: values, types, absent keys and key order.
+    fn assert_renders(what: &str, typed: impl serde::Serialize, expected: &str) {
+        let text = serde_json::to_string(&typed).expect("serializes");
+        assert_eq!(text, expected, "{what}");
+    }
+
+    #[test]
+    fn wire_objects_render_exactly() {
+        let w = world();
+        assert_renders(
+            "zone",
+            zone(&w.zone),
+            r#"{"id":"zone-1","name":"Sim-Zone-1","allocationstate":"Enabled","networktype":"Advanced","type":"Core","securitygroupsenabled":false,"localstorageenabled":false,"ismultiarch":false,"routedmodeenabled":false,"dns1":"127.0.0.53","internaldns1":"127.0.0.53","guestcidraddress":"10.1.1.0/24","domain":"cks.internal","dhcpprovider":"VirtualRouter","tags":[],"hasannotations":false}"#,
+        );
+        assert_renders(
+            "service offering",
+            service_offering(&w.offering),
+            r#"{"id":"so-1","name":"CKS Node","displaytext":"CKS Node","cpunumber":2,"cpuspeed":2000,"memory":2048,"iscustomized":false,"storagetype":"shared","provisioningtype":"thin","offerha":false,"limitcpuuse":false,"issystem":false,"defaultuse":false,"isvolatile":false,"iscustomizediops":false,"dynamicscalingenabled":true,"encryptroot":false,"cacheMode":"none","state":"Active","created":"2025-01-31T10:20:30+0000","hasannotations":false}"#,
+        );
+        assert_renders(
+            "network offering",
+            network_offering(&w.net_offering),
+            r#"{"id":"no-1","name":"DefaultNetworkOfferingforKubernetesService","displaytext":"Network Offering used for CloudStack Kubernetes service","traffictype":"Guest","isdefault":false,"specifyvlan":false,"conservemode":true,"specifyipranges":false,"availability":"Optional","networkrate":200,"state":"Enabled","guestiptype":"Isolated","service":[{"name":"Dhcp","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"DhcpAccrossMultipleSubnets","value":"true","canchooseservicecapability":false}]},{"name":"Dns","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"AllowDnsSuffixModification","value":"true","canchooseservicecapability":false}]},{"name":"Firewall","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"TrafficStatistics","value":"per public ip","canchooseservicecapability":false},{"name":"SupportedProtocols","value":"tcp,udp,icmp","canchooseservicecapability":false},{"name":"MultipleIps","value":"true","canchooseservicecapability":false},{"name":"SupportedTrafficDirection","value":"ingress, egress","canchooseservicecapability":false},{"name":"SupportedEgressProtocols","value":"tcp,udp,icmp, all","canchooseservicecapability":false}]},{"name":"Lb","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"SupportedLBIsolation","value":"dedicated","canchooseservicecapability":false},{"name":"SupportedLbAlgorithms","value":"roundrobin,leastconn,source","canchooseservicecapability":false},{"name":"SupportedProtocols","value":"tcp, udp, tcp-proxy","canchooseservicecapability":false},{"name":"LbSchemes","value":"Public","canchooseservicecapability":false}]},{"name":"PortForwarding","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"SupportedProtocols","value":"tcp,udp","canchooseservicecapability":false}]},{"name":"SourceNat","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"SupportedSourceNatTypes","value":"peraccount","canchooseservicecapability":false},{"name":"RedundantRouter","value":"false","canchooseservicecapability":false}]},{"name":"StaticNat","provider":[{"name":"VirtualRouter"}],"capability":[]},{"name":"UserData","provider":[{"name":"VirtualRouter"}],"capability":[]},{"name":"Vpn","provider":[{"name":"VirtualRouter"}],"capability":[{"name":"VpnTypes","value":"removeaccessvpn","canchooseservicecapability":false},{"name":"SupportedVpnTypes","value":"pptp,l2tp,ipsec","canchooseservicecapability":false}]}],"forvpc":false,"ispersistent":false,"egressdefaultpolicy":true,"supportsstrechedl2subnet":false,"supportspublicaccess":false,"supportsinternallb":false,"specifyasnumber":false,"networkmode":"NATTED","created":"2025-01-31T10:20:30+0000","hasannotations":false}"#,
+        );
+        let pair = SshKeyPair {
+            id: "kp-1".into(),
+            name: "deploy".into(),
+            fingerprint: "3b:f7".into(),
+            public_key: "ssh-ed25519 AAAA".into(),
+            owner: owner(),
+            created: 1_738_318_830,
+        };
+        assert_renders(
+            "new key pair",
+            new_ssh_key_pair(&pair, "pem"),
+            r#"{"id":"kp-1","name":"deploy","fingerprint":"3b:f7","account":"admin","domainid":"dom-1","domain":"ROOT","domainpath":"ROOT","privatekey":"pem"}"#,
+        );
+    }
 
     fn fixture(command: &str) -> Value {
         let path: PathBuf = [
@@ -1380,7 +1452,7 @@ mod tests {
                 &fixture("listNetworkOfferings"),
                 &["listnetworkofferingsresponse", "networkoffering", "0"],
             ),
-            &network_offering(&w.net_offering),
+            &to_value(network_offering(&w.net_offering)),
             &["serviceofferingid"],
         );
         assert_shape(
@@ -1412,7 +1484,7 @@ mod tests {
             ),
             (json!(true), json!(true), json!(true))
         );
-        let so = service_offering(&w.offering);
+        let so = to_value(service_offering(&w.offering));
         assert_eq!(
             (
                 so["cpunumber"].clone(),
@@ -1421,7 +1493,7 @@ mod tests {
             ),
             (json!(2), json!(2000), json!(2048))
         );
-        assert_eq!(zone(&w.zone)["networktype"], "Advanced");
+        assert_eq!(to_value(zone(&w.zone))["networktype"], "Advanced");
     }
 
     #[test]
@@ -1477,7 +1549,12 @@ mod tests {
             tags: tagged(),
             created: 1_738_318_830,
         };
-        let rendered = firewall_rule(&fw);
+        let rendered = to_value(firewall_rule(&fw));
+        assert_renders(
+            "firewall rule",
+            firewall_rule(&fw),
+            r#"{"id":"fw-1","protocol":"tcp","startport":2222,"endport":2224,"ipaddressid":"ip-1","networkid":"net-1","ipaddress":"127.10.0.2","state":"Active","cidrlist":"0.0.0.0/0","traffictype":"Ingress","tags":[{"key":"cks.cluster","value":"c1","resourcetype":"FirewallRule","resourceid":"fw-1","account":"admin","domainid":"dom-1","domain":"ROOT","domainpath":"ROOT"}],"fordisplay":true}"#,
+        );
         let typed: objects::FirewallRule = decode("firewallrule", &rendered);
         assert_eq!(typed.ipaddressid.as_deref(), Some(fw.ip_id.as_str()));
         let recorded = fixture("createFirewallRule");
@@ -1552,7 +1629,12 @@ mod tests {
             tags: tagged(),
             created: 1_738_318_830,
         };
-        let rendered = port_forwarding_rule(&pf, Some(&w.vm));
+        let rendered = to_value(port_forwarding_rule(&pf, Some(&w.vm)));
+        assert_renders(
+            "port-forwarding rule",
+            port_forwarding_rule(&pf, Some(&w.vm)),
+            r#"{"id":"pf-1","privateport":"22","privateendport":"22","publicport":"2222","publicendport":"2222","protocol":"tcp","virtualmachineid":"vm-1","virtualmachinename":"c1-control-0","virtualmachinedisplayname":"c1-control-0","vmguestip":"10.1.1.2","ipaddressid":"ip-1","ipaddress":"127.10.0.2","networkid":"net-1","state":"Active","cidrlist":"0.0.0.0/0","tags":[{"key":"cks.cluster","value":"c1","resourcetype":"PortForwardingRule","resourceid":"pf-1","account":"admin","domainid":"dom-1","domain":"ROOT","domainpath":"ROOT"}],"fordisplay":true}"#,
+        );
         let typed: objects::PortForwardingRule = decode("portforwardingrule", &rendered);
         assert_eq!(typed.virtualmachinename.as_deref(), Some("c1-control-0"));
         assert_eq!(
@@ -1577,7 +1659,10 @@ mod tests {
             owner: owner(),
             created: 1_738_318_830,
         };
-        let created = new_ssh_key_pair(&pair, "-----BEGIN RSA PRIVATE KEY-----\n...");
+        let created = to_value(new_ssh_key_pair(
+            &pair,
+            "-----BEGIN RSA PRIVATE KEY-----\n...",
+        ));
         assert_shape(
             "createSSHKeyPair",
             at(
@@ -1587,7 +1672,7 @@ mod tests {
             &created,
             &[],
         );
-        let listed = ssh_key_pair(&pair);
+        let listed = to_value(ssh_key_pair(&pair));
         assert_shape(
             "listSSHKeyPairs",
             at(
@@ -1609,7 +1694,7 @@ mod tests {
     #[test]
     fn our_renderings_decode_as_the_wire_objects_and_round_trip() {
         let w = world();
-        let zone: objects::Zone = decode("zone", &super::zone(&w.zone));
+        let zone: objects::Zone = decode("zone", &to_value(super::zone(&w.zone)));
         assert_eq!(
             (zone.id.as_str(), zone.name.as_str()),
             ("zone-1", "Sim-Zone-1")
@@ -1619,10 +1704,12 @@ mod tests {
         assert_eq!(h.cpunumber, Some(32));
         assert_eq!(h.host_type.as_deref(), Some("Routing"));
         let so: objects::ServiceOffering =
-            decode("serviceoffering", &service_offering(&w.offering));
+            decode("serviceoffering", &to_value(service_offering(&w.offering)));
         assert_eq!((so.cpunumber, so.memory), (Some(2), Some(2048)));
-        let no: objects::NetworkOffering =
-            decode("networkoffering", &network_offering(&w.net_offering));
+        let no: objects::NetworkOffering = decode(
+            "networkoffering",
+            &to_value(network_offering(&w.net_offering)),
+        );
         assert_eq!(no.guestiptype.as_deref(), Some("Isolated"));
         assert!(no.service.iter().any(|s| s.name == "SourceNat"));
         let t: objects::Template = decode("template", &template(&w.template, Some(&w.zone)));

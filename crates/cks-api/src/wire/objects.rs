@@ -5,8 +5,9 @@
 //! port forwards and load balancers are strings, firewall ports numbers). Every field but the
 //! identifying ones is optional and unknown fields are ignored, so an object from another
 //! CloudStack release still decodes and the fields modelled here come out right. The server
-//! side renders these objects with [`crate::wire::iaas`]; the tests there decode every rendering
-//! with these types.
+//! renders zones, service and network offerings, firewall and port-forwarding rules and key
+//! pairs as these types ([`crate::wire::iaas`] builds them from the domain nouns, so their field
+//! order is the key order sent); the tests there decode every other rendering with them.
 
 use std::collections::BTreeMap;
 
@@ -27,15 +28,9 @@ pub struct Tag {
     /// `resourceid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resourceid: Option<String>,
-    /// `account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    /// `domainid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domainid: Option<String>,
-    /// `domain`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
+    /// The owner block of the tagged resource.
+    #[serde(flatten)]
+    pub owner: Ownership,
 }
 
 /// Who owns an object: the owner block CloudStack puts in most objects.
@@ -96,7 +91,7 @@ pub struct Service {
     pub capability: Vec<Capability>,
 }
 
-/// `zone` (`listZones`).
+/// `zone` (`listZones`); fields in the order the server renders them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Zone {
@@ -113,12 +108,21 @@ pub struct Zone {
     /// `networktype`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub networktype: Option<String>,
+    /// `type`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub zone_type: Option<String>,
     /// `securitygroupsenabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub securitygroupsenabled: Option<bool>,
     /// `localstorageenabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub localstorageenabled: Option<bool>,
+    /// `ismultiarch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ismultiarch: Option<bool>,
+    /// `routedmodeenabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routedmodeenabled: Option<bool>,
     /// `dns1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns1: Option<String>,
@@ -137,8 +141,14 @@ pub struct Zone {
     /// `domain`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// `dhcpprovider`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dhcpprovider: Option<String>,
     /// `tags`.
     pub tags: Vec<Tag>,
+    /// `hasannotations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hasannotations: Option<bool>,
 }
 
 /// `host` (`listHosts`).
@@ -214,7 +224,7 @@ pub struct Host {
     pub version: Option<String>,
 }
 
-/// `serviceoffering` (`listServiceOfferings`).
+/// `serviceoffering` (`listServiceOfferings`); fields in the order the server renders them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ServiceOffering {
@@ -240,6 +250,9 @@ pub struct ServiceOffering {
     /// `storagetype`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storagetype: Option<String>,
+    /// `provisioningtype`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioningtype: Option<String>,
     /// `offerha`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offerha: Option<bool>,
@@ -249,21 +262,39 @@ pub struct ServiceOffering {
     /// `issystem`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issystem: Option<bool>,
+    /// `defaultuse`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defaultuse: Option<bool>,
+    /// `isvolatile`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isvolatile: Option<bool>,
+    /// `iscustomizediops`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iscustomizediops: Option<bool>,
     /// `dynamicscalingenabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dynamicscalingenabled: Option<bool>,
+    /// `encryptroot`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryptroot: Option<bool>,
     /// `hosttags`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hosttags: Option<String>,
     /// `rootdisksize`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rootdisksize: Option<u64>,
+    /// `cacheMode`.
+    #[serde(rename = "cacheMode", skip_serializing_if = "Option::is_none")]
+    pub cache_mode: Option<String>,
     /// `state`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// `created`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// `hasannotations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hasannotations: Option<bool>,
 }
 
 /// `diskoffering` (`listDiskOfferings`).
@@ -300,7 +331,7 @@ pub struct DiskOffering {
     pub created: Option<String>,
 }
 
-/// `networkoffering` (`listNetworkOfferings`).
+/// `networkoffering` (`listNetworkOfferings`); fields in the order the server renders them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NetworkOffering {
@@ -338,6 +369,8 @@ pub struct NetworkOffering {
     /// `guestiptype`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guestiptype: Option<String>,
+    /// `service`.
+    pub service: Vec<Service>,
     /// `forvpc`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forvpc: Option<bool>,
@@ -347,11 +380,27 @@ pub struct NetworkOffering {
     /// `egressdefaultpolicy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub egressdefaultpolicy: Option<bool>,
-    /// `service`.
-    pub service: Vec<Service>,
+    /// `supportsstrechedl2subnet`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supportsstrechedl2subnet: Option<bool>,
+    /// `supportspublicaccess`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supportspublicaccess: Option<bool>,
+    /// `supportsinternallb`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supportsinternallb: Option<bool>,
+    /// `specifyasnumber`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specifyasnumber: Option<bool>,
+    /// `networkmode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub networkmode: Option<String>,
     /// `created`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// `hasannotations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hasannotations: Option<bool>,
 }
 
 /// `template` (`listTemplates`).
@@ -717,32 +766,35 @@ pub struct FirewallRule {
     /// `endport`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endport: Option<u64>,
-    /// `icmptype`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub icmptype: Option<i64>,
-    /// `icmpcode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub icmpcode: Option<i64>,
     /// `ipaddressid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipaddressid: Option<String>,
-    /// `ipaddress`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ipaddress: Option<String>,
     /// `networkid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub networkid: Option<String>,
+    /// `ipaddress`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipaddress: Option<String>,
     /// `state`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// `cidrlist`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cidrlist: Option<String>,
+    /// `icmptype`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmptype: Option<i64>,
+    /// `icmpcode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmpcode: Option<i64>,
     /// `traffictype`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traffictype: Option<String>,
     /// `tags`.
     pub tags: Vec<Tag>,
+    /// `fordisplay`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fordisplay: Option<bool>,
 }
 
 /// `portforwardingrule`; ports are strings, as CloudStack sends them.
@@ -795,6 +847,9 @@ pub struct PortForwardingRule {
     pub cidrlist: Option<String>,
     /// `tags`.
     pub tags: Vec<Tag>,
+    /// `fordisplay`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fordisplay: Option<bool>,
 }
 
 /// `loadbalancer` / `loadbalancerrule`; ports are strings.
@@ -1016,12 +1071,12 @@ pub struct SshKeyPair {
     /// `fingerprint`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
-    /// `privatekey`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub privatekey: Option<String>,
     /// The owner block.
     #[serde(flatten)]
     pub owner: Ownership,
+    /// `privatekey`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privatekey: Option<String>,
 }
 
 /// An async job (`queryAsyncJobResult`, `listAsyncJobs` items): `jobstatus` 0 pending, 1 done, 2 failed.

@@ -22,6 +22,7 @@ use cks_api::commands::Bound;
 use cks_api::{ApiError, envelope};
 use cks_core::settings::DEFAULT_PAGE_SIZE;
 use cks_core::tenancy::{AccountAccess, Caller, Owner, path_is_within};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::errors::internal;
@@ -50,7 +51,9 @@ impl Cx<'_> {
     }
 
     /// `{"<cmd>response": {"<object>": value}}` for this command.
-    pub fn object(&self, value: Value) -> Reply {
+    pub fn object(&self, value: impl Serialize) -> Reply {
+        // The wire objects have only string keys, so turning them into a `Value` cannot fail.
+        let value = serde_json::to_value(value).unwrap_or_default();
         Reply::json(envelope::object(
             self.command(),
             self.p.command.response_object,
@@ -58,14 +61,14 @@ impl Cx<'_> {
         ))
     }
 
-    /// A list answer for this command, paged as the request asks.
-    pub fn list(&self, items: Vec<Value>) -> Result<Reply, ApiError> {
-        let refs: Vec<&Value> = items.iter().collect();
+    /// A list answer for this command, paged as the request asks: `Value`s or `wire::objects`.
+    pub fn list<T: Serialize>(&self, items: Vec<T>) -> Result<Reply, ApiError> {
+        let refs: Vec<&T> = items.iter().collect();
         self.list_refs(refs)
     }
 
     /// A list answer from rendered objects kept elsewhere (the version catalog).
-    pub fn list_refs(&self, items: Vec<&Value>) -> Result<Reply, ApiError> {
+    pub fn list_refs<T: Serialize>(&self, items: Vec<&T>) -> Result<Reply, ApiError> {
         let count = items.len();
         let page = paging(self)?.apply(items);
         let body = envelope::list(self.command(), self.p.command.response_object, page, count);

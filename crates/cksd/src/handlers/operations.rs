@@ -72,7 +72,7 @@ pub async fn list_steps(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         }
     };
     let Some(job) = job else {
-        return cx.list(Vec::new());
+        return cx.list(Vec::<Value>::new());
     };
     let steps = store.steps(&job.id).await.map_err(internal)?;
     cx.list(steps.iter().map(|s| render_step(&job, s)).collect())
