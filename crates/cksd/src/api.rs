@@ -151,7 +151,7 @@ async fn handle(
     if command.plugin == Plugin::Kubernetes && !state.kubernetes_enabled() {
         return Err(ApiError::internal("Kubernetes Service plugin is disabled"));
     }
-    if !command.availability.on(state.cloud_kind.is_simulated()) {
+    if !command.availability.on(state.is_simulated()) {
         return Err(ApiError::NotOnThisCloud(command.name.to_string()));
     }
     let bound: Bound = commands::bind(command, raw)?;

@@ -20,10 +20,9 @@ pub struct AppState {
     pub store: Store,
     /// The cloud the orchestrator drives; every cluster path goes through it.
     pub cloud: Arc<dyn Cloud>,
-    /// Which cloud `cloud` is.
-    pub cloud_kind: CloudKind,
     /// The same cloud as the simulator, when it is one: for the commands only it answers
-    /// (`Availability::SimulatorOnly`), reached through `simulator()`.
+    /// (`Availability::SimulatorOnly`), reached through `simulator()`. Whether it is set is the
+    /// one record of which kind of cloud `cloud` is.
     simulator: Option<Arc<Simulator>>,
     pub master_key: MasterKey,
     /// This instance's `managementserverid`.
@@ -46,20 +45,6 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
 }
 
-/// Which cloud the service drives (today only the embedded simulator exists).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloudKind {
-    /// The embedded simulated cloud (`cks-sim`).
-    Simulator,
-}
-
-impl CloudKind {
-    /// Is this the simulated cloud, which answers the simulator-only commands?
-    pub fn is_simulated(self) -> bool {
-        matches!(self, CloudKind::Simulator)
-    }
-}
-
 /// A version with its rendered API object (which includes its ISO's state).
 pub struct CatalogEntry {
     pub version: KubernetesVersion,
@@ -79,7 +64,6 @@ impl AppState {
         AppState {
             store,
             cloud: simulator.clone(),
-            cloud_kind: CloudKind::Simulator,
             simulator: Some(simulator),
             master_key,
             server_id,
@@ -99,6 +83,11 @@ impl AppState {
     /// `Cx::simulator`) and the benchmarks' look inside.
     pub fn simulator(&self) -> Option<&Simulator> {
         self.simulator.as_deref()
+    }
+
+    /// Is the cloud the embedded simulator, which answers the simulator-only commands?
+    pub fn is_simulated(&self) -> bool {
+        self.simulator.is_some()
     }
 
     /// The live version catalog with each version rendered, from memory. It is read on every

@@ -12,7 +12,7 @@ pub fn list_apis(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let listed = Listed {
         account_type: cx.caller.account_type,
         kubernetes: cx.state.kubernetes_enabled(),
-        simulated: cx.state.cloud_kind.is_simulated(),
+        simulated: cx.state.is_simulated(),
     };
     let visible = |c: &&Command| listed.shows(c);
     let apis: Vec<Value> = match cx.p.str("name") {
